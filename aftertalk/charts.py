@@ -1,0 +1,621 @@
+"""Projector-ready charts of a room's answers, beside research and over time, and a text version.
+
+Every chart function takes a results DataFrame (one row per option, in display order, with the
+columns `option`, `label`, `count`, `share`, `hidden`, `shown_as`, and for randomized-response
+questions `estimate`, `low`, `high`; `attrs` hold `question_id`, `text`, `kind`, `n`, `privacy`)
+and returns a `matplotlib.figure.Figure` built without pyplot, so it can be drawn from a
+background thread. What a chart promises:
+
+- the percentage is written on every bar, so colour is never the only carrier of meaning;
+- a hidden (suppressed) cell is a hatched bar of fixed length labelled "hidden" with its range
+  text, never a number and never a zero-length bar; a hidden count never reaches any text;
+- randomized-response results are drawn as estimates with their 95% intervals and a note;
+- "prefer not to say" sits apart from the feelings, after a gap, in neutral grey;
+- `n = ...` is in the title; with no answers the figure just says "No answers yet".
+"""
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import textwrap
+from dataclasses import dataclass
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory
+
+from aftertalk.questions import KINDS, PREFER_NOT_TO_SAY
+
+REQUIRED_COLUMNS = ("option", "label", "count", "share", "hidden", "shown_as")
+ESTIMATE_COLUMNS = ("estimate", "low", "high")
+REFERENCE_KEYS = ("study", "year", "sample", "measure", "figure")
+
+# Okabe-Ito: distinguishable with every common colour-vision deficiency.
+ROOM_COLOUR = "#0072B2"      # blue
+RESEARCH_COLOUR = "#E69F00"  # orange
+BEFORE_COLOUR = "#E69F00"    # orange
+AFTER_COLOUR = "#0072B2"     # blue
+NEUTRAL_GREY = "#8C8C8C"     # "prefer not to say": present, but not a feeling
+TEXT_COLOUR = "#1A1A1A"
+HIDDEN_HATCH = "///"
+
+# A 16:9 slide: 12.8 x 7.2 inches at 150 dpi is a 1920 x 1080 PNG.
+FIGURE_WIDTH = 12.8
+FIGURE_HEIGHT = 7.2
+DEFAULT_DPI = 150
+TITLE_SIZE = 24
+LABEL_SIZE = 20
+SMALL_LABEL_SIZE = 16  # the floor, used when many bars must share the height
+NOTE_SIZE = 16
+TITLE_WRAP = 72  # characters per title line at TITLE_SIZE across the slide
+NOTE_WRAP = 110  # characters per note line at NOTE_SIZE
+
+# Hidden cells have no value to draw; a fixed length keeps them visible without suggesting one.
+HIDDEN_LENGTH = 0.25
+PREFER_NOT_TO_SAY_GAP = 0.8  # extra space before "prefer not to say"
+MIN_VALUE_AXIS = 0.3  # so a room where every share is small does not look like a landslide
+
+NO_ANSWERS_TEXT = "No answers yet"
+HIDDEN_NOTE = ("Hatched bars are hidden to protect privacy: so few people chose them (or so few "
+               "did not) that a number could point to someone.")
+ESTIMATE_NOTE = ("Estimates: each phone randomized its answer before sending it, for privacy. "
+                 "Bars show the estimated share; lines show the 95% interval.")
+MULTI_NOTE = "People could choose more than one answer, so the shares add up to more than 100%."
+RESEARCH_WARNING = ("Careful: the samples and measures differ between these studies and this room, "
+                    "so compare loosely.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def room_chart(results: pd.DataFrame) -> Figure:
+    """Chart how the room answered one question.
+
+    Single choice and yes/no: horizontal bars of the share of answers. Multi-select: how common
+    each feeling is, as the share of the n people who answered, in the order given. Scale: vertical
+    bars in scale order. Raises ValueError for malformed results or an unknown kind.
+    """
+    question = _Question.from_results(results)
+    if question.n == 0:
+        return _no_answers_figure(question.title())
+    notes = _notes_for(question)
+    if question.kind == "scale":
+        figure, ax = _new_figure(question.title(), notes, rows=1)
+        _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=False)
+    else:
+        figure, ax = _new_figure(question.title(), notes, rows=len(question.rows))
+        _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=True)
+    return figure
+
+
+def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: str) -> Figure:
+    """Chart the room's share for `room_option` beside published figures.
+
+    `reference` is a list of dicts with `study`, `year`, `sample`, `measure`, `figure` (a share
+    0-1) and optionally `n` and `doi_or_url`. The caption under the chart cites each figure with its
+    sample and measure, and warns that samples and measures differ. A randomized question shows
+    the room's estimate with its interval; a hidden room cell shows its range text. Raises
+    ValueError for malformed results, an empty or malformed reference, or an unknown option.
+    """
+    question = _Question.from_results(results)
+    studies = [_Study.from_dict(entry, number)
+               for number, entry in enumerate(_check_reference(reference), 1)]
+    room_row = question.row(room_option)
+    title = question.title(f"“{room_row.label}”: this room and research")
+    if question.n == 0:
+        return _no_answers_figure(title)
+
+    caption = [study.citation() for study in studies] + [RESEARCH_WARNING]
+    if room_row.hidden:
+        caption.append(HIDDEN_NOTE)
+    if question.is_estimate:
+        caption.append(ESTIMATE_NOTE)
+    figure, ax = _new_figure(title, caption, rows=1 + len(studies))
+
+    bars = [_bar_for(room_row, 0, ROOM_COLOUR)]
+    labels = [f"This room (n = {question.n})"]
+    for position, study in enumerate(studies, 1):
+        bars.append(_Bar(position, study.figure, RESEARCH_COLOUR, _percent(study.figure)))
+        labels.append(study.short_label())
+    label_size = _label_size(len(bars))
+    _draw_bars(ax, bars, horizontal=True, text_size=label_size)
+    _set_category_axis(ax, [bar.position for bar in bars], labels, horizontal=True, size=label_size)
+    _finish_value_axis(ax, bars, horizontal=True, text_size=label_size)
+    return figure
+
+
+def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
+    """Chart the same question asked twice, the two answers side by side for each option.
+
+    Scale questions get vertical bars in scale order, other kinds horizontal bars. Each side keeps
+    its own n, hidden cells and estimates. If one side has no answers yet its legend says so; if
+    neither has, the figure says "No answers yet". Raises ValueError for malformed results or when
+    the two do not have the same options.
+    """
+    first = _Question.from_results(before)
+    second = _Question.from_results(after)
+    if [row.option for row in first.rows] != [row.option for row in second.rows]:
+        raise ValueError("before and after must have the same options in the same order; got "
+                         f"{[r.option for r in first.rows]} and {[r.option for r in second.rows]}")
+    if first.kind != second.kind:
+        raise ValueError(f"before and after must be the same kind of question; "
+                         f"got '{first.kind}' and '{second.kind}'")
+    title = _wrap(first.text, TITLE_WRAP) + f"\nBefore: n = {first.n}   ·   After: n = {second.n}"
+    if first.n == 0 and second.n == 0:
+        return _no_answers_figure(title)
+
+    notes = list(dict.fromkeys(_notes_for(first) + _notes_for(second)))  # each note once
+    sides = [(first, BEFORE_COLOUR, "Before"), (second, AFTER_COLOUR, "After")]
+    answered = [(question, colour) for question, colour, _ in sides if question.n > 0]
+    vertical = first.kind == "scale"
+    figure, ax = _new_figure(title, notes, rows=1 if vertical else len(first.rows) * len(answered))
+    handles = _draw_groups(ax, answered, horizontal=not vertical)
+    legend_labels = [f"{name} (n = {question.n})" for question, _, name in sides if question.n > 0]
+    legend_labels += [f"{name}: no answers yet" for question, _, name in sides if question.n == 0]
+    legend_handles = handles + [_empty_handle() for question, _, _ in sides if question.n == 0]
+    # Above the bars, so it never covers one.
+    ax.legend(legend_handles, legend_labels, fontsize=LABEL_SIZE, frameon=False, ncols=2,
+              loc="lower right", bbox_to_anchor=(1, 1), borderaxespad=0.2)
+    return figure
+
+
+def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
+    """Render `figure` to PNG bytes with the Agg canvas (no pyplot, safe off the main thread).
+
+    At the default dpi a chart from this module is 1920 pixels wide.
+    """
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+
+def results_markdown(results: pd.DataFrame) -> str:
+    """A text alternative to `room_chart` for screen readers and handouts.
+
+    Gives the question, n, and a Markdown table of option / share / count. Hidden cells show their
+    range text and never a number; estimates show their 95% interval and no raw (randomized)
+    count. With no answers it says "No answers yet." instead of a table.
+    """
+    question = _Question.from_results(results)
+    lines = [f"**{_escape(question.text)}**", "", f"n = {question.n}", ""]
+    if question.n == 0:
+        return "\n".join(lines + [f"{NO_ANSWERS_TEXT}."]) + "\n"
+    lines += ["| Option | Share | Count |", "|---|---|---|"]
+    for row in question.rows:
+        cells = (row.label, _share_text(row), _count_text(row))
+        lines.append("| " + " | ".join(_escape(cell) for cell in cells) + " |")
+    notes = _notes_for(question)
+    if notes:
+        lines.append("")
+        lines += [f"_{note}_" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and checking the input
+
+
+@dataclass
+class _Row:
+    option: str
+    label: str
+    count: int | None
+    share: float | None
+    hidden: bool
+    shown_as: str
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def is_prefer_not_to_say(self) -> bool:
+        return self.option == PREFER_NOT_TO_SAY
+
+
+@dataclass
+class _Question:
+    text: str
+    kind: str
+    n: int
+    is_estimate: bool
+    rows: list[_Row]
+
+    @classmethod
+    def from_results(cls, results: pd.DataFrame) -> _Question:
+        if not isinstance(results, pd.DataFrame):
+            raise ValueError(f"results must be a pandas DataFrame, not {type(results).__name__}")
+        missing = [column for column in REQUIRED_COLUMNS if column not in results.columns]
+        if missing:
+            raise ValueError(f"results is missing the column(s) {', '.join(missing)}; "
+                             f"expected {', '.join(REQUIRED_COLUMNS)}")
+        attrs = results.attrs
+        kind = attrs.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"unknown question kind {kind!r} in results.attrs['kind']; "
+                             f"expected one of {', '.join(KINDS)}")
+        n = attrs.get("n")
+        is_count = isinstance(n, numbers.Real) and not isinstance(n, bool) and math.isfinite(n)
+        if not is_count or n < 0 or n != int(n):
+            raise ValueError(f"results.attrs['n'] must be a whole number of answers >= 0, "
+                             f"got {n!r}")
+        privacy = attrs.get("privacy", "direct")
+        if privacy not in ("direct", "randomized"):
+            raise ValueError(f"unknown privacy {privacy!r} in results.attrs['privacy']; "
+                             "expected 'direct' or 'randomized'")
+        is_estimate = privacy == "randomized"
+        missing = [column for column in ESTIMATE_COLUMNS if column not in results.columns]
+        if is_estimate and missing:
+            raise ValueError(f"randomized results are missing the column(s) {', '.join(missing)}")
+        if n > 0 and results.empty:
+            raise ValueError(f"results has n = {int(n)} answers but no option rows")
+        text = str(attrs.get("text") or attrs.get("question_id") or "")
+        rows = [_read_row(record, is_estimate, int(n)) for record in results.to_dict("records")]
+        return cls(text, kind, int(n), is_estimate, rows)
+
+    def title(self, subtitle: str = "") -> str:
+        counted = "people answered" if self.kind == "multi" else "answers"
+        last_line = f"n = {self.n} {counted}"
+        if subtitle:
+            last_line = f"{subtitle}   ·   {last_line}"
+        return f"{_wrap(self.text, TITLE_WRAP)}\n{last_line}"
+
+    def row(self, option: str) -> _Row:
+        for row in self.rows:
+            if row.option == option:
+                return row
+        raise ValueError(f"unknown room_option {option!r}; the options are "
+                         f"{', '.join(row.option for row in self.rows)}")
+
+
+def _read_row(record: dict, is_estimate: bool, n: int) -> _Row:
+    hidden = _present(record["hidden"]) and bool(record["hidden"])
+    row = _Row(
+        option=str(record["option"]),
+        label=str(record["label"]),
+        count=None if hidden or not _present(record["count"]) else int(record["count"]),
+        share=None if hidden or not _present(record["share"]) else float(record["share"]),
+        hidden=hidden,
+        shown_as=str(record["shown_as"]) if _present(record["shown_as"]) else "",
+    )
+    if n == 0:
+        return row  # nothing counted yet, so nothing to check
+    if is_estimate and not hidden:
+        row.estimate, row.low, row.high = (
+            float(record[c]) if _present(record[c]) else None for c in ESTIMATE_COLUMNS)
+        if row.estimate is None:
+            raise ValueError(f"option {row.option!r} is neither hidden nor has an estimate")
+    elif not hidden and row.share is None:
+        raise ValueError(f"option {row.option!r} is neither hidden nor has a share")
+    return row
+
+
+def _present(value) -> bool:
+    """False for None, NaN and pandas NA."""
+    return value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+@dataclass
+class _Study:
+    number: int
+    study: str
+    year: str
+    sample: str
+    n: str
+    measure: str
+    figure: float
+    doi_or_url: str
+
+    @classmethod
+    def from_dict(cls, entry: dict, number: int) -> _Study:
+        if not isinstance(entry, dict):
+            raise ValueError(f"reference entry {number} must be a dict, not {type(entry).__name__}")
+        missing = [key for key in REFERENCE_KEYS
+                   if not _present(entry.get(key)) or str(entry[key]).strip() == ""]
+        if missing:
+            raise ValueError(f"reference entry {number} is missing {', '.join(missing)}")
+        try:
+            figure = float(entry["figure"])
+        except (TypeError, ValueError):
+            raise ValueError(f"reference entry {number}: figure must be a share from 0 to 1, "
+                             f"got {entry['figure']!r}") from None
+        if not 0 <= figure <= 1:
+            raise ValueError(f"reference entry {number}: figure must be a share from 0 to 1 "
+                             f"(write 46% as 0.46), got {figure}")
+
+        def text(key: str) -> str:
+            value = str(entry[key]).strip() if _present(entry.get(key)) else ""
+            # pandas reads a whole-number column with gaps as floats: 2015.0 means 2015
+            return value[:-2] if value.endswith(".0") and value[:-2].isdigit() else value
+
+        return cls(number, text("study"), text("year"), text("sample"), text("n"), text("measure"),
+                   figure, text("doi_or_url"))
+
+    def short_label(self) -> str:
+        return _wrap(f"[{self.number}] {self.study} ({self.year})", 24)
+
+    def citation(self) -> str:
+        sample = self.sample + (f" (n = {self.n})" if self.n else "")
+        source = f" {self.doi_or_url}" if self.doi_or_url else ""
+        return (f"[{self.number}] {self.study} ({self.year}), {_percent(self.figure)}. "
+                f"Sample: {sample}. Measure: {self.measure}.{source}")
+
+
+def _check_reference(reference) -> list:
+    if reference is None or isinstance(reference, (str, dict)) or len(reference) == 0:
+        raise ValueError("reference must be a non-empty list of published figures (dicts with "
+                         f"{', '.join(REFERENCE_KEYS)}, n, doi_or_url)")
+    return list(reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# What each row says, in a chart and in text
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def _clip(share: float) -> float:
+    # Unbiased estimators can stray just outside 0-1; a share cannot.
+    return min(1.0, max(0.0, share))
+
+
+def _share_text(row: _Row) -> str:
+    if row.hidden:
+        return f"hidden ({row.shown_as})" if row.shown_as else "hidden"
+    if row.estimate is None:
+        return _percent(row.share)
+    text = f"about {_percent(_clip(row.estimate))}"
+    if row.low is not None and row.high is not None:
+        text += f" (95% interval {_percent(_clip(row.low))} to {_percent(_clip(row.high))})"
+    return text
+
+
+def _count_text(row: _Row) -> str:
+    if row.hidden:
+        return "hidden"
+    if row.estimate is not None:
+        return "–"  # the raw counts are randomized answers, not people
+    return "–" if row.count is None else str(row.count)
+
+
+def _notes_for(question: _Question) -> list[str]:
+    notes = []
+    if question.kind == "multi":
+        notes.append(MULTI_NOTE)
+    if any(row.hidden for row in question.rows):
+        notes.append(HIDDEN_NOTE)
+    if question.is_estimate:
+        notes.append(ESTIMATE_NOTE)
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing
+
+
+@dataclass
+class _Bar:
+    position: float
+    length: float
+    colour: str
+    text: str
+    hidden: bool = False
+    interval: tuple[float, float] | None = None
+
+
+def _bar_for(row: _Row, position: float, colour: str, stacked_text: bool = False) -> _Bar:
+    """The bar for one row; `stacked_text` puts an interval under the estimate (vertical bars)."""
+    if row.is_prefer_not_to_say:
+        colour = NEUTRAL_GREY
+    if row.hidden:
+        text = "hidden"
+        if row.shown_as:
+            text += f":\n{row.shown_as}" if stacked_text else f": {row.shown_as}"
+        return _Bar(position, HIDDEN_LENGTH, colour, text, hidden=True)
+    if row.estimate is not None:
+        separator = "\n" if stacked_text else " "
+        interval = None
+        if row.low is not None and row.high is not None:
+            interval = (_clip(row.low), _clip(row.high))
+        text = f"≈{_percent(_clip(row.estimate))}"
+        if interval:
+            text += f"{separator}({_percent(interval[0])}–{_percent(interval[1])})"
+        return _Bar(position, _clip(row.estimate), colour, text, interval=interval)
+    return _Bar(position, _clip(row.share), colour, _percent(row.share))
+
+
+def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, object]:
+    """A slide-shaped figure with the title on top, one chart axes, and the notes underneath.
+
+    Many rows or long notes make the figure taller, never narrower, so text keeps its size.
+    """
+    note_text = "\n".join(_wrap(note, NOTE_WRAP) for note in notes)
+    note_lines = note_text.count("\n") + 1 if note_text else 0
+    note_height = note_lines * NOTE_SIZE * 1.45 / 72 + (0.3 if note_lines else 0)
+    title_height = (title.count("\n") + 1) * TITLE_SIZE * 1.35 / 72 + 0.3
+    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * 0.55)
+    height = max(FIGURE_HEIGHT, title_height + chart_height + note_height)
+
+    figure = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained", facecolor="white")
+    figure.suptitle(title, fontsize=TITLE_SIZE, x=0.01, ha="left", color=TEXT_COLOUR)
+    if not note_lines:
+        return figure, figure.add_subplot()
+    chart_ax, note_ax = figure.subplots(2, 1, height_ratios=[height - note_height - title_height,
+                                                             note_height])
+    note_ax.axis("off")
+    # Notes run from the slide's left edge, not the chart's, and are sized above to fit.
+    from_slide_edge = blended_transform_factory(figure.transFigure, note_ax.transAxes)
+    note = note_ax.text(0.01, 1, note_text, fontsize=NOTE_SIZE, va="top", ha="left",
+                        color=TEXT_COLOUR, transform=from_slide_edge, linespacing=1.3)
+    note.set_in_layout(False)
+    return figure, chart_ax
+
+
+def _no_answers_figure(title: str) -> Figure:
+    figure = Figure(figsize=(FIGURE_WIDTH, FIGURE_HEIGHT), layout="constrained", facecolor="white")
+    figure.suptitle(title, fontsize=TITLE_SIZE, x=0.01, ha="left", color=TEXT_COLOUR)
+    ax = figure.add_subplot()
+    ax.axis("off")
+    ax.text(0.5, 0.5, NO_ANSWERS_TEXT, fontsize=40, ha="center", va="center", color=NEUTRAL_GREY,
+            transform=ax.transAxes)
+    return figure
+
+
+def _label_size(bar_count: int) -> int:
+    return LABEL_SIZE if bar_count <= 8 else SMALL_LABEL_SIZE
+
+
+def _positions(rows: list[_Row], group_size: int) -> list[float]:
+    """Centre of each option's group of bars, with a gap before "prefer not to say"."""
+    positions, next_position = [], 0.0
+    for row in rows:
+        if row.is_prefer_not_to_say and positions:
+            next_position += PREFER_NOT_TO_SAY_GAP
+        positions.append(next_position)
+        next_position += 1.0 if group_size == 1 else group_size * 0.9 + 0.5
+    return positions
+
+
+def _draw_groups(ax, sides: list[tuple[_Question, str]], horizontal: bool) -> list[Patch]:
+    """One group per option, one bar per side in each group; returns a legend patch per side.
+
+    Horizontal groups run top to bottom (the poll's order); vertical ones left to right (scale
+    order). "Prefer not to say" comes last, after a gap and a dotted line.
+    """
+    rows = sides[0][0].rows
+    group_size = len(sides)
+    centres = _positions(rows, group_size)
+    bars = []
+    for index, (question, colour) in enumerate(sides):
+        offset = (index - (group_size - 1) / 2) * 0.9
+        bars += [_bar_for(row, centre + offset, colour, stacked_text=not horizontal)
+                 for row, centre in zip(question.rows, centres)]
+    text_size = _label_size(len(bars))
+    label_size = text_size if horizontal else _label_size(len(rows))
+    _draw_bars(ax, bars, horizontal, text_size)
+    _set_category_axis(ax, centres, [row.label for row in rows], horizontal, label_size,
+                       muted=[row.is_prefer_not_to_say for row in rows])
+    _mark_prefer_not_to_say(ax, rows, centres, group_size, horizontal)
+    _finish_value_axis(ax, bars, horizontal, text_size)
+    return [_side_handle(colour) for _, colour in sides]
+
+
+def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
+    """Bars with their text at the end: hidden ones hatched, estimates with their intervals."""
+    thickness = 0.8
+    for bar in bars:
+        style = dict(color="white", edgecolor=bar.colour, hatch=HIDDEN_HATCH, linewidth=2,
+                     linestyle="--") if bar.hidden else dict(color=bar.colour)
+        if horizontal:
+            ax.barh(bar.position, bar.length, height=thickness, **style)
+        else:
+            ax.bar(bar.position, bar.length, width=thickness, **style)
+        if bar.interval:
+            low, high = bar.interval
+            error = [[max(0.0, bar.length - low)], [max(0.0, high - bar.length)]]
+            errorbar = dict(fmt="none", ecolor=TEXT_COLOUR, elinewidth=2.5, capsize=8, capthick=2.5)
+            if horizontal:
+                ax.errorbar(bar.length, bar.position, xerr=error, **errorbar)
+            else:
+                ax.errorbar(bar.position, bar.length, yerr=error, **errorbar)
+        end = _bar_end(bar)
+        colour = NEUTRAL_GREY if bar.hidden else TEXT_COLOUR
+        style = "italic" if bar.hidden else "normal"
+        if horizontal:
+            ax.annotate(bar.text, (end, bar.position), xytext=(8, 0), textcoords="offset points",
+                        va="center", ha="left", fontsize=text_size, color=colour, style=style)
+        else:
+            ax.annotate(bar.text, (bar.position, end), xytext=(0, 6), textcoords="offset points",
+                        va="bottom", ha="center", fontsize=text_size, color=colour, style=style,
+                        linespacing=1.1)
+
+
+def _set_category_axis(ax, positions, labels, horizontal: bool, size: int, muted=None) -> None:
+    # Labels beside horizontal bars may take about 4 inches; under vertical bars, one bar's width.
+    width = int(4.0 * 72 / (size * 0.6)) if horizontal else 12
+    wrapped = [_wrap(label, width) for label in labels]
+    if horizontal:
+        ax.set_yticks(positions, wrapped, fontsize=size)
+        ax.invert_yaxis()  # first option on top, as in the poll
+        tick_labels = ax.get_yticklabels()
+    else:
+        ax.set_xticks(positions, wrapped, fontsize=size)
+        tick_labels = ax.get_xticklabels()
+    ax.tick_params(length=0, colors=TEXT_COLOUR)
+    for label, is_muted in zip(tick_labels, muted or []):
+        if is_muted:
+            label.set_color(NEUTRAL_GREY)
+            label.set_style("italic")
+
+
+def _mark_prefer_not_to_say(ax, rows, centres, group_size: int, horizontal: bool) -> None:
+    """A faint line across the gap, so "prefer not to say" reads as apart from the feelings."""
+    if len(rows) < 2 or not rows[-1].is_prefer_not_to_say:
+        return
+    half_group = (group_size * 0.9) / 2
+    between = (centres[-2] + half_group + centres[-1] - half_group) / 2
+    line = dict(color=NEUTRAL_GREY, linewidth=1.5, linestyle=":")
+    if horizontal:
+        ax.axhline(between, **line)
+    else:
+        ax.axvline(between, **line)
+
+
+def _finish_value_axis(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
+    """A zero-based value axis just long enough for the bars and their text; no ticks, as every
+    bar carries its number."""
+    limit = _value_limit(bars, horizontal, text_size)
+    if horizontal:
+        ax.set_xlim(0, limit)
+        ax.set_xticks([])
+    else:
+        ax.set_ylim(0, limit)
+        ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+
+
+def _value_limit(bars: list[_Bar], horizontal: bool, text_size: int) -> float:
+    """The axis length, in shares, at which every bar's text fits past the bar's end.
+
+    Text has a size in inches, not in shares, so solve end + text/axis * limit <= limit using a
+    cautious guess of the axis size (the layout only settles when drawn).
+    """
+    axis_inches = FIGURE_WIDTH * 0.6 if horizontal else FIGURE_HEIGHT * 0.45
+    limit = max([_bar_end(bar) for bar in bars] + [MIN_VALUE_AXIS])
+    for bar in bars:
+        lines = bar.text.split("\n")
+        if horizontal:
+            text_inches = max(len(line) for line in lines) * text_size * 0.65 / 72 + 0.3
+        else:
+            text_inches = len(lines) * text_size * 1.3 / 72 + 0.15
+        limit = max(limit, _bar_end(bar) / max(0.2, 1 - text_inches / axis_inches))
+    return limit
+
+
+def _bar_end(bar: _Bar) -> float:
+    return max(bar.length, bar.interval[1]) if bar.interval else bar.length
+
+
+def _side_handle(colour: str) -> Patch:
+    """A legend patch for one side of a comparison."""
+    return Patch(color=colour)
+
+
+def _empty_handle() -> Patch:
+    return Patch(facecolor="white", edgecolor=NEUTRAL_GREY)
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _escape(text: str) -> str:
+    """Keep a label's own characters from breaking the Markdown table."""
+    return str(text).replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,450 @@
+"""Charts as a room would see them: rendered PNGs, the words on them, and the text alternative."""
+from __future__ import annotations
+
+import re
+import struct
+
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+from aftertalk import charts
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PROJECTOR_WIDTH = 1280  # the narrowest projector we expect; charts render at 1920 by default
+
+FEELINGS = [("calm", "Calm"), ("close", "Close to my partner"), ("sleepy", "Sleepy"),
+            ("empty", "Empty or low"), ("tearful", "Tearful"), ("irritable", "Irritable"),
+            ("space", "Wanting some space")]
+PREFER = ("prefer_not_to_say", "Prefer not to say")
+LEAKED_COUNT = 3  # a hidden cell's true count, deliberately passed in: it must never be shown
+
+
+# ---------------------------------------------------------------------------------------------
+# Building results the way the rest of Aftertalk hands them to the charts
+
+
+def make_results(kind, counts, n, text="How did you feel afterwards?", hidden=(), shown_as=None,
+                 estimates=None, options=None, question_id="after_feelings"):
+    """A results DataFrame: `counts` per option id; ids in `hidden` are suppressed (their true
+    count stays in the frame, as a careless caller might leave it); `estimates` maps option id to
+    (estimate, low, high) and makes the question randomized."""
+    options = options or FEELINGS + [PREFER]
+    labels = dict(options)
+    records = []
+    for option, count in counts.items():
+        is_hidden = option in hidden
+        share = count / n if n else float("nan")
+        records.append({
+            "option": option, "label": labels[option],
+            "count": count, "share": share,
+            "hidden": is_hidden,
+            "shown_as": (shown_as or {}).get(option, "fewer than 5") if is_hidden else str(count),
+        })
+        if estimates is not None:
+            estimate, low, high = estimates.get(option, (float("nan"),) * 3)
+            records[-1].update(estimate=estimate, low=low, high=high)
+    columns = ["option", "label", "count", "share", "hidden", "shown_as"]
+    if estimates is not None:
+        columns += ["estimate", "low", "high"]
+    frame = pd.DataFrame(records, columns=columns)
+    frame.attrs.update(question_id=question_id, text=text, kind=kind, n=n,
+                       privacy="randomized" if estimates is not None else "direct")
+    if estimates is not None:
+        frame.attrs["epsilon"] = 1.0
+    return frame
+
+
+def single_results():
+    counts = {"calm": 9, "close": 6, "sleepy": 5, "prefer_not_to_say": 0}
+    options = FEELINGS[:3] + [PREFER]
+    return make_results("single", counts, n=20, text="Which feeling was strongest afterwards?",
+                        options=options, question_id="strongest")
+
+
+def multi_results():
+    counts = {"calm": 14, "close": 12, "sleepy": 10, "empty": 6, "tearful": LEAKED_COUNT,
+              "irritable": 5, "space": 8, "prefer_not_to_say": 5}
+    return make_results("multi", counts, n=22, hidden={"tearful"})
+
+
+def scale_results(counts=None, n=None):
+    options = [(str(i), label) for i, label in
+               enumerate(["Not at all", "A little", "Somewhat", "Quite", "Very"], 1)] + [PREFER]
+    counts = counts or {"1": 0, "2": 5, "3": 6, "4": 7, "5": 5, "prefer_not_to_say": 0}
+    return make_results("scale", counts, n=n or sum(counts.values()), options=options,
+                        text="How comfortable do you feel talking about the feelings after sex?",
+                        question_id="comfort")
+
+
+def yesno_results():
+    options = [("yes", "Yes"), ("no", "No"), PREFER]
+    return make_results("yesno", {"yes": 11, "no": 7, "prefer_not_to_say": LEAKED_COUNT}, n=21,
+                        hidden={"prefer_not_to_say"}, options=options,
+                        text="Have you ever felt sad or tearful after sex, for no clear reason?",
+                        question_id="ever_sad")
+
+
+def randomized_results():
+    options = [("yes", "Yes"), ("no", "No")]
+    return make_results("yesno", {"yes": 10, "no": 14}, n=24, options=options,
+                        estimates={"yes": (0.31, 0.12, 0.50), "no": (0.69, 0.50, 0.88)},
+                        text="Have you ever felt sad or tearful after sex, for no clear reason?",
+                        question_id="ever_sad")
+
+
+# Made-up studies: the tests are about the caption, not about the literature.
+REFERENCE = [
+    {"study": "Example et al.", "year": 2015, "sample": "230 university students, one country",
+     "n": 230, "measure": "ever felt sad after sex, lifetime",
+     "figure": 0.46, "doi_or_url": "https://example.org/study-a"},
+    {"study": "Sample and Other", "year": 2019, "sample": "1,208 adults, online survey",
+     "n": 1208, "measure": "felt sad after sex in the past 4 weeks",
+     "figure": 0.20, "doi_or_url": "https://example.org/study-b"},
+]
+
+
+def all_charts():
+    """One figure of every kind the facilitator can show."""
+    before = scale_results({"1": 5, "2": 7, "3": 5, "4": 0, "5": 0, "prefer_not_to_say": 0})
+    after = scale_results()
+    return {
+        "single": charts.room_chart(single_results()),
+        "multi_with_hidden": charts.room_chart(multi_results()),
+        "scale": charts.room_chart(scale_results()),
+        "yesno_hidden_prefer": charts.room_chart(yesno_results()),
+        "randomized_estimate": charts.room_chart(randomized_results()),
+        "before_after": charts.before_after(before, after),
+        "room_vs_research": charts.room_vs_research(randomized_results(), REFERENCE, "yes"),
+        "room_vs_research_hidden": charts.room_vs_research(multi_results(), REFERENCE[:1],
+                                                           "tearful"),
+        "no_answers": charts.room_chart(make_results("multi", {}, n=0)),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Looking at a figure's words and marks
+
+
+def texts(figure: Figure) -> list[str]:
+    """Every text drawn anywhere in the figure: titles, ticks, bar labels, notes, legend."""
+    return [t.get_text() for t in figure.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def all_text(figure: Figure) -> str:
+    return "\n".join(texts(figure))
+
+
+def all_words(figure: Figure) -> str:
+    """All the figure's text as one line, so phrases split by wrapping still match."""
+    return " ".join(all_text(figure).split())
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(PNG_SIGNATURE), "not a PNG"
+    assert png[12:16] == b"IHDR"
+    return struct.unpack(">II", png[16:24])
+
+
+def chart_axes(figure: Figure):
+    return figure.axes[0]
+
+
+def bar_labelled(figure: Figure, label: str):
+    """The value text drawn next to the bar of the option called `label`."""
+    ax = chart_axes(figure)
+    ticks = {t.get_text(): t for t in ax.get_yticklabels()}
+    y = ticks[label].get_position()[1]
+    notes = [a for a in ax.texts if abs(a.xy[1] - y) < 0.01]
+    assert len(notes) == 1, f"expected one text at the {label!r} bar"
+    return notes[0].get_text()
+
+
+def hatched_bars(figure: Figure) -> list[Rectangle]:
+    return [p for p in chart_axes(figure).patches if isinstance(p, Rectangle) and p.get_hatch()]
+
+
+def has_number(text: str, number: int) -> bool:
+    return re.search(rf"(?<![\d.]){number}(?![\d.])", text) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Screenshots
+
+
+def test_every_chart_renders_to_a_projector_sized_png(tmp_path):
+    for name, figure in all_charts().items():
+        png = charts.figure_png(figure)
+        path = tmp_path / f"{name}.png"
+        path.write_bytes(png)
+        width, height = png_size(path.read_bytes())
+        assert width >= PROJECTOR_WIDTH, name
+        assert 0.4 < height / width < 1.0, f"{name} is {width}x{height}, not slide-shaped"
+
+
+def test_figure_png_honours_dpi():
+    figure = charts.room_chart(single_results())
+    assert png_size(charts.figure_png(figure, dpi=50))[0] == round(charts.FIGURE_WIDTH * 50)
+
+
+def test_charts_render_from_a_background_thread():
+    import threading
+    pngs = []
+    thread = threading.Thread(target=lambda: pngs.append(charts.figure_png(
+        charts.room_chart(multi_results()))))
+    thread.start()
+    thread.join(timeout=60)
+    assert pngs and pngs[0].startswith(PNG_SIGNATURE)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the room reads on the chart
+
+
+def test_percentages_are_written_on_the_bars():
+    figure = charts.room_chart(single_results())
+    assert bar_labelled(figure, "Calm") == "45%"
+    assert bar_labelled(figure, "Close to my partner") == "30%"
+    assert bar_labelled(figure, "Sleepy") == "25%"
+
+
+def test_multi_select_shows_share_of_people_in_the_given_order():
+    figure = charts.room_chart(multi_results())
+    labels = [t.get_text() for t in chart_axes(figure).get_yticklabels()]
+    assert labels[:3] == ["Calm", "Close to my partner", "Sleepy"]
+    assert bar_labelled(figure, "Calm") == "64%"  # 14 of 22 people, though shares add past 100%
+    assert "more than one" in all_text(figure)
+
+
+def test_scale_is_vertical_bars_in_scale_order():
+    figure = charts.room_chart(scale_results())
+    ax = chart_axes(figure)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[:5] == ["Not at all", "A little", "Somewhat", "Quite", "Very"]
+    value_texts = [a.get_text() for a in ax.texts]
+    assert value_texts[:5] == ["0%", "22%", "26%", "30%", "22%"]
+
+
+def test_n_is_in_the_title_and_long_questions_wrap():
+    figure = charts.room_chart(scale_results())
+    title = figure.get_suptitle()
+    assert "n = 23" in title
+    assert all(len(line) <= charts.TITLE_WRAP for line in title.splitlines())
+
+
+def test_hidden_cell_shows_its_range_text_never_its_count():
+    figure = charts.room_chart(multi_results())
+    assert "hidden: fewer than 5" in bar_labelled(figure, "Tearful")
+    words = all_text(figure)
+    assert not has_number(words, LEAKED_COUNT)
+    assert "14%" not in words  # 3 of 22, the hidden share
+    [bar] = hatched_bars(figure)
+    assert bar.get_width() == pytest.approx(charts.HIDDEN_LENGTH)  # drawn, not a zero-length bar
+
+
+def test_hidden_prefer_not_to_say_keeps_its_range_text():
+    figure = charts.room_chart(yesno_results())
+    assert "fewer than 5" in bar_labelled(figure, "Prefer not to say")
+    assert not has_number(all_text(figure), LEAKED_COUNT)
+
+
+def test_all_but_a_few_is_shown_as_words():
+    counts = {"calm": 18, "close": 2, "sleepy": 0}
+    results = make_results("single", counts, n=20, hidden={"calm", "close"},
+                           shown_as={"calm": "all but a few", "close": "fewer than 5"},
+                           options=FEELINGS[:3])
+    figure = charts.room_chart(results)
+    assert bar_labelled(figure, "Calm") == "hidden: all but a few"
+    assert not has_number(all_text(figure), 18) and not has_number(all_text(figure), 2)
+    assert len(hatched_bars(figure)) == 2
+
+
+def test_hidden_cells_as_the_privacy_layer_sends_them():
+    results = multi_results()
+    results["count"] = results["count"].astype("Int64")
+    results.loc[results["hidden"], ["count", "share"]] = [pd.NA, float("nan")]
+    results.attrs["n"] = results["count"].dtype.numpy_dtype.type(22)  # a numpy integer
+    figure = charts.room_chart(results)
+    assert "hidden: fewer than 5" in bar_labelled(figure, "Tearful")
+    assert "| Tearful | hidden (fewer than 5) | hidden |" in charts.results_markdown(results)
+
+
+def test_prefer_not_to_say_is_set_apart_in_grey():
+    figure = charts.room_chart(multi_results())
+    ax = chart_axes(figure)
+    positions = [t.get_position()[1] for t in ax.get_yticklabels()]
+    gaps = [b - a for a, b in zip(positions, positions[1:])]
+    assert gaps[-1] > max(gaps[:-1])  # a wider gap before the last row
+    prefer_tick = ax.get_yticklabels()[-1]
+    assert prefer_tick.get_text() == "Prefer not to say"
+    assert prefer_tick.get_color() == charts.NEUTRAL_GREY
+    bar_colours = {p.get_facecolor()[:3] for p in ax.patches if not p.get_hatch()}
+    grey = tuple(int(charts.NEUTRAL_GREY[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    assert any(colour == pytest.approx(grey) for colour in bar_colours)
+
+
+def test_estimates_are_drawn_with_intervals_and_a_note():
+    figure = charts.room_chart(randomized_results())
+    ax = chart_axes(figure)
+    assert len([c for c in ax.containers if isinstance(c, ErrorbarContainer)]) == 2
+    assert any(isinstance(c, LineCollection) for c in ax.collections)
+    yes = bar_labelled(figure, "Yes")
+    assert "31%" in yes and "12%" in yes and "50%" in yes
+    assert "42%" not in all_text(figure)  # the raw, randomized 10 of 24 is not the answer
+    assert "estimate" in all_text(figure).lower()
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() > 0]
+    assert sorted(round(b.get_width(), 2) for b in bars) == [0.31, 0.69]
+
+
+def test_room_vs_research_caption_cites_each_figure():
+    figure = charts.room_vs_research(randomized_results(), REFERENCE, room_option="yes")
+    words = all_words(figure)
+    for study in REFERENCE:
+        assert study["study"] in words and str(study["year"]) in words
+        assert study["sample"] in words
+        assert study["measure"] in words
+        assert study["doi_or_url"] in words
+    assert "samples and measures differ" in words
+    assert "46%" in words and "20%" in words
+    assert "n = 24" in figure.get_suptitle()
+    assert any(isinstance(c, ErrorbarContainer) for c in chart_axes(figure).containers)
+
+
+def test_room_vs_research_hidden_room_cell():
+    figure = charts.room_vs_research(multi_results(), REFERENCE[:1], room_option="tearful")
+    words = all_text(figure)
+    assert "fewer than 5" in words
+    assert not has_number(words.replace("n = 230", ""), LEAKED_COUNT)
+    assert len(hatched_bars(figure)) == 1
+
+
+def test_before_after_shows_both_sides_per_option():
+    before = scale_results({"1": 5, "2": 7, "3": 5, "4": 0, "5": 0, "prefer_not_to_say": 0})
+    figure = charts.before_after(before, scale_results())
+    ax = chart_axes(figure)
+    values = [a.get_text() for a in ax.texts]
+    assert "41%" in values and "30%" in values  # 7 of 17 before, 7 of 23 after
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Before (n = 17)", "After (n = 23)"]
+    assert "n = 17" in figure.get_suptitle() and "n = 23" in figure.get_suptitle()
+
+
+def test_no_answers_yet_instead_of_an_error():
+    for figure in (charts.room_chart(make_results("single", {}, n=0)),
+                   charts.room_chart(make_results("multi", {"calm": 0}, n=0)),
+                   charts.room_vs_research(make_results("yesno", {"yes": 0, "no": 0}, n=0,
+                                                        options=[("yes", "Yes"), ("no", "No")]),
+                                           REFERENCE, "yes"),
+                   charts.before_after(scale_results({"1": 0}, n=0), scale_results({"1": 0}, n=0))):
+        assert "No answers yet" in all_text(figure)
+        assert "n = 0" in figure.get_suptitle()
+
+
+def test_before_after_with_only_one_side_answered():
+    figure = charts.before_after(scale_results(), scale_results(
+        {o: 0 for o in ("1", "2", "3", "4", "5", "prefer_not_to_say")}, n=0))
+    legend = [t.get_text() for t in chart_axes(figure).get_legend().get_texts()]
+    assert legend == ["Before (n = 23)", "After: no answers yet"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The text alternative
+
+
+def test_markdown_has_question_n_and_a_table():
+    text = charts.results_markdown(single_results())
+    assert "Which feeling was strongest afterwards?" in text
+    assert "n = 20" in text
+    assert "| Option | Share | Count |" in text
+    assert "| Calm | 45% | 9 |" in text
+    assert text.strip().splitlines()[-1] == "| Prefer not to say | 0% | 0 |"
+
+
+def test_markdown_never_shows_hidden_counts():
+    text = charts.results_markdown(multi_results())
+    assert "| Tearful | hidden (fewer than 5) | hidden |" in text
+    assert not has_number(text, LEAKED_COUNT)
+    assert "14%" not in text
+
+
+def test_markdown_shows_estimates_with_their_interval():
+    text = charts.results_markdown(randomized_results())
+    assert "| Yes | about 31% (95% interval 12% to 50%) | – |" in text
+    assert "| 10 |" not in text  # randomized raw counts are not people
+    assert "Estimates" in text
+
+
+def test_markdown_with_no_answers():
+    text = charts.results_markdown(make_results("single", {}, n=0))
+    assert "No answers yet." in text and "|" not in text
+
+
+def test_markdown_escapes_pipes_in_labels():
+    results = single_results()
+    results.loc[0, "label"] = "Calm | relaxed"
+    assert "| Calm \\| relaxed | 45% | 9 |" in charts.results_markdown(results)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input
+
+
+@pytest.mark.parametrize("function", [charts.room_chart, charts.results_markdown])
+def test_missing_columns_are_named(function):
+    results = single_results().drop(columns=["hidden", "shown_as"])
+    with pytest.raises(ValueError, match="hidden, shown_as"):
+        function(results)
+
+
+def test_unknown_kind_is_rejected():
+    results = single_results()
+    results.attrs["kind"] = "ranking"
+    with pytest.raises(ValueError, match="unknown question kind 'ranking'"):
+        charts.room_chart(results)
+
+
+def test_randomized_without_estimates_is_rejected():
+    results = single_results()
+    results.attrs["privacy"] = "randomized"
+    with pytest.raises(ValueError, match="estimate"):
+        charts.room_chart(results)
+
+
+def test_not_a_dataframe_is_rejected():
+    with pytest.raises(ValueError, match="DataFrame"):
+        charts.room_chart({"option": ["calm"]})
+
+
+def test_bad_n_is_rejected():
+    results = single_results()
+    del results.attrs["n"]
+    with pytest.raises(ValueError, match="attrs\\['n'\\]"):
+        charts.room_chart(results)
+
+
+def test_empty_reference_is_rejected():
+    with pytest.raises(ValueError, match="non-empty list"):
+        charts.room_vs_research(randomized_results(), [], "yes")
+
+
+def test_reference_missing_fields_or_percent_figures_are_rejected():
+    incomplete = [{k: v for k, v in REFERENCE[0].items() if k != "measure"}]
+    with pytest.raises(ValueError, match="missing measure"):
+        charts.room_vs_research(randomized_results(), incomplete, "yes")
+    as_percent = [dict(REFERENCE[0], figure=46)]
+    with pytest.raises(ValueError, match="0.46"):
+        charts.room_vs_research(randomized_results(), as_percent, "yes")
+
+
+def test_unknown_room_option_is_rejected():
+    with pytest.raises(ValueError, match="unknown room_option 'maybe'"):
+        charts.room_vs_research(randomized_results(), REFERENCE, "maybe")
+
+
+def test_before_after_must_match_options():
+    with pytest.raises(ValueError, match="same options"):
+        charts.before_after(scale_results(), single_results())
