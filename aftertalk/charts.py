@@ -613,7 +613,8 @@ def _empty_handle() -> Patch:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    # Keep hyphenated words such as "post-coital" whole: a split one reads as two words.
+    return "\n".join(textwrap.wrap(str(text), width, break_on_hyphens=False)) or str(text)
 
 
 def _escape(text: str) -> str:
