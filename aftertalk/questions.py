@@ -1,0 +1,236 @@
+"""The question bank: the `Question` model, loaded from data/questions/*.yaml or built in code.
+
+Every problem is reported as a `QuestionError` that names the file, the line and the field, so an
+educator can fix a typo before it reaches a live room.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+KINDS = ("single", "multi", "scale", "yesno")
+PRIVACY_MODES = ("direct", "randomized")
+PREFER_NOT_TO_SAY = "prefer_not_to_say"
+PREFER_NOT_TO_SAY_LABEL = "Prefer not to say"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+MAX_TEXT = 500
+MAX_LABEL = 120
+MAX_OPTIONS = 20
+QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "notes")
+OPTION_FIELDS = ("id", "label", "exclusive")
+DEFAULT_OPTIONS = {
+    "yesno": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
+    "scale": [{"id": str(n), "label": str(n)} for n in range(1, 6)],
+}
+
+
+class QuestionError(ValueError):
+    """A question definition is invalid. The message says where and what to do."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 field_name: str | None = None):
+        self.source, self.line, self.field_name = source, line, field_name
+        where = ":".join(str(part) for part in (source, line) if part is not None)
+        about = f"field '{field_name}': " if field_name else ""
+        super().__init__(f"{where}: {about}{message}" if where else f"{about}{message}")
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    exclusive: bool = False  # "none of these" cannot be ticked together with anything else
+
+    def to_dict(self) -> dict:
+        data = {"id": self.id, "label": self.label}
+        if self.exclusive:
+            data["exclusive"] = True
+        return data
+
+
+@dataclass(frozen=True)
+class Question:
+    """One poll. `options` lists the answers; "prefer not to say" is added as the last option."""
+
+    id: str
+    text: str
+    kind: str
+    options: tuple[Option, ...] = ()
+    prefer_not_to_say: bool = True
+    privacy: str = "direct"
+    notes: str = ""
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if not self.options and self.kind in DEFAULT_OPTIONS:
+            object.__setattr__(self, "options", tuple(Option(**o) for o in DEFAULT_OPTIONS[self.kind]))
+        object.__setattr__(self, "options", tuple(
+            o if isinstance(o, Option) else Option(**o) for o in self.options))
+        _validate(self)
+
+    @property
+    def all_options(self) -> tuple[Option, ...]:
+        """The options a participant sees, "prefer not to say" included."""
+        if not self.prefer_not_to_say:
+            return self.options
+        return self.options + (Option(PREFER_NOT_TO_SAY, PREFER_NOT_TO_SAY_LABEL, exclusive=True),)
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.all_options if o.id == option_id), None)
+
+    def to_dict(self) -> dict:
+        data = {"id": self.id, "text": self.text, "kind": self.kind,
+                "options": [o.to_dict() for o in self.options],
+                "prefer_not_to_say": self.prefer_not_to_say, "privacy": self.privacy}
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+    @classmethod
+    def from_dict(cls, data, *, source: str | None = None, lines: dict | None = None) -> "Question":
+        """Build a question from plain data (a YAML entry or a JSON body), checking every field."""
+        lines = lines or {}
+
+        def fail(message, field_name=None, key=()):
+            line = lines.get(key) or lines.get(key[:1]) or lines.get(())
+            raise QuestionError(message, source=source, line=line, field_name=field_name)
+
+        if not isinstance(data, dict):
+            fail("a question must be a mapping with id, text and kind")
+        for name in data:
+            if name not in QUESTION_FIELDS:
+                fail(f"unknown field; known fields are {', '.join(QUESTION_FIELDS)}", str(name), (name,))
+        for name in ("id", "text", "kind"):
+            if name not in data:
+                fail("is missing", name)
+            if not isinstance(data[name], str):
+                fail("must be text", name, (name,))
+        options = data.get("options", [])
+        if not isinstance(options, list):
+            fail("must be a list of options, each with an id and a label", "options", ("options",))
+        built = []
+        for index, option in enumerate(options):
+            key = ("options", index)
+            if not isinstance(option, dict):
+                fail(f"option {index + 1} must be a mapping with an id and a label", "options", key)
+            for name in option:
+                if name not in OPTION_FIELDS:
+                    fail(f"unknown field in option {index + 1}; known fields are id, label, exclusive",
+                         f"options[{index}].{name}", key + (name,))
+            for name in ("id", "label"):
+                if not isinstance(option.get(name), str) or not option[name].strip():
+                    fail(f"option {index + 1} needs a {name} (text)", f"options[{index}].{name}", key)
+            if not isinstance(option.get("exclusive", False), bool):
+                fail("must be true or false", f"options[{index}].exclusive", key + ("exclusive",))
+            built.append(Option(option["id"], option["label"], option.get("exclusive", False)))
+        for name in ("prefer_not_to_say",):
+            if not isinstance(data.get(name, True), bool):
+                fail("must be true or false", name, (name,))
+        for name in ("privacy", "notes"):
+            if name in data and not isinstance(data[name], str):
+                fail("must be text", name, (name,))
+        try:
+            return cls(id=data["id"], text=data["text"], kind=data["kind"], options=tuple(built),
+                       prefer_not_to_say=data.get("prefer_not_to_say", True),
+                       privacy=data.get("privacy", "direct"), notes=data.get("notes", ""),
+                       source=source)
+        except QuestionError as error:
+            key = (error.field_name,) if error.field_name else ()
+            if error.field_name and error.field_name.startswith("options["):
+                key = ("options", int(error.field_name[8:error.field_name.index("]")]))
+            fail(str(error).split(": ", 1)[-1] if error.field_name else str(error),
+                 error.field_name, key)
+
+
+def _validate(question: Question) -> None:
+    def fail(message, field_name):
+        raise QuestionError(message, field_name=field_name)
+
+    if not ID_PATTERN.match(question.id):
+        fail(f"'{question.id}' is not a valid id; use lower-case letters, digits and _ (up to 64)", "id")
+    if not question.text.strip() or len(question.text) > MAX_TEXT:
+        fail(f"must be between 1 and {MAX_TEXT} characters", "text")
+    if question.kind not in KINDS:
+        fail(f"unknown kind '{question.kind}'; choose one of {', '.join(KINDS)}", "kind")
+    if question.privacy not in PRIVACY_MODES:
+        fail(f"unknown privacy '{question.privacy}'; choose one of {', '.join(PRIVACY_MODES)}", "privacy")
+    if len(question.options) < 2:
+        fail("a question needs at least two options", "options")
+    if len(question.options) > MAX_OPTIONS:
+        fail(f"a question can have at most {MAX_OPTIONS} options", "options")
+    seen = set()
+    for index, option in enumerate(question.options):
+        if not ID_PATTERN.match(option.id):
+            fail(f"'{option.id}' is not a valid option id; use lower-case letters, digits and _",
+                 f"options[{index}].id")
+        if option.id in seen:
+            fail(f"option id '{option.id}' is used twice", f"options[{index}].id")
+        if option.id == PREFER_NOT_TO_SAY:
+            fail("'prefer_not_to_say' is added for you; set prefer_not_to_say: true instead",
+                 f"options[{index}].id")
+        if not option.label.strip() or len(option.label) > MAX_LABEL:
+            fail(f"must be between 1 and {MAX_LABEL} characters", f"options[{index}].label")
+        seen.add(option.id)
+    if question.kind != "multi" and any(o.exclusive for o in question.options):
+        fail("only multi-select questions can have exclusive options", "options")
+
+
+# --- loading YAML with line numbers -------------------------------------------------------------
+
+def _to_python(node, path, lines):
+    """Turn a YAML node into plain data, recording the line of every mapping key and list item."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            result[key] = _to_python(value_node, path + (key,), lines)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, path + (index,), lines) for index, item in enumerate(node.value)]
+    return yaml.SafeLoader("").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+
+
+def load_question_file(path) -> list[Question]:
+    """Load one YAML file of questions: a mapping with a `questions:` list."""
+    path = Path(path)
+    source = str(path)
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        raise QuestionError(f"this is not valid YAML ({error.problem}); check indentation and quotes",
+                            source=source, line=mark.line + 1 if mark else None) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise QuestionError(f"cannot read the file ({error})", source=source) from None
+    lines: dict = {}
+    data = _to_python(node, (), lines) if node is not None else None
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise QuestionError("a question file is a mapping with a 'questions:' list", source=source,
+                            line=1, field_name="questions")
+    questions = []
+    for index, entry in enumerate(data["questions"]):
+        sub_lines = {key[2:]: line for key, line in lines.items() if key[:2] == ("questions", index)}
+        questions.append(Question.from_dict(entry, source=source, lines=sub_lines))
+    return questions
+
+
+def load_questions(folder=None) -> dict[str, Question]:
+    """Load every data/questions/*.yaml file into one bank keyed by question id."""
+    folder = Path(folder) if folder else default_question_folder()
+    bank: dict[str, Question] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        for question in load_question_file(path):
+            if question.id in bank:
+                raise QuestionError(f"id '{question.id}' is already used in {bank[question.id].source}",
+                                    source=str(path), field_name="id")
+            bank[question.id] = question
+    return bank
+
+
+def default_question_folder() -> Path:
+    return Path(__file__).resolve().parent.parent / "data" / "questions"

@@ -1,0 +1,37 @@
+-- Aftertalk store. Privacy by construction: counters per option, never one row per answer,
+-- no timestamps on answers, no addresses or user agents anywhere.
+
+CREATE TABLE IF NOT EXISTS rooms (
+    code        TEXT PRIMARY KEY,           -- the short join code phones type
+    room_key    BLOB NOT NULL,              -- HMAC key for voter hashes; deleted when the room ends
+    token_hash  TEXT NOT NULL               -- sha256 of the facilitator's secret token
+);
+
+CREATE TABLE IF NOT EXISTS questions (
+    room_code   TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
+    question_id TEXT NOT NULL,
+    definition  TEXT NOT NULL,              -- the question as JSON, as the facilitator sent it
+    state       TEXT NOT NULL CHECK (state IN ('open', 'closed', 'revealed')),
+    position    INTEGER NOT NULL,           -- order of opening, so phones see the oldest open poll first
+    answers     INTEGER NOT NULL DEFAULT 0, -- how many phones answered (skips excluded)
+    PRIMARY KEY (room_code, question_id)
+);
+
+CREATE TABLE IF NOT EXISTS option_counts (
+    room_code   TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    option_id   TEXT NOT NULL,
+    count       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_code, question_id, option_id),
+    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- One row per device per question: HMAC(room key, device token + question id). The token itself is
+-- never stored, and hashes of different questions cannot be linked to each other.
+CREATE TABLE IF NOT EXISTS voters (
+    room_code   TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    voter_hash  BLOB NOT NULL,
+    PRIMARY KEY (room_code, question_id, voter_hash),
+    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE
+) WITHOUT ROWID;

@@ -1,0 +1,557 @@
+"""The poll server: the participant pages and the facilitator HTTP API, on tornado.
+
+Participants need no login; the facilitator API needs the room's secret token. Nothing identifying is
+logged: the access log is off, and error logs carry the method and path only.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import signal
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import tornado.escape
+import tornado.httpserver
+import tornado.iostream
+import tornado.locks
+import tornado.netutil
+import tornado.template
+import tornado.web
+
+from . import network, store
+from .errors import AftertalkError, BadRequest, Conflict, NotFound
+from .questions import Question, QuestionError
+
+WEB_DIR = Path(__file__).with_name("web")
+MAX_BODY_BYTES = 8 * 1024
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read off a projector
+CODE_LENGTH = 5
+DEVICE_COOKIE = "aftertalk_device"
+DEVICE_COOKIE_DAYS = 2
+KEEPALIVE_SECONDS = 15
+CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
+QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
+
+log = logging.getLogger("aftertalk.server")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def voter_hash(room_key: bytes, device_token: str, question_id: str) -> bytes:
+    """HMAC(room key, token + question id): one device, one answer, unlinkable across questions."""
+    return hmac.new(room_key, f"{device_token}\x00{question_id}".encode(), hashlib.sha256).digest()
+
+
+class RoomEvents:
+    """Wakes the live-update streams of a room when its questions change; counts connected phones."""
+
+    def __init__(self):
+        self.version: dict[str, int] = {}
+        self.phones: dict[str, int] = {}
+        self.ended: set[str] = set()
+        self._conditions: dict[str, tornado.locks.Condition] = {}
+
+    def changed(self, code: str) -> None:
+        self.version[code] = self.version.get(code, 0) + 1
+        self._condition(code).notify_all()
+
+    def end(self, code: str) -> None:
+        self.ended.add(code)
+        self.changed(code)
+
+    async def wait(self, code: str, seconds: float) -> None:
+        """Return when the room changes, or after `seconds` (time for a keep-alive)."""
+        await self._condition(code).wait(timeout=datetime.timedelta(seconds=seconds))
+
+    def _condition(self, code: str) -> tornado.locks.Condition:
+        return self._conditions.setdefault(code, tornado.locks.Condition())
+
+
+# --- shared handler behaviour ---------------------------------------------------------------------
+
+class BaseHandler(tornado.web.RequestHandler):
+    wants_json = False
+
+    def initialize(self, db, events, settings):
+        self.db, self.events, self.config = db, events, settings
+
+    def set_default_headers(self):
+        for name, value in SECURITY_HEADERS.items():
+            self.set_header(name, value)
+        self.clear_header("Server")
+
+    def _request_summary(self):
+        # tornado's default adds the client's IP address; ours never names anyone.
+        return f"{self.request.method} {self.request.path}"
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, (AftertalkError, tornado.web.HTTPError)):
+            return  # an expected 4xx: the client was told, nothing to log
+        log.error("Unexpected error in %s", self._request_summary(), exc_info=(typ, value, tb))
+
+    def write_error(self, status_code, **kwargs):
+        error = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(error, AftertalkError):
+            message = error.message
+        elif isinstance(error, tornado.web.HTTPError) and error.log_message:
+            message = error.log_message
+        elif status_code == 404:
+            message = "There is nothing at this address."
+        elif status_code == 405:
+            message = "This address does not accept that kind of request."
+        else:
+            message = "Something went wrong on the poll server. Nothing was counted; please try again."
+        if self.wants_json:
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.finish(json.dumps({"error": message, "status": status_code}))
+        else:
+            room = re.match(r"/r/([A-Za-z0-9]{1,16})", self.request.path)
+            back = f"/r/{room.group(1).upper()}" if room and status_code != 404 else "/"
+            self.finish(render_page(self, "message.html", title="Sorry", message=message, code=None, back=back))
+
+    def _handle_request_exception(self, error):
+        if isinstance(error, AftertalkError):
+            if not self._finished:
+                self.send_error(error.status, exc_info=(type(error), error, None))
+            return
+        super()._handle_request_exception(error)
+
+    def room_or_404(self, code: str):
+        room = store.get_room(self.db, code.upper())
+        if room is None:
+            raise NotFound(f"There is no room with the code {code.upper()}. "
+                           "Check the code on the screen and try again.")
+        return room
+
+
+@tornado.web.stream_request_body
+class BodyHandler(BaseHandler):
+    """Reads a small body, refusing an oversized one before it is buffered."""
+
+    def prepare(self):
+        self._body = bytearray()
+        length = self.request.headers.get("Content-Length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            raise tornado.web.HTTPError(413, f"The request is too large (the limit is {MAX_BODY_BYTES} bytes).")
+
+    def data_received(self, chunk):
+        self._body.extend(chunk)
+        if len(self._body) > MAX_BODY_BYTES:
+            raise tornado.web.HTTPError(413, f"The request is too large (the limit is {MAX_BODY_BYTES} bytes).")
+
+    def body_fields(self, *, allow_form: bool) -> dict:
+        """The body as a dict, from JSON (or, for the no-JavaScript page, a form)."""
+        content_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if not self._body:
+            raise BadRequest("The request was empty. Send the answer in the request body.")
+        try:
+            text = bytes(self._body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("The request body is not valid UTF-8 text.") from None
+        if content_type == "application/json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise BadRequest(f"The request body is not valid JSON ({error.msg}).") from None
+            if not isinstance(data, dict):
+                raise BadRequest("The request body must be a JSON object.")
+            return data
+        if allow_form and content_type == "application/x-www-form-urlencoded":
+            form = parse_qs(text, keep_blank_values=True, max_num_fields=50, strict_parsing=False)
+            return {"question": (form.get("question") or [""])[0], "options": form.get("option", []),
+                    "skip": (form.get("action") or [""])[0] == "skip"}
+        expected = "application/json or a form" if allow_form else "application/json"
+        raise tornado.web.HTTPError(415, f"Unsupported content type '{content_type or 'none'}'; send {expected}.")
+
+
+def render_page(handler, template, **values) -> bytes:
+    loader = handler.application.settings["template_loader"]
+    return loader.load(template).generate(static_url=handler.static_url, **values)
+
+
+# --- participant pages ----------------------------------------------------------------------------
+
+class ParticipantHandler(BaseHandler):
+    def device_token(self, *, create: bool) -> str | None:
+        token = self.get_cookie(DEVICE_COOKIE)
+        if token and 16 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum():
+            return token
+        if not create:
+            return None
+        token = secrets.token_urlsafe(16)
+        self.set_cookie(DEVICE_COOKIE, token, expires_days=DEVICE_COOKIE_DAYS, httponly=True,
+                        samesite="Lax", path="/")
+        return token
+
+    def current_view(self, code: str, token: str) -> dict:
+        """What this phone should see: the oldest open question it has not answered, or a wait."""
+        room = store.get_room(self.db, code)
+        if room is None:
+            return {"ended": True, "question": None}
+        for row in store.list_questions(self.db, code):
+            if row["state"] == "open" and not store.has_voted(
+                    self.db, code, row["question_id"], voter_hash(room["room_key"], token, row["question_id"])):
+                return {"ended": False, "question": Question.from_dict(json.loads(row["definition"]))}
+        return {"ended": False, "question": None}
+
+
+class LandingHandler(BaseHandler):
+    def get(self):
+        code = self.get_query_argument("code", "").strip().upper()
+        if code:
+            self.redirect(f"/r/{tornado.escape.url_escape(code)}")
+            return
+        self.finish(render_page(self, "landing.html", title="Join a room", code=None))
+
+
+class RoomPageHandler(ParticipantHandler):
+    def get(self, code):
+        code = self.room_or_404(code)["code"]
+        token = self.device_token(create=True)
+        view = self.current_view(code, token)
+        self.finish(render_page(self, "room.html", title=f"Room {code}", code=code,
+                                thanks=self.get_query_argument("thanks", "") == "1", **view))
+
+
+class CurrentFragmentHandler(ParticipantHandler):
+    """The middle of the room page, for the page's script to swap in after a live update."""
+
+    def get(self, code):
+        code = code.upper()
+        token = self.device_token(create=True)
+        view = self.current_view(code, token)
+        self.finish(render_page(self, "current.html", code=code,
+                                thanks=self.get_query_argument("thanks", "") == "1", **view))
+
+
+class AnswerHandler(BodyHandler, ParticipantHandler):
+    def prepare(self):
+        self.wants_json = self.request.headers.get("Content-Type", "").startswith("application/json")
+        super().prepare()
+
+    def post(self, code):
+        room = self.room_or_404(code)
+        code = room["code"]
+        fields = self.body_fields(allow_form=True)
+        question_id = fields.get("question")
+        if not isinstance(question_id, str) or not question_id:
+            raise BadRequest("The answer does not say which question it is for.")
+        row = store.get_question(self.db, code, question_id)
+        question = Question.from_dict(json.loads(row["definition"]))
+        skip = fields.get("skip") is True
+        chosen = [] if skip else checked_options(question, fields.get("options"))
+        token = self.device_token(create=False)
+        if token is None:
+            raise BadRequest("This phone's browser did not keep the page's cookie, so the answer could not "
+                             "be counted once. Allow cookies for this page, reload it and answer again.")
+        store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id), chosen)
+        if self.wants_json:
+            self.finish({"ok": True})
+        else:
+            self.redirect(f"/r/{code}?thanks=1" if chosen else f"/r/{code}", status=303)
+
+
+def checked_options(question: Question, options) -> list[str]:
+    """The chosen option ids, checked against the question; raise BadRequest with what is wrong."""
+    if isinstance(options, str):
+        options = [options]
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise BadRequest("The answer's options must be a list of option ids.")
+    if not options:
+        raise BadRequest("Choose an answer, or press “Skip this question”.")
+    if len(set(options)) != len(options):
+        raise BadRequest("The same option was sent twice.")
+    for option_id in options:
+        if question.option(option_id) is None:
+            raise BadRequest(f"'{option_id[:40]}' is not one of the options of this question.")
+    if question.kind != "multi" and len(options) > 1:
+        raise BadRequest("This question takes one answer only.")
+    exclusive = [o for o in options if question.option(o).exclusive]
+    if exclusive and len(options) > 1:
+        raise BadRequest(f"“{question.option(exclusive[0]).label}” cannot be combined with other answers.")
+    return options
+
+
+class EventsHandler(BaseHandler):
+    """Server-sent events: 'change' when the room's questions change, 'ended' when the room ends."""
+
+    connected_code = None
+
+    async def get(self, code):
+        code = self.room_or_404(code)["code"]
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("X-Accel-Buffering", "no")
+        events = self.events
+        events.phones[code] = events.phones.get(code, 0) + 1
+        self.connected_code = code
+        try:
+            seen = None
+            self.write("retry: 3000\n\n")
+            while self.connected_code:
+                if code in events.ended:
+                    self.write("event: ended\ndata: {}\n\n")
+                    await self.flush()
+                    break
+                version = events.version.get(code, 0)
+                if version != seen:
+                    self.write(f"event: change\ndata: {json.dumps({'version': version})}\n\n")
+                    seen = version
+                else:
+                    self.write(": keep-alive\n\n")
+                await self.flush()
+                await events.wait(code, KEEPALIVE_SECONDS)
+        except tornado.iostream.StreamClosedError:
+            pass
+        finally:
+            self.disconnect()
+
+    def on_connection_close(self):
+        self.disconnect()  # count the phone as gone now, not at the next keep-alive
+
+    def disconnect(self):
+        if self.connected_code:
+            self.events.phones[self.connected_code] -= 1
+            self.connected_code = None
+
+
+class AwayHandler(BaseHandler):
+    """The quick-exit page: neutral, with nothing about the workshop on it."""
+
+    def get(self):
+        self.finish(render_page(self, "away.html"))
+
+
+# --- facilitator API ------------------------------------------------------------------------------
+
+class ApiHandler(BodyHandler):
+    wants_json = True
+
+    def bearer(self) -> str:
+        header = self.request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not header[7:].strip():
+            raise tornado.web.HTTPError(401, "This needs the room's secret token "
+                                             "(an 'Authorization: Bearer TOKEN' header).")
+        return header[7:].strip()
+
+    def authorised_room(self, code: str):
+        token = self.bearer()
+        room = self.room_or_404(code)
+        if not hmac.compare_digest(room["token_hash"], token_hash(token)):
+            raise tornado.web.HTTPError(403, "That token does not belong to this room.")
+        return room
+
+    def question_summary(self, row) -> dict:
+        return {"id": row["question_id"], "state": row["state"], "answers": row["answers"]}
+
+
+class HealthHandler(ApiHandler):
+    def get(self):
+        self.finish({"app": "aftertalk", "ok": True})
+
+
+class RoomsHandler(ApiHandler):
+    def post(self):
+        if not hmac.compare_digest(token_hash(self.bearer()), token_hash(self.config["admin_token"])):
+            raise tornado.web.HTTPError(403, "Only the server's own admin token can create rooms.")
+        token = secrets.token_urlsafe(24)
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            if store.get_room(self.db, code) is None:
+                break
+        store.create_room(self.db, code, secrets.token_bytes(32), token_hash(token))
+        self.set_status(201)
+        self.finish({"code": code, "token": token, "join_url": self.join_url(code)})
+
+    def join_url(self, code):
+        return f"{self.config['join_base_url']}/r/{code}"
+
+
+class RoomHandler(ApiHandler):
+    def get(self, code):
+        room = self.authorised_room(code)
+        code = room["code"]
+        self.finish({"code": code, "join_url": f"{self.config['join_base_url']}/r/{code}",
+                     "phones": self.events.phones.get(code, 0),
+                     "questions": [self.question_summary(r) for r in store.list_questions(self.db, code)]})
+
+    def delete(self, code):
+        code = self.authorised_room(code)["code"]
+        store.end_room(self.db, code)
+        self.events.end(code)
+        self.finish({"ended": code})
+
+
+class OpenQuestionHandler(ApiHandler):
+    def post(self, code):
+        code = self.authorised_room(code)["code"]
+        try:
+            question = Question.from_dict(self.body_fields(allow_form=False))
+        except QuestionError as error:
+            raise BadRequest(f"The question is not valid: {error}") from None
+        opened = store.open_question(self.db, code, question.id, question.to_dict(),
+                                     [o.id for o in question.all_options])
+        self.events.changed(code)
+        self.set_status(201 if opened else 200)
+        self.finish(self.question_summary(store.get_question(self.db, code, question.id)))
+
+
+class QuestionActionHandler(ApiHandler):
+    def post(self, code, question_id, action):
+        code = self.authorised_room(code)["code"]
+        if action == "close":
+            store.close_question(self.db, code, question_id)
+        else:
+            store.reveal_question(self.db, code, question_id)
+        self.events.changed(code)
+        self.finish(self.question_summary(store.get_question(self.db, code, question_id)))
+
+
+class CountHandler(ApiHandler):
+    def get(self, code, question_id):
+        code = self.authorised_room(code)["code"]
+        self.finish(self.question_summary(store.get_question(self.db, code, question_id)))
+
+
+class ResultsHandler(ApiHandler):
+    def get(self, code, question_id):
+        code = self.authorised_room(code)["code"]
+        row = store.get_question(self.db, code, question_id)
+        if row["state"] != "revealed":
+            raise Conflict(f"Results of '{question_id}' are hidden until the poll is closed and revealed.")
+        question = Question.from_dict(json.loads(row["definition"]))
+        counts = store.option_counts(self.db, code, question_id)
+        n = row["answers"]
+        self.finish({"question": question.to_dict(), "state": row["state"], "n": n, "options": [
+            {"id": o.id, "label": o.label, "count": counts.get(o.id, 0),
+             "share": counts.get(o.id, 0) / n if n else 0.0} for o in question.all_options]})
+
+
+class JsonNotFoundHandler(ApiHandler):
+    def prepare(self):
+        raise NotFound("There is no facilitator API at this address.")
+
+
+# --- the application ------------------------------------------------------------------------------
+
+def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Application:
+    """The tornado application serving both the participants and the facilitator API."""
+    shared = {"db": db, "events": RoomEvents(),
+              "settings": {"admin_token": admin_token, "join_base_url": join_base_url.rstrip("/")}}
+    api = rf"/api/rooms/{CODE_PATTERN}"
+    routes = [
+        (r"/", LandingHandler),
+        (r"/away", AwayHandler),
+        (rf"/r/{CODE_PATTERN}", RoomPageHandler),
+        (rf"/r/{CODE_PATTERN}/current", CurrentFragmentHandler),
+        (rf"/r/{CODE_PATTERN}/answer", AnswerHandler),
+        (rf"/r/{CODE_PATTERN}/events", EventsHandler),
+        (r"/api/health", HealthHandler),
+        (r"/api/rooms", RoomsHandler),
+        (api, RoomHandler),
+        (rf"{api}/questions", OpenQuestionHandler),
+        (rf"{api}/questions/{QID_PATTERN}/(close|reveal)", QuestionActionHandler),
+        (rf"{api}/questions/{QID_PATTERN}/count", CountHandler),
+        (rf"{api}/questions/{QID_PATTERN}/results", ResultsHandler),
+        (r"/api/.*", JsonNotFoundHandler),
+    ]
+    return tornado.web.Application(
+        [(pattern, handler, shared) for pattern, handler in routes],
+        static_path=str(WEB_DIR / "static"),
+        template_loader=tornado.template.Loader(str(WEB_DIR)),
+        log_function=lambda handler: None,  # no access log: it would record who asked what, when
+        default_handler_class=NotFoundPage, default_handler_args=shared,
+        xsrf_cookies=False,
+    )
+
+
+class NotFoundPage(BaseHandler):
+    def prepare(self):
+        raise tornado.web.HTTPError(404)
+
+
+# --- running the server process -------------------------------------------------------------------
+
+SERVER_INFO = "server.json"
+_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
+
+
+class RedactAddresses(logging.Filter):
+    """Belt and braces: no log line may carry an IP address, whoever wrote it."""
+
+    def filter(self, record):
+        record.msg = _ADDRESS.sub("[address]", record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactAddresses())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.getLogger("tornado.access").disabled = True
+    # tornado.general logs malformed requests with the peer's address at INFO.
+    logging.getLogger("tornado.general").setLevel(logging.WARNING)
+
+
+def run(*, host: str, port: int, data_dir, public_url: str | None = None) -> None:
+    """Serve until SIGTERM or Ctrl-C. Writes data_dir/server.json (url, admin token) for the notebook."""
+    configure_logging()
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sockets = tornado.netutil.bind_sockets(port, address=host or None)
+    db = store.connect(data_dir)
+    try:
+        asyncio.run(_serve(sockets, db, host=host, data_dir=data_dir, public_url=public_url))
+    finally:
+        db.close()
+
+
+async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
+    bound_port = sockets[0].getsockname()[1]
+    admin_token = secrets.token_urlsafe(24)
+    join_base_url = public_url or f"http://{network.join_host(host)}:{bound_port}"
+    app = create_app(db, admin_token=admin_token, join_base_url=join_base_url)
+    http_server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=MAX_BODY_BYTES * 128)
+    http_server.add_sockets(sockets)
+    info_path = data_dir / SERVER_INFO
+    write_private(info_path, json.dumps({
+        "url": f"http://{network.local_host(host)}:{bound_port}", "join_base_url": join_base_url,
+        "admin_token": admin_token, "pid": os.getpid()}))
+    log.info("Aftertalk poll server ready on port %d; data in %s", bound_port, data_dir)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        http_server.stop()
+        info_path.unlink(missing_ok=True)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only this user can read: it holds secrets."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)

@@ -1,0 +1,171 @@
+"""The SQLite store: rooms, question state and per-option counters. Plain functions over sqlite3.
+
+Nothing here can hold an individual answer: a submission only increments counters and adds a voter
+hash, inside one transaction, so an acknowledged answer is durable once this returns.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from .errors import Conflict, NotFound, Unavailable
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+DATABASE_NAME = "aftertalk.sqlite3"
+
+
+def connect(data_dir) -> sqlite3.Connection:
+    """Open (and create) the store in `data_dir`, in WAL mode with the schema applied."""
+    path = Path(data_dir) / DATABASE_NAME
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode = WAL")
+    # NORMAL in WAL mode survives a killed process (the commit is in the WAL file); only a power cut
+    # can lose the last commits. That is the trade-off that keeps 1,000 answers fast.
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA secure_delete = ON")  # erased rooms are overwritten, not just unlinked
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.executescript(SCHEMA.read_text())
+    return db
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection):
+    """BEGIN IMMEDIATE ... COMMIT; a full or read-only disk becomes `Unavailable`, never a lost answer."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    except sqlite3.OperationalError as error:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise Unavailable("The poll server cannot save answers right now "
+                          f"({error}). Nothing was counted; please try again in a moment.") from error
+
+
+def create_room(db, code: str, room_key: bytes, token_hash: str) -> None:
+    with transaction(db):
+        db.execute("INSERT INTO rooms (code, room_key, token_hash) VALUES (?, ?, ?)",
+                   (code, room_key, token_hash))
+
+
+def get_room(db, code: str):
+    """The room row (code, room_key, token_hash), or None."""
+    return db.execute("SELECT * FROM rooms WHERE code = ?", (code,)).fetchone()
+
+
+def room_codes(db) -> list[str]:
+    return [row["code"] for row in db.execute("SELECT code FROM rooms")]
+
+
+def get_question(db, code: str, question_id: str):
+    """The question row with its definition decoded, or raise NotFound."""
+    row = db.execute("SELECT * FROM questions WHERE room_code = ? AND question_id = ?",
+                     (code, question_id)).fetchone()
+    if row is None:
+        raise NotFound(f"There is no question '{question_id}' in room {code}. "
+                       "Open it first, or check the question id.")
+    return row
+
+
+def list_questions(db, code: str) -> list:
+    return db.execute("SELECT * FROM questions WHERE room_code = ? ORDER BY position",
+                      (code,)).fetchall()
+
+
+def open_question(db, code: str, question_id: str, definition: dict, option_ids) -> bool:
+    """Open a poll. Returns False when the same question is already open (a retried request).
+
+    A closed poll never reopens, so two reveals can never differ by one late answer.
+    """
+    encoded = json.dumps(definition, sort_keys=True)
+    with transaction(db):
+        row = db.execute("SELECT state, definition FROM questions WHERE room_code = ? AND question_id = ?",
+                         (code, question_id)).fetchone()
+        if row is not None:
+            if row["state"] != "open":
+                raise Conflict(f"Question '{question_id}' was already closed in this room, and a closed "
+                               "poll never reopens. Ask it again under a new id.")
+            if row["definition"] != encoded:
+                raise Conflict(f"Question '{question_id}' is already open with a different wording. "
+                               "Close it first, or use a new id.")
+            return False
+        position = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE room_code = ?",
+                              (code,)).fetchone()[0]
+        db.execute("INSERT INTO questions (room_code, question_id, definition, state, position) "
+                   "VALUES (?, ?, ?, 'open', ?)", (code, question_id, encoded, position))
+        db.executemany("INSERT INTO option_counts (room_code, question_id, option_id) VALUES (?, ?, ?)",
+                       [(code, question_id, option_id) for option_id in option_ids])
+    return True
+
+
+def close_question(db, code: str, question_id: str) -> None:
+    """open -> closed; closing a closed or revealed poll changes nothing."""
+    with transaction(db):
+        get_question(db, code, question_id)
+        db.execute("UPDATE questions SET state = 'closed' "
+                   "WHERE room_code = ? AND question_id = ? AND state = 'open'", (code, question_id))
+
+
+def reveal_question(db, code: str, question_id: str) -> None:
+    """Closes the poll if it is still open, then marks it revealed."""
+    with transaction(db):
+        get_question(db, code, question_id)
+        db.execute("UPDATE questions SET state = 'revealed' WHERE room_code = ? AND question_id = ?",
+                   (code, question_id))
+
+
+def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids) -> None:
+    """Count one device's answer: add its voter hash and increment each chosen option.
+
+    An empty `option_ids` records a skip: the device is marked done and nothing is counted.
+    """
+    with transaction(db):
+        state = get_question(db, code, question_id)["state"]
+        if state != "open":
+            raise Conflict("This poll has closed, so answers are no longer counted. "
+                           "Wait for the next question.")
+        try:
+            db.execute("INSERT INTO voters (room_code, question_id, voter_hash) VALUES (?, ?, ?)",
+                       (code, question_id, voter_hash))
+        except sqlite3.IntegrityError:
+            raise Conflict("This phone has already answered this question. "
+                           "Each phone can answer once.") from None
+        if option_ids:
+            db.executemany("UPDATE option_counts SET count = count + 1 "
+                           "WHERE room_code = ? AND question_id = ? AND option_id = ?",
+                           [(code, question_id, option_id) for option_id in option_ids])
+            db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
+                       (code, question_id))
+
+
+def has_voted(db, code: str, question_id: str, voter_hash: bytes) -> bool:
+    return db.execute("SELECT 1 FROM voters WHERE room_code = ? AND question_id = ? AND voter_hash = ?",
+                      (code, question_id, voter_hash)).fetchone() is not None
+
+
+def option_counts(db, code: str, question_id: str) -> dict[str, int]:
+    rows = db.execute("SELECT option_id, count FROM option_counts WHERE room_code = ? AND question_id = ?",
+                      (code, question_id))
+    return {row["option_id"]: row["count"] for row in rows}
+
+
+def end_room(db, code: str) -> None:
+    """Erase the room: its key, token hash, questions, counts and voter hashes."""
+    with transaction(db):
+        db.execute("DELETE FROM rooms WHERE code = ?", (code,))
+    # Fold the WAL back into the main file so erased pages do not linger in the log.
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def default_data_dir() -> Path:
+    """Where the laptop's rooms live: $AFTERTALK_DATA_DIR, or ~/.aftertalk."""
+    return Path(os.environ.get("AFTERTALK_DATA_DIR") or Path.home() / ".aftertalk")
