@@ -551,7 +551,9 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file only this user can read: it holds secrets."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write a file only this user can read (it holds secrets), all at once: readers never see half."""
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(text)
+    os.replace(partial, path)

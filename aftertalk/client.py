@@ -1,0 +1,156 @@
+"""`Room`: the facilitator's handle on a room, an HTTP client of the poll server's facilitator API.
+
+The notebook never reads the database: it talks to the server with the room's secret token, so the
+same code works with the laptop's own server or one hosted elsewhere.
+"""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pandas as pd
+
+from .questions import Question, load_questions
+
+TIMEOUT_SECONDS = 10
+
+
+class RoomError(RuntimeError):
+    """The poll server refused a request or could not be reached; the message says why."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def request_json(method: str, url: str, *, token: str | None = None, body=None) -> dict:
+    """One JSON request to the poll server; errors become `RoomError` with the server's message."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read()).get("error") or error.reason
+        except ValueError:
+            message = error.reason
+        raise RoomError(message, status=error.code) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise RoomError(f"Cannot reach the poll server at {url.split('/api/')[0]} ({reason}). "
+                        "Is it running? `aftertalk.room()` starts one on this laptop.") from None
+
+
+class Room:
+    """A room on a poll server. Create one with `aftertalk.room()` or `Room.connect(url, token)`."""
+
+    def __init__(self, *, api_url: str, code: str, token: str, join_url: str, rehearsal=None, server=None):
+        self.api_url = api_url.rstrip("/")
+        self.code = code
+        self.join_url = join_url
+        self._token = token
+        self.rehearsal = rehearsal
+        self.server = server  # the LocalServer this room runs on, when this laptop started it
+        self._questions: dict[str, Question] = {}
+
+    def __repr__(self):
+        mode = ", rehearsal" if self.rehearsal else ""
+        return f"<Room {self.code} at {self.join_url}{mode}>"
+
+    @classmethod
+    def connect(cls, url: str, token: str) -> "Room":
+        """Attach to an existing room from its join URL (http://HOST:PORT/r/CODE) and secret token."""
+        parts = urllib.parse.urlsplit(url)
+        path = parts.path.rstrip("/").split("/")
+        if parts.scheme not in ("http", "https") or len(path) < 3 or path[-2] != "r":
+            raise RoomError(f"'{url}' is not a room's join URL; it looks like http://HOST:PORT/r/CODE.")
+        api_url = f"{parts.scheme}://{parts.netloc}"
+        status = request_json("GET", f"{api_url}/api/rooms/{path[-1]}", token=token)
+        return cls(api_url=api_url, code=status["code"], token=token, join_url=status["join_url"])
+
+    # --- polls ------------------------------------------------------------------------------------
+
+    def question(self, question) -> Question:
+        """A Question from a Question, a dict, or an id in the question bank (data/questions)."""
+        if isinstance(question, Question):
+            return question
+        if isinstance(question, dict):
+            return Question.from_dict(question)
+        if isinstance(question, str):
+            if question in self._questions:
+                return self._questions[question]
+            bank = load_questions()
+            if question not in bank:
+                raise KeyError(f"There is no question '{question}' in this room or in the question bank "
+                               f"(data/questions). Known ids: {', '.join(sorted(bank))}.")
+            return bank[question]
+        raise TypeError(f"Expected a Question, a dict or a question id, not {type(question).__name__}.")
+
+    def open(self, question) -> dict:
+        """Open a poll on every phone in the room. A closed poll never reopens."""
+        question = self.question(question)
+        summary = self._api("POST", "/questions", body=question.to_dict())
+        self._questions[question.id] = question
+        if self.rehearsal is not None:
+            self.rehearsal.answer(question)
+        return summary
+
+    def count(self, question_id: str) -> int:
+        """How many phones have answered so far (the only thing shown while a poll is open)."""
+        return self._api("GET", f"/questions/{self._qid(question_id)}/count")["answers"]
+
+    def state(self, question_id: str) -> str:
+        """'open', 'closed' or 'revealed'."""
+        return self._api("GET", f"/questions/{self._qid(question_id)}/count")["state"]
+
+    def close(self, question_id: str) -> dict:
+        """Close a poll: later answers are refused, and it never reopens."""
+        return self._api("POST", f"/questions/{self._qid(question_id)}/close")
+
+    def reveal(self, question_id: str) -> dict:
+        """Close the poll if it is open, and allow its results to be shown."""
+        return self._api("POST", f"/questions/{self._qid(question_id)}/reveal")
+
+    def results(self, question_id: str) -> pd.DataFrame:
+        """The revealed results: one row per option with option, label, count and share.
+
+        Raises RoomError before the poll is revealed: results are never shown while it is open.
+        """
+        data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
+        question = Question.from_dict(data["question"])
+        self._questions.setdefault(question.id, question)
+        frame = pd.DataFrame(data["options"]).rename(columns={"id": "option"})
+        frame = frame[["option", "label", "count", "share"]]
+        frame.attrs.update({"question_id": question.id, "text": question.text, "kind": question.kind,
+                            "n": data["n"], "privacy": question.privacy})
+        return frame
+
+    def status(self) -> dict:
+        """The room: its code, join URL, phones connected and each question's state and count."""
+        return self._api("GET", "")
+
+    def end(self) -> None:
+        """End the room: the server erases its keys, voter hashes and counts. This cannot be undone."""
+        self._api("DELETE", "")
+        if self.server is not None:
+            self.server.forget_room(self.code)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _qid(self, question_id) -> str:
+        if isinstance(question_id, Question):
+            return question_id.id
+        if not isinstance(question_id, str) or not question_id:
+            raise TypeError("Give the question's id as text, for example room.count('feelings_ever').")
+        return urllib.parse.quote(question_id, safe="")
+
+    def _api(self, method: str, path: str, body=None) -> dict:
+        return request_json(method, f"{self.api_url}/api/rooms/{self.code}{path}", token=self._token,
+                            body=body)

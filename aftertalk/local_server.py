@@ -1,0 +1,137 @@
+"""The poll server on this laptop: find the running one or start it, and remember the current room.
+
+The server runs as its own process, in its own session, so a notebook kernel restart does not stop
+it and `aftertalk.room()` reattaches to the same room.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import store
+from .client import RoomError, request_json
+from .server import SERVER_INFO, write_private
+
+CURRENT_ROOM = "current_room.json"
+DEFAULT_PORT = 8765
+START_TIMEOUT_SECONDS = 15
+
+
+class LocalServer:
+    """A poll server process on this machine, described by data_dir/server.json."""
+
+    def __init__(self, data_dir: Path, info: dict):
+        self.data_dir, self.info = data_dir, info
+        self.url, self.join_base_url = info["url"], info["join_base_url"]
+
+    @classmethod
+    def find(cls, data_dir: Path) -> "LocalServer | None":
+        """The server already running for this data folder, if it answers."""
+        try:
+            info = json.loads((data_dir / SERVER_INFO).read_text())
+            request_json("GET", f"{info['url']}/api/health")
+        except (OSError, ValueError, KeyError, RoomError):
+            return None
+        return cls(data_dir, info)
+
+    @classmethod
+    def start(cls, data_dir: Path, *, host: str, port: int) -> "LocalServer":
+        """Start `aftertalk serve` in the background and wait until it answers."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / SERVER_INFO).unlink(missing_ok=True)
+        if port and not port_is_free(host, port):
+            port = 0  # another program has it: any free port will do, the QR code carries it
+        log = open(data_dir / "server.log", "ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aftertalk", "serve", "--host", host, "--port", str(port),
+             "--data-dir", str(data_dir)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RoomError(f"The poll server stopped as it started; see {data_dir / 'server.log'}.")
+            server = cls.find(data_dir)
+            if server is not None:
+                return server
+            time.sleep(0.1)
+        process.kill()
+        raise RoomError(f"The poll server did not start within {START_TIMEOUT_SECONDS} s; "
+                        f"see {data_dir / 'server.log'}.")
+
+    def stop(self) -> None:
+        """Ask the server process to stop (SIGTERM) and wait for it to go."""
+        pid = self.info["pid"]
+        try:
+            os.kill(pid, 15)
+        except ProcessLookupError:
+            return
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    # --- the current room ------------------------------------------------------------------------
+
+    def current_room(self) -> dict | None:
+        """The code and token of the room this laptop last started, if the server still has it."""
+        try:
+            saved = json.loads((self.data_dir / CURRENT_ROOM).read_text())
+            status = request_json("GET", f"{self.url}/api/rooms/{saved['code']}", token=saved["token"])
+        except (OSError, ValueError, KeyError, RoomError):
+            return None
+        return {**saved, "join_url": status["join_url"]}
+
+    def create_room(self) -> dict:
+        created = request_json("POST", f"{self.url}/api/rooms", token=self.info["admin_token"])
+        write_private(self.data_dir / CURRENT_ROOM, json.dumps({"code": created["code"],
+                                                                "token": created["token"]}))
+        return created
+
+    def forget_room(self, code: str) -> None:
+        path = self.data_dir / CURRENT_ROOM
+        try:
+            if json.loads(path.read_text()).get("code") == code:
+                path.unlink()
+        except (OSError, ValueError):
+            pass
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def room(*, rehearsal: bool | None = None, participants: int = 12, seed: int = 0):
+    """The room for this laptop's workshop: reattach to the running one, or start server and room.
+
+    With rehearsal=True (or AFTERTALK_REHEARSAL=1), a private server on 127.0.0.1 is used and
+    simulated participants answer every poll, so a lesson can be practised, or tested, alone.
+    """
+    from .client import Room
+    from .rehearsal import Rehearsal
+
+    if rehearsal is None:
+        rehearsal = os.environ.get("AFTERTALK_REHEARSAL") == "1"
+    data_dir = store.default_data_dir() / ("rehearsal" if rehearsal else "live")
+    server = LocalServer.find(data_dir)
+    if server is None:
+        # Live rooms listen on the LAN for phones; a rehearsal never leaves this laptop.
+        server = LocalServer.start(data_dir, host="127.0.0.1" if rehearsal else "0.0.0.0",
+                                   port=0 if rehearsal else DEFAULT_PORT)
+    details = server.current_room() or server.create_room()
+    handle = Room(api_url=server.url, code=details["code"], token=details["token"],
+                  join_url=details["join_url"], server=server)
+    if rehearsal:
+        handle.rehearsal = Rehearsal(server.url, handle.code, participants=participants, seed=seed)
+    return handle

@@ -1,0 +1,83 @@
+"""Simulated participants: real HTTP answers from pretend phones, for practice runs and for tests.
+
+Each pretend phone has its own device cookie and answers through the same participant route a real
+phone uses, so a rehearsal exercises the whole path. Choices come from a seeded generator, so the
+same seed gives the same room every time.
+"""
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+import urllib.request
+import json
+
+from .questions import Question
+
+# Seconds over which the pretend phones answer; 0 (as in the tests) answers before open() returns.
+PACE_VARIABLE = "AFTERTALK_REHEARSAL_PACE"
+DEFAULT_PACE_SECONDS = 4.0
+SKIP_CHANCE = 0.05
+PREFER_NOT_CHANCE = 0.05
+
+
+class Rehearsal:
+    def __init__(self, server_url: str, code: str, *, participants: int = 12, seed: int = 0,
+                 pace: float | None = None):
+        if not isinstance(participants, int) or participants < 1:
+            raise ValueError("A rehearsal needs at least one simulated participant.")
+        self.server_url, self.code = server_url.rstrip("/"), code
+        self.participants, self.seed = participants, seed
+        self.pace = float(os.environ.get(PACE_VARIABLE, DEFAULT_PACE_SECONDS)) if pace is None else pace
+        self.sent: dict[str, list[list[str]]] = {}  # what each pretend phone chose, to check results
+        self.threads: list[threading.Thread] = []
+
+    def choices(self, question: Question) -> list[list[str]]:
+        """The answers the pretend phones give to `question`: one list of option ids each ([] = skip)."""
+        rng = random.Random(f"{self.seed}:{question.id}")
+        feelings = [o for o in question.options if not o.exclusive]
+        exclusive = [o for o in question.options if o.exclusive]
+        weights = [rng.uniform(0.2, 1.0) for _ in feelings]
+        answers = []
+        for _ in range(self.participants):
+            roll = rng.random()
+            if roll < SKIP_CHANCE:
+                answers.append([])
+            elif roll < SKIP_CHANCE + PREFER_NOT_CHANCE and question.prefer_not_to_say:
+                answers.append([question.all_options[-1].id])
+            elif question.kind == "multi":
+                ticked = [o.id for o, w in zip(feelings, weights) if rng.random() < w * 0.7]
+                answers.append(ticked or [rng.choice(exclusive or feelings).id])
+            else:
+                answers.append([rng.choices(feelings, weights=weights)[0].id])
+        return answers
+
+    def answer(self, question: Question) -> None:
+        """Every pretend phone answers, now (pace 0) or spread over `pace` seconds in the background."""
+        answers = self.choices(question)
+        self.sent[question.id] = answers
+        if self.pace <= 0:
+            for phone, chosen in enumerate(answers):
+                self._send(phone, question.id, chosen)
+            return
+        thread = threading.Thread(target=self._send_paced, args=(question.id, answers), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _send_paced(self, question_id, answers):
+        gap = self.pace / max(len(answers), 1)
+        for phone, chosen in enumerate(answers):
+            time.sleep(gap)
+            try:
+                self._send(phone, question_id, chosen)
+            except OSError:
+                return  # the facilitator closed the poll early: the rest simply did not answer
+
+    def _send(self, phone: int, question_id: str, chosen: list[str]) -> None:
+        body = json.dumps({"question": question_id, "options": chosen, "skip": not chosen}).encode()
+        request = urllib.request.Request(f"{self.server_url}/r/{self.code}/answer", data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Cookie", f"aftertalk_device=rehearsal-{self.seed}-phone-{phone:04d}")
+        with urllib.request.urlopen(request, timeout=10):
+            pass

@@ -1,0 +1,125 @@
+"""Shared fixtures: a real poll server process on loopback with a real SQLite file, rooms and phones.
+
+Pretend phones send from 127.0.0.23 with their own user agent, so the privacy tests can look for
+exactly that address and agent in everything the server wrote.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aftertalk.client import Room
+
+PHONE_ADDRESS = "127.0.0.23"
+PHONE_AGENT = "AftertalkTestPhone/1.0 (pretend phone)"
+CHROMIUM = os.environ.get("AFTERTALK_CHROMIUM", "/usr/bin/chromium")
+
+
+class ServerProcess:
+    """`aftertalk serve` in a child process, with its output kept in a file for later checks."""
+
+    def __init__(self, data_dir: Path, port: int = 0):
+        self.data_dir = data_dir
+        self.output_path = data_dir.parent / f"{data_dir.name}-server-output.log"
+        self.port = port
+        self.process = None
+
+    def start(self) -> "ServerProcess":
+        info_path = self.data_dir / "server.json"
+        info_path.unlink(missing_ok=True)
+        output = open(self.output_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aftertalk", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(self.data_dir)], stdout=output, stderr=output)
+        deadline = time.monotonic() + 15
+        while not info_path.exists():
+            assert self.process.poll() is None, self.output_path.read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        self.info = json.loads(info_path.read_text())
+        self.url = self.info["url"]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no chance to clean up, as in a crash."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def create_room(self) -> Room:
+        status, created = call(self, "POST", "/api/rooms", token=self.info["admin_token"])
+        assert status == 201, created
+        return Room(api_url=self.url, code=created["code"], token=created["token"],
+                    join_url=created["join_url"])
+
+
+def call(server, method: str, path: str, *, body=None, token=None, headers=None, raw: bytes | None = None,
+         content_type="application/json", source=PHONE_ADDRESS):
+    """One HTTP request from a pretend phone's address; returns (status, parsed JSON or text)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
+                                            source_address=(source, 0))
+    all_headers = {"User-Agent": PHONE_AGENT, **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    if data is not None and content_type:
+        all_headers["Content-Type"] = content_type
+    try:
+        connection.request(method, path, body=data, headers=all_headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", errors="replace")
+    finally:
+        connection.close()
+    try:
+        return response.status, json.loads(text)
+    except ValueError:
+        return response.status, text
+
+
+class Phone:
+    """A pretend phone: its own device cookie, answering through the participant route."""
+
+    def __init__(self, server, code: str, name: str):
+        self.server, self.code = server, code
+        self.cookie = f"aftertalk_device=test-phone-{name}-0123456789"
+
+    def answer(self, question_id, options=(), *, skip=False):
+        return call(self.server, "POST", f"/r/{self.code}/answer",
+                    body={"question": question_id, "options": list(options), "skip": skip},
+                    headers={"Cookie": self.cookie})
+
+
+@pytest.fixture
+def server(tmp_path):
+    process = ServerProcess(tmp_path / "data").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def room(server):
+    return server.create_room()
+
+
+@pytest.fixture
+def phones(server, room):
+    return [Phone(server, room.code, str(n)) for n in range(20)]
