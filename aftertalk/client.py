@@ -75,6 +75,14 @@ class Room:
         status = request_json("GET", f"{api_url}/api/rooms/{path[-1]}", token=token)
         return cls(api_url=api_url, code=status["code"], token=token, join_url=status["join_url"])
 
+    def qr(self, scale: int = 10):
+        """The join URL as a QR code (SVG, shown by Jupyter), with a quiet zone for easy scanning."""
+        import segno
+        from IPython.display import SVG
+
+        code = segno.make(self.join_url, error="m")
+        return SVG(code.svg_inline(scale=scale, border=4, dark="#000000", light="#ffffff"))
+
     # --- polls ------------------------------------------------------------------------------------
 
     def question(self, question) -> Question:

@@ -229,3 +229,12 @@ def test_pages_carry_security_headers(server, room):
     assert response.getheader("X-Frame-Options") == "DENY"
     assert response.getheader("Server") is None
     assert "HttpOnly" in response.getheader("Set-Cookie")
+
+
+def test_the_qr_code_carries_the_join_url(room):
+    import segno
+    svg = room.qr().data
+    assert svg.startswith("<svg") and "<path" in svg
+    expected = segno.make(room.join_url, error="m").svg_inline(scale=10, border=4, dark="#000000",
+                                                                light="#ffffff")
+    assert svg == expected

@@ -22,8 +22,9 @@
   }
 
   // Fetch what this phone should see now. A question the person is answering is never replaced by
-  // itself, so a half-made choice is not wiped by a live update.
-  function refresh(thanks) {
+  // itself, so a half-made choice is not wiped by a live update. `live` marks an update the person
+  // did not ask for: if their question vanished, they are told the poll closed.
+  function refresh(thanks, live) {
     var before = shownQuestion();
     fetch(base + "/current" + (thanks ? "?thanks=1" : ""), { cache: "no-store", credentials: "same-origin" })
       .then(function (response) { return response.text(); })
@@ -33,6 +34,13 @@
         var incoming = holder.querySelector("form.question");
         if (!thanks && before && incoming && incoming.getAttribute("data-question") === before) { return; }
         main.innerHTML = html;
+        if (live && before) {
+          var notice = document.createElement("p");
+          notice.className = "notice";
+          notice.setAttribute("role", "status");
+          notice.textContent = "That poll has closed, so no answer was sent.";
+          main.insertBefore(notice, main.firstChild);
+        }
         if (thanks || (incoming && incoming.getAttribute("data-question") !== before)) { main.focus(); }
       })
       .catch(function () { /* offline for a moment: the stream's reconnect will try again */ });
@@ -83,8 +91,8 @@
 
   if (window.EventSource) {
     var stream = new EventSource(base + "/events");
-    stream.addEventListener("change", function () { refresh(false); });
-    stream.addEventListener("ended", function () { stream.close(); refresh(false); });
+    stream.addEventListener("change", function () { refresh(false, true); });
+    stream.addEventListener("ended", function () { stream.close(); refresh(false, false); });
   }
   // A phone that slept may have missed events: look again when it wakes.
   document.addEventListener("visibilitychange", function () {
