@@ -163,6 +163,15 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     return figure
 
 
+def live_count(count: int, noun: str, caption: str) -> Figure:
+    """A big "12 answers" for the projector while a poll is open: the count and nothing else."""
+    figure = Figure(figsize=(FIGURE_WIDTH, FIGURE_HEIGHT / 2.5), facecolor="white")
+    word = noun if count == 1 else noun + "s"
+    figure.text(0.5, 0.62, f"{count} {word}", fontsize=72, ha="center", va="center", color=TEXT_COLOUR)
+    figure.text(0.5, 0.18, caption, fontsize=NOTE_SIZE + 4, ha="center", va="center", color=NEUTRAL_GREY)
+    return figure
+
+
 def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     """Render `figure` to PNG bytes with the Agg canvas (no pyplot, safe off the main thread).
 

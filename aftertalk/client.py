@@ -104,8 +104,7 @@ class Room:
     def open(self, question) -> dict:
         """Open a poll on every phone in the room. A closed poll never reopens."""
         question = self.question(question)
-        summary = self._api("POST", "/questions", body=question.to_dict())
-        self._questions[question.id] = question
+        summary = self._open_on_server(question)
         if self.rehearsal is not None:
             self.rehearsal.answer(question)
         return summary
@@ -127,17 +126,20 @@ class Room:
         return self._api("POST", f"/questions/{self._qid(question_id)}/reveal")
 
     def results(self, question_id: str) -> pd.DataFrame:
-        """The revealed results: one row per option with option, label, count and share.
+        """The revealed results: one row per option with option, label, count, share, hidden, shown_as.
 
-        Raises RoomError before the poll is revealed: results are never shown while it is open.
+        A hidden cell (too few answers, or nearly everyone's) has no count or share, only a range in
+        `shown_as`, such as "fewer than 5". Raises RoomError before the poll is revealed.
         """
         data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
         question = Question.from_dict(data["question"])
         self._questions.setdefault(question.id, question)
         frame = pd.DataFrame(data["options"]).rename(columns={"id": "option"})
-        frame = frame[["option", "label", "count", "share"]]
+        frame = frame[["option", "label", "count", "share", "hidden", "shown_as"]]
+        frame["count"] = frame["count"].astype("Int64")
+        frame["share"] = frame["share"].astype(float)
         frame.attrs.update({"question_id": question.id, "text": question.text, "kind": question.kind,
-                            "n": data["n"], "privacy": question.privacy})
+                            "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"]})
         return frame
 
     def status(self) -> dict:
@@ -150,7 +152,93 @@ class Room:
         if self.server is not None:
             self.server.forget_room(self.code)
 
+    # --- the projector ----------------------------------------------------------------------------
+
+    def join_card(self):
+        """A slide-sized join card: QR code, URL, code, and a live count of phones connected."""
+        from .panel import JoinCard
+        return JoinCard(self)
+
+    def poll(self, question):
+        """The panel to run one poll with: Open, Close and reveal, a live count, then the chart.
+
+        In a headless rehearsal (AFTERTALK_HEADLESS=1) the poll plays through by itself.
+        """
+        from .panel import PollPanel
+        from .rehearsal import headless
+        return PollPanel(self, self.question(question), autoplay=self.rehearsal is not None and headless())
+
+    def chart(self, question_id: str):
+        """The revealed results of one poll as a projector-ready chart."""
+        from . import charts
+        return charts.room_chart(self.results(question_id))
+
+    def tally(self, question, counts: dict, people: int | None = None):
+        """A show-of-hands fallback: record counts typed in by the facilitator, reveal, and chart them.
+
+        For a multi-select question, `people` is how many people took part at all.
+        """
+        question = self.question(question)
+        if not isinstance(counts, dict):
+            raise TypeError("Give the tally as a dict of option id to count, for example {'calm': 7}.")
+        if question.id not in self._asked():
+            self._open_on_server(question)  # no rehearsal phones: these are hands, not phones
+        self._api("POST", f"/questions/{self._qid(question.id)}/tally", body={"counts": counts, "people": people})
+        return self.chart(question.id)
+
+    def compare_with_research(self, question_id: str, *, option: str, references):
+        """The room's share for `option` beside published figures (ids in data/reference/)."""
+        from . import charts
+        from .reference import reference_rows
+        rows = reference_rows(references)
+        waiting = self._not_revealed(question_id)
+        if waiting:
+            return waiting
+        return charts.room_vs_research(self.results(question_id), rows, room_option=option)
+
+    def before_after(self, before_id: str, after_id: str):
+        """The same question asked at the start and at the end, side by side."""
+        from . import charts
+        waiting = self._not_revealed(before_id) or self._not_revealed(after_id)
+        if waiting:
+            return waiting
+        return charts.before_after(self.results(before_id), self.results(after_id))
+
+    def summary(self):
+        """Every revealed poll in the room, as charts, in the order they were asked."""
+        import ipywidgets as widgets
+        from . import charts
+        from .export import revealed_results
+        images = [widgets.Image(value=charts.figure_png(charts.room_chart(frame), dpi=80), format="png",
+                                layout=widgets.Layout(width="100%", max_width="1280px"))
+                  for frame in revealed_results(self)]
+        return widgets.VBox(images or [widgets.HTML("<p>No poll has been revealed in this room yet.</p>")])
+
+    def export(self, path):
+        """Save a handout (.pdf: every revealed chart and where to get help) or the revealed results (.csv)."""
+        from .export import export
+        return export(self, path)
+
     # --- helpers ----------------------------------------------------------------------------------
+
+    def _open_on_server(self, question: Question) -> dict:
+        summary = self._api("POST", "/questions", body=question.to_dict())
+        self._questions[question.id] = question
+        return summary
+
+    def _asked(self) -> dict[str, str]:
+        return {q["id"]: q["state"] for q in self.status()["questions"]}
+
+    def _not_revealed(self, question_id: str):
+        """None when the poll is revealed; otherwise a short note to show instead of a chart."""
+        from IPython.display import Markdown
+        state = self._asked().get(question_id)
+        if state == "revealed":
+            return None
+        if state is None:
+            return Markdown(f"*The poll `{question_id}` has not been asked in this room yet.*")
+        return Markdown(f"*The poll `{question_id}` is still {state}: close and reveal it, "
+                        "then run this cell again.*")
 
     def _qid(self, question_id) -> str:
         if isinstance(question_id, Question):

@@ -112,7 +112,7 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def room(*, rehearsal: bool | None = None, participants: int = 12, seed: int = 0):
+def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0):
     """The room for this laptop's workshop: reattach to the running one, or start server and room.
 
     With rehearsal=True (or AFTERTALK_REHEARSAL=1), a private server on 127.0.0.1 is used and

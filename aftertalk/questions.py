@@ -63,6 +63,7 @@ class Question:
     privacy: str = "direct"
     notes: str = ""
     source: str | None = field(default=None, compare=False, repr=False)
+    line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
 
     def __post_init__(self):
         if not self.options and self.kind in DEFAULT_OPTIONS:
@@ -136,7 +137,7 @@ class Question:
             return cls(id=data["id"], text=data["text"], kind=data["kind"], options=tuple(built),
                        prefer_not_to_say=data.get("prefer_not_to_say", True),
                        privacy=data.get("privacy", "direct"), notes=data.get("notes", ""),
-                       source=source)
+                       source=source, line=lines.get(("id",)) or lines.get(()))
         except QuestionError as error:
             key = (error.field_name,) if error.field_name else ()
             if error.field_name and error.field_name.startswith("options["):
@@ -226,8 +227,9 @@ def load_questions(folder=None) -> dict[str, Question]:
     for path in sorted(folder.glob("*.yaml")):
         for question in load_question_file(path):
             if question.id in bank:
-                raise QuestionError(f"id '{question.id}' is already used in {bank[question.id].source}",
-                                    source=str(path), field_name="id")
+                raise QuestionError(f"id '{question.id}' is already used in {bank[question.id].source}; "
+                                    "give this question another id", source=str(path),
+                                    line=question.line, field_name="id")
             bank[question.id] = question
     return bank
 

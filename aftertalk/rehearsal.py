@@ -15,11 +15,15 @@ import json
 
 from .questions import Question
 
-# Seconds over which the pretend phones answer; 0 (as in the tests) answers before open() returns.
-PACE_VARIABLE = "AFTERTALK_REHEARSAL_PACE"
+# Headless (tests, or a notebook run with no one watching): answer at once and play polls through.
+HEADLESS_VARIABLE = "AFTERTALK_HEADLESS"
 DEFAULT_PACE_SECONDS = 4.0
 SKIP_CHANCE = 0.05
 PREFER_NOT_CHANCE = 0.05
+
+
+def headless() -> bool:
+    return os.environ.get(HEADLESS_VARIABLE) == "1"
 
 
 class Rehearsal:
@@ -29,7 +33,9 @@ class Rehearsal:
             raise ValueError("A rehearsal needs at least one simulated participant.")
         self.server_url, self.code = server_url.rstrip("/"), code
         self.participants, self.seed = participants, seed
-        self.pace = float(os.environ.get(PACE_VARIABLE, DEFAULT_PACE_SECONDS)) if pace is None else pace
+        if pace is None:
+            pace = 0.0 if headless() else DEFAULT_PACE_SECONDS
+        self.pace = pace
         self.sent: dict[str, list[list[str]]] = {}  # what each pretend phone chose, to check results
         self.threads: list[threading.Thread] = []
 

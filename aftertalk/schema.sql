@@ -4,7 +4,8 @@
 CREATE TABLE IF NOT EXISTS rooms (
     code        TEXT PRIMARY KEY,           -- the short join code phones type
     room_key    BLOB NOT NULL,              -- HMAC key for voter hashes; deleted when the room ends
-    token_hash  TEXT NOT NULL               -- sha256 of the facilitator's secret token
+    token_hash  TEXT NOT NULL,              -- sha256 of the facilitator's secret token
+    threshold   INTEGER NOT NULL DEFAULT 5  -- reveal threshold k: no count below it is ever shown
 );
 
 CREATE TABLE IF NOT EXISTS questions (

@@ -26,7 +26,7 @@ import tornado.netutil
 import tornado.template
 import tornado.web
 
-from . import network, store
+from . import network, privacy, store
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
 from .questions import Question, QuestionError
 
@@ -299,9 +299,13 @@ class EventsHandler(BaseHandler):
     connected_code = None
 
     async def get(self, code):
-        code = self.room_or_404(code)["code"]
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("X-Accel-Buffering", "no")
+        room = store.get_room(self.db, code.upper())
+        if room is None:  # ended (or never existed): tell the page once, rather than fail to connect
+            self.finish("event: ended\ndata: {}\n\n")
+            return
+        code = room["code"]
         events = self.events
         events.phones[code] = events.phones.get(code, 0) + 1
         self.connected_code = code
@@ -374,14 +378,21 @@ class RoomsHandler(ApiHandler):
     def post(self):
         if not hmac.compare_digest(token_hash(self.bearer()), token_hash(self.config["admin_token"])):
             raise tornado.web.HTTPError(403, "Only the server's own admin token can create rooms.")
+        threshold = privacy.DEFAULT_THRESHOLD
+        if self._body:
+            threshold = self.body_fields(allow_form=False).get("threshold", threshold)
+        try:
+            privacy.check_threshold(threshold)
+        except privacy.PrivacyError as error:
+            raise BadRequest(str(error)) from None
         token = secrets.token_urlsafe(24)
         while True:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             if store.get_room(self.db, code) is None:
                 break
-        store.create_room(self.db, code, secrets.token_bytes(32), token_hash(token))
+        store.create_room(self.db, code, secrets.token_bytes(32), token_hash(token), threshold)
         self.set_status(201)
-        self.finish({"code": code, "token": token, "join_url": self.join_url(code)})
+        self.finish({"code": code, "token": token, "join_url": self.join_url(code), "threshold": threshold})
 
     def join_url(self, code):
         return f"{self.config['join_base_url']}/r/{code}"
@@ -392,6 +403,7 @@ class RoomHandler(ApiHandler):
         room = self.authorised_room(code)
         code = room["code"]
         self.finish({"code": code, "join_url": f"{self.config['join_base_url']}/r/{code}",
+                     "threshold": room["threshold"],
                      "phones": self.events.phones.get(code, 0),
                      "questions": [self.question_summary(r) for r in store.list_questions(self.db, code)]})
 
@@ -427,6 +439,39 @@ class QuestionActionHandler(ApiHandler):
         self.finish(self.question_summary(store.get_question(self.db, code, question_id)))
 
 
+class TallyHandler(ApiHandler):
+    def post(self, code, question_id):
+        code = self.authorised_room(code)["code"]
+        question = Question.from_dict(json.loads(store.get_question(self.db, code, question_id)["definition"]))
+        fields = self.body_fields(allow_form=False)
+        counts, people = checked_tally(question, fields.get("counts"), fields.get("people"))
+        store.record_tally(self.db, code, question_id, counts, people)
+        self.events.changed(code)
+        self.finish(self.question_summary(store.get_question(self.db, code, question_id)))
+
+
+def checked_tally(question: Question, counts, people) -> tuple[dict[str, int], int]:
+    """A typed-in tally, checked: known options, whole non-negative counts, and how many people."""
+    if not isinstance(counts, dict) or not counts:
+        raise BadRequest("A tally needs counts per option, for example {\"calm\": 7, \"sad\": 2}.")
+    for option_id, count in counts.items():
+        if question.option(option_id) is None:
+            known = ", ".join(o.id for o in question.all_options)
+            raise BadRequest(f"'{option_id[:40]}' is not an option of '{question.id}'. Its options are: {known}.")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise BadRequest(f"The count for '{option_id}' must be a whole number of 0 or more, not {count!r}.")
+    total = sum(counts.values())
+    if question.kind != "multi":
+        if people is not None and people != total:
+            raise BadRequest(f"The counts add up to {total}, but people is {people}; "
+                             "each person has one answer to this question.")
+        return counts, total
+    if not isinstance(people, int) or isinstance(people, bool) or people < max(counts.values()):
+        raise BadRequest("For a multi-select question, say how many people raised a hand at all "
+                         "(people=...), at least as many as the largest count.")
+    return counts, people
+
+
 class CountHandler(ApiHandler):
     def get(self, code, question_id):
         code = self.authorised_room(code)["code"]
@@ -435,16 +480,27 @@ class CountHandler(ApiHandler):
 
 class ResultsHandler(ApiHandler):
     def get(self, code, question_id):
-        code = self.authorised_room(code)["code"]
-        row = store.get_question(self.db, code, question_id)
+        room = self.authorised_room(code)
+        row = store.get_question(self.db, room["code"], question_id)
         if row["state"] != "revealed":
             raise Conflict(f"Results of '{question_id}' are hidden until the poll is closed and revealed.")
-        question = Question.from_dict(json.loads(row["definition"]))
-        counts = store.option_counts(self.db, code, question_id)
-        n = row["answers"]
-        self.finish({"question": question.to_dict(), "state": row["state"], "n": n, "options": [
-            {"id": o.id, "label": o.label, "count": counts.get(o.id, 0),
-             "share": counts.get(o.id, 0) / n if n else 0.0} for o in question.all_options]})
+        self.finish(revealed_results(Question.from_dict(json.loads(row["definition"])), row["answers"],
+                                     store.option_counts(self.db, room["code"], question_id), room["threshold"]))
+
+
+def revealed_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
+    """What the facilitator may see: small or near-total cells hidden, so no one can be singled out.
+
+    A hidden cell's count never leaves the server, not even to the notebook.
+    """
+    counts = {o.id: counts.get(o.id, 0) for o in question.all_options}
+    cells = privacy.suppress(counts, n, threshold, multi=question.kind == "multi", question_id=question.id)
+    return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
+            "revealable": privacy.revealable(n, threshold), "options": [
+                {"id": o.id, "label": o.label, "count": cells[o.id].count, "hidden": cells[o.id].hidden,
+                 "shown_as": cells[o.id].shown_as,
+                 "share": None if cells[o.id].hidden or not n else cells[o.id].count / n}
+                for o in question.all_options]}
 
 
 class JsonNotFoundHandler(ApiHandler):
@@ -472,6 +528,7 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
         (rf"{api}/questions", OpenQuestionHandler),
         (rf"{api}/questions/{QID_PATTERN}/(close|reveal)", QuestionActionHandler),
         (rf"{api}/questions/{QID_PATTERN}/count", CountHandler),
+        (rf"{api}/questions/{QID_PATTERN}/tally", TallyHandler),
         (rf"{api}/questions/{QID_PATTERN}/results", ResultsHandler),
         (r"/api/.*", JsonNotFoundHandler),
     ]

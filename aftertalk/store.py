@@ -51,10 +51,10 @@ def transaction(db: sqlite3.Connection):
                           f"({error}). Nothing was counted; please try again in a moment.") from error
 
 
-def create_room(db, code: str, room_key: bytes, token_hash: str) -> None:
+def create_room(db, code: str, room_key: bytes, token_hash: str, threshold: int) -> None:
     with transaction(db):
-        db.execute("INSERT INTO rooms (code, room_key, token_hash) VALUES (?, ?, ?)",
-                   (code, room_key, token_hash))
+        db.execute("INSERT INTO rooms (code, room_key, token_hash, threshold) VALUES (?, ?, ?, ?)",
+                   (code, room_key, token_hash, threshold))
 
 
 def get_room(db, code: str):
@@ -145,6 +145,24 @@ def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids
                            [(code, question_id, option_id) for option_id in option_ids])
             db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
                        (code, question_id))
+
+
+def record_tally(db, code: str, question_id: str, counts: dict[str, int], people: int) -> None:
+    """Store a show-of-hands tally typed in by the facilitator, and reveal it.
+
+    Only a poll that no phone has answered can take a tally, so phone answers and hands never mix.
+    """
+    with transaction(db):
+        row = get_question(db, code, question_id)
+        voted = db.execute("SELECT 1 FROM voters WHERE room_code = ? AND question_id = ? LIMIT 1",
+                           (code, question_id)).fetchone()
+        if row["state"] != "open" or voted:
+            raise Conflict(f"Question '{question_id}' already has answers from phones or was closed; "
+                           "a show-of-hands tally needs a poll of its own. Use a new question id.")
+        db.executemany("UPDATE option_counts SET count = ? WHERE room_code = ? AND question_id = ? AND option_id = ?",
+                       [(count, code, question_id, option_id) for option_id, count in counts.items()])
+        db.execute("UPDATE questions SET answers = ?, state = 'revealed' WHERE room_code = ? AND question_id = ?",
+                   (people, code, question_id))
 
 
 def has_voted(db, code: str, question_id: str, voter_hash: bytes) -> bool:

@@ -108,6 +108,22 @@ class Phone:
                     headers={"Cookie": self.cookie})
 
 
+def answer_many(server, code: str, question_id: str, choices: dict) -> None:
+    """Many pretend phones answer: {"good": 6} or {("calm", "sad"): 6} (a multi-select answer)."""
+    for choice, times in choices.items():
+        options = [choice] if isinstance(choice, str) else list(choice)
+        for n in range(times):
+            status, body = Phone(server, code, f"crowd-{'-'.join(options)}-{n}").answer(question_id, options)
+            assert status == 200, body
+
+
+def shown_counts(room, question_id) -> dict:
+    """Reveal and return {option: count}; a hidden cell reads as its range text instead."""
+    room.reveal(question_id)
+    results = room.results(question_id)
+    return {row.option: row.shown_as if row.hidden else row.count for row in results.itertuples()}
+
+
 @pytest.fixture
 def server(tmp_path):
     process = ServerProcess(tmp_path / "data").start()

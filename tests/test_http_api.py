@@ -1,8 +1,8 @@
 """The poll server over real HTTP: the facilitator API, answering, and every kind of bad input."""
 import pytest
 
-from aftertalk import Question, RoomError
-from conftest import Phone, call
+from aftertalk import Question, Room, RoomError
+from conftest import Phone, answer_many, call, shown_counts
 
 FEELINGS = Question.from_dict({
     "id": "feelings", "text": "Which have you felt?", "kind": "multi",
@@ -12,36 +12,53 @@ MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "singl
                            "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
 
 
-def counts(room, question_id):
-    """The counts after a reveal, as {option: count}."""
-    room.reveal(question_id)
-    return dict(zip(room.results(question_id)["option"], room.results(question_id)["count"]))
-
-
-def test_a_poll_goes_from_open_to_revealed_results(room, phones):
+def test_a_poll_goes_from_open_to_revealed_results(server, room, phones):
     room.open(MOOD)
-    assert phones[0].answer("mood", ["good"])[0] == 200
-    assert phones[1].answer("mood", ["good"])[0] == 200
-    assert phones[2].answer("mood", ["meh"])[0] == 200
-    assert phones[3].answer("mood", skip=True)[0] == 200
-    assert room.count("mood") == 3
+    answer_many(server, room.code, "mood", {"good": 7, "meh": 5})
+    assert phones[0].answer("mood", skip=True)[0] == 200
+    assert room.count("mood") == 12
     room.close("mood")
     assert room.state("mood") == "closed"
     room.reveal("mood")
     results = room.results("mood")
     assert list(results["option"]) == ["good", "meh", "prefer_not_to_say"]
-    assert list(results["count"]) == [2, 1, 0]
-    assert results["share"].round(3).tolist() == [0.667, 0.333, 0.0]
-    assert results.attrs["n"] == 3
+    assert list(results["count"]) == [7, 5, 0]
+    assert results["share"].round(3).tolist() == [0.583, 0.417, 0.0]
+    assert results.attrs["n"] == 12
 
 
-def test_multi_select_counts_each_option_and_people_once(room, phones):
+def test_multi_select_counts_each_option_and_people_once(server, room):
     room.open(FEELINGS)
-    phones[0].answer("feelings", ["calm", "sad"])
-    phones[1].answer("feelings", ["calm"])
-    phones[2].answer("feelings", ["none"])
-    assert room.count("feelings") == 3
-    assert counts(room, "feelings") == {"calm": 2, "sad": 1, "none": 1, "prefer_not_to_say": 0}
+    answer_many(server, room.code, "feelings", {("calm", "sad"): 6, "none": 5})
+    assert room.count("feelings") == 11
+    assert shown_counts(room, "feelings") == {"calm": 6, "sad": 6, "none": 5, "prefer_not_to_say": 0}
+
+
+def test_small_counts_never_leave_the_server(server, room):
+    room.open(MOOD)
+    answer_many(server, room.code, "mood", {"good": 9, "meh": 1})
+    room.reveal("mood")
+    status, raw = call(server, "GET", f"/api/rooms/{room.code}/questions/mood/results", token=room._token)
+    hidden = {o["id"]: o for o in raw["options"] if o["hidden"]}
+    assert "meh" in hidden and "good" in hidden  # 1, and 9 of 10 (which would give the 1 away)
+    assert all(o["count"] is None and o["share"] is None for o in hidden.values())
+    assert hidden["meh"]["shown_as"] == "fewer than 5"
+
+
+def test_nothing_is_shown_below_the_threshold(server, room):
+    room.open(MOOD)
+    answer_many(server, room.code, "mood", {"good": 2, "meh": 2})
+    room.reveal("mood")
+    results = room.results("mood")
+    assert results["hidden"].all() and results["count"].isna().all()
+    assert results.attrs["n"] == 4
+
+
+def test_the_room_threshold_can_be_raised_but_never_below_3(server):
+    status, created = call(server, "POST", "/api/rooms", body={"threshold": 2}, token=server.info["admin_token"])
+    assert status == 400 and "3" in created["error"]
+    status, created = call(server, "POST", "/api/rooms", body={"threshold": 8}, token=server.info["admin_token"])
+    assert status == 201 and created["threshold"] == 8
 
 
 def test_results_stay_hidden_while_the_poll_is_open_or_closed(room, phones):
@@ -62,7 +79,7 @@ def test_a_closed_poll_refuses_answers_and_never_reopens(room, phones):
     assert status == 409 and "closed" in body["error"]
     with pytest.raises(RoomError, match="never reopens"):
         room.open(MOOD)
-    assert counts(room, "mood") == {"good": 1, "meh": 0, "prefer_not_to_say": 0}
+    assert room.count("mood") == 1
 
 
 def test_opening_the_same_open_question_again_is_harmless(room, phones):
@@ -135,7 +152,7 @@ def test_bad_answers_are_refused_with_a_message_and_change_nothing(server, room,
     assert room.count("mood") == 1
     # The refused phone can still answer properly afterwards: nothing was recorded for it.
     assert answer_raw(server, room.code, b'{"question": "mood", "options": ["meh"]}')[0] == 200
-    assert counts(room, "mood") == {"good": 1, "meh": 1, "prefer_not_to_say": 0}
+    assert room.count("mood") == 2
 
 
 def test_an_exclusive_option_cannot_be_combined(room, phones):
@@ -147,13 +164,14 @@ def test_an_exclusive_option_cannot_be_combined(room, phones):
     assert room.count("feelings") == 0
 
 
-def test_a_second_answer_from_the_same_phone_is_refused(room, phones):
+def test_a_second_answer_from_the_same_phone_is_refused(server, room, phones):
     room.open(MOOD)
     assert phones[0].answer("mood", ["good"])[0] == 200
     status, body = phones[0].answer("mood", ["meh"])
     assert status == 409 and "already answered" in body["error"]
     assert phones[0].answer("mood", skip=True)[0] == 409
-    assert counts(room, "mood") == {"good": 1, "meh": 0, "prefer_not_to_say": 0}
+    answer_many(server, room.code, "mood", {"good": 5, "meh": 5})
+    assert shown_counts(room, "mood") == {"good": 6, "meh": 5, "prefer_not_to_say": 0}
 
 
 def test_an_answer_without_the_device_cookie_is_refused(server, room):
@@ -238,3 +256,22 @@ def test_the_qr_code_carries_the_join_url(room):
     expected = segno.make(room.join_url, error="m").svg_inline(scale=10, border=4, dark="#000000",
                                                                 light="#ffffff")
     assert svg == expected
+
+
+def test_connect_attaches_to_a_room_from_its_join_url(room):
+    again = Room.connect(room.join_url, room._token)
+    assert again.code == room.code and again.status()["code"] == room.code
+
+
+@pytest.mark.parametrize("url, token, message", [
+    ("not a url", "x", "is not a room's join URL"),
+    ("http://127.0.0.1:1/r/ABCDE", "x", "Cannot reach the poll server"),
+])
+def test_connect_with_a_bad_url_says_what_is_wrong(url, token, message):
+    with pytest.raises(RoomError, match=message):
+        Room.connect(url, token)
+
+
+def test_connect_with_the_wrong_token_is_refused(room):
+    with pytest.raises(RoomError, match="does not belong to this room"):
+        Room.connect(room.join_url, "not-the-token")

@@ -89,11 +89,16 @@
     });
   });
 
-  if (window.EventSource) {
+  function listen() {
     var stream = new EventSource(base + "/events");
     stream.addEventListener("change", function () { refresh(false, true); });
     stream.addEventListener("ended", function () { stream.close(); refresh(false, false); });
+    stream.onerror = function () {
+      // The browser gives up on a stream that failed outright; look now and listen again soon.
+      if (stream.readyState === 2) { refresh(false, true); setTimeout(listen, 5000); }
+    };
   }
+  if (window.EventSource) { listen(); }
   // A phone that slept may have missed events: look again when it wakes.
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { refresh(false); }

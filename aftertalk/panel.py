@@ -1,0 +1,197 @@
+"""ipywidgets for the projector: the join card and the poll panel, with live parts.
+
+Live parts are one `ipywidgets.Image` each, refreshed from a daemon thread that renders a fresh
+matplotlib Figure to PNG: no flicker, no pyplot, and a Stop button (or a kernel restart) ends it.
+"""
+from __future__ import annotations
+
+import html
+import threading
+
+import ipywidgets as widgets
+
+from . import charts
+from .client import RoomError
+
+REFRESH_SECONDS = 0.5
+QR_WIDTH = "min(60vh, 520px)"
+
+
+class LiveImage:
+    """An Image widget that a daemon thread refreshes with `render()` until stopped.
+
+    `render` returns a Figure, or None when nothing changed (so no PNG is re-encoded for nothing).
+    """
+
+    def __init__(self, render, *, interval: float = REFRESH_SECONDS):
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1280px"))
+        self.render, self.interval = render, interval
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.error: str | None = None
+
+    def start(self) -> None:
+        self.stopped.clear()
+        self.refresh()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="aftertalk-live")
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout=5)
+
+    def refresh(self) -> None:
+        figure = self.render()
+        if figure is not None:
+            self.image.value = charts.figure_png(figure, dpi=80)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.refresh()
+            except RoomError as error:  # the server went away: say so, and stop polling it
+                self.error = str(error)
+                self.stopped.set()
+
+
+def _heading(text: str, size: str = "2.2em") -> widgets.HTML:
+    return widgets.HTML(f'<h2 style="font-size:{size};line-height:1.25;margin:0.2em 0">{html.escape(text)}</h2>')
+
+
+class JoinCard(widgets.VBox):
+    """A slide-sized card: the QR code, the URL and code in large type, and phones connected."""
+
+    def __init__(self, room, *, live: bool = True):
+        self.room = room
+        svg = room.qr(scale=12).data.replace("<svg ", f'<svg style="width:{QR_WIDTH};height:auto" ', 1)
+        self.qr = widgets.HTML(svg)
+        self.address = widgets.HTML(
+            '<div style="font-size:2.4em;line-height:1.3">'
+            f'<div>Scan, or open <b>{html.escape(room.join_url)}</b></div>'
+            f'<div>Room code <b style="letter-spacing:0.15em">{html.escape(room.code)}</b></div>'
+            '<div style="font-size:0.6em;color:#444">Anonymous: no app, no name, no login. '
+            'Skip anything you like.</div></div>')
+        self._last = None
+        self.phones = LiveImage(self._render_phones, interval=1.0)
+        self.stop_button = widgets.Button(description="Stop live count", icon="stop")
+        self.stop_button.on_click(lambda _: self.stop())
+        super().__init__([widgets.HBox([self.qr, self.address]), self.phones.image, self.stop_button])
+        if live:
+            self.phones.start()
+
+    def _render_phones(self):
+        phones = self.room.status()["phones"]
+        if phones == self._last:
+            return None
+        self._last = phones
+        return charts.live_count(phones, "phone", "connected and waiting for the first question")
+
+    def stop(self) -> None:
+        self.phones.stop()
+        self.stop_button.disabled = True
+
+
+class PollPanel(widgets.VBox):
+    """The panel a facilitator drives one poll with: Open, then "Close and reveal", then the chart.
+
+    While the poll is open the projector shows only "N answers". With `autoplay` (a headless
+    rehearsal) the poll opens, fills, closes and reveals by itself.
+    """
+
+    def __init__(self, room, question, *, autoplay: bool = False):
+        self.room, self.question = room, question
+        self.open_button = widgets.Button(description="Open poll", button_style="primary", icon="play")
+        self.reveal_button = widgets.Button(description="Close and reveal", button_style="warning",
+                                            icon="eye", disabled=True)
+        self.stop_button = widgets.Button(description="Stop live count", icon="stop", disabled=True)
+        self.open_button.on_click(lambda _: self.open_poll())
+        self.reveal_button.on_click(lambda _: self.close_and_reveal())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.message = widgets.HTML()
+        self.text_version = widgets.HTML()
+        self._last_count = None
+        self.live = LiveImage(self._render_count)
+        super().__init__([_heading(question.text),
+                          widgets.HBox([self.open_button, self.reveal_button, self.stop_button]),
+                          self.message, self.live.image, self.text_version])
+        self._resume()
+        if autoplay:
+            if self.poll_state is None:
+                self.open_poll()
+            if self.poll_state == "open":
+                self.close_and_reveal()
+
+    @property
+    def image(self) -> widgets.Image:
+        return self.live.image
+
+    @property
+    def poll_state(self) -> str | None:
+        """The poll's state on the server, or None if it was never opened in this room."""
+        for question in self.room.status()["questions"]:
+            if question["id"] == self.question.id:
+                return question["state"]
+        return None
+
+    def _resume(self) -> None:
+        """Pick up where the room is, for example after a kernel restart in the middle of a poll."""
+        state = self.poll_state
+        if state == "open":
+            self._show_open()
+        elif state in ("closed", "revealed"):
+            self._show_results()
+
+    # Not `open`: ipywidgets calls Widget.open() itself to set up the widget's comm.
+    def open_poll(self) -> None:
+        try:
+            self.room.open(self.question)
+        except RoomError as error:
+            self._say(str(error), error=True)
+            return
+        self._show_open()
+
+    def _show_open(self) -> None:
+        self.open_button.disabled = True
+        self.reveal_button.disabled = False
+        self.stop_button.disabled = False
+        self._say("The poll is open on every phone. Results stay hidden until you close it.")
+        self.live.start()
+
+    def close_and_reveal(self) -> None:
+        self.live.stop()
+        try:
+            self.room.reveal(self.question.id)
+        except RoomError as error:
+            self._say(str(error), error=True)
+            return
+        self._show_results()
+
+    def stop(self) -> None:
+        """Stop the live count (the poll stays open); Close and reveal still works."""
+        self.live.stop()
+        self.stop_button.disabled = True
+        self._say("Live count stopped. The poll is still open.")
+
+    def _show_results(self) -> None:
+        for button in (self.open_button, self.reveal_button, self.stop_button):
+            button.disabled = True
+        if self.room.state(self.question.id) != "revealed":
+            self.room.reveal(self.question.id)
+        results = self.room.results(self.question.id)
+        self.results = results
+        self.live.image.value = charts.figure_png(charts.room_chart(results), dpi=80)
+        self._say("Closed and revealed.")
+        self.text_version.value = ("<details><summary>Text version of this chart</summary><pre>"
+                                   f"{html.escape(charts.results_markdown(results))}</pre></details>")
+
+    def _render_count(self):
+        count = self.room.count(self.question.id)
+        if count == self._last_count:
+            return None
+        self._last_count = count
+        return charts.live_count(count, "answer", "Results appear when the poll is closed.")
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        colour = "#a3241b" if error else "#333"
+        self.message.value = f'<p style="font-size:1.3em;color:{colour}">{html.escape(text)}</p>'

@@ -1,0 +1,208 @@
+"""The facilitator's side in a headless rehearsal: poll panel, join card, tally, exports, kernel restarts.
+
+conftest.py (at the top of the repo) makes every room here a headless rehearsal in a throwaway folder.
+"""
+import json
+from collections import Counter
+
+import nbformat
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+from pypdf import PdfReader
+
+import aftertalk
+from aftertalk import RoomError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def room():
+    handle = aftertalk.room(rehearsal=True)
+    yield handle
+    handle.end()
+
+
+def expected_counts(answers):
+    """What the simulated phones sent, as counts per option and the number who answered."""
+    counts = Counter(option for chosen in answers for option in chosen)
+    return counts, sum(1 for chosen in answers if chosen)
+
+
+def test_a_notebook_runs_a_poll_panel_to_a_chart_through_nbclient(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "import aftertalk, json\nroom = aftertalk.room()",
+        "panel = room.poll('feelings_ever')\npanel",
+        "print(json.dumps({'png': bytes(panel.image.value[:8]).hex(), 'sent': room.rehearsal.sent['feelings_ever'],"
+        " 'results': panel.results.astype(object).where(panel.results.notna(), None).to_dict('records'),"
+        " 'n': panel.results.attrs['n'], 'state': panel.poll_state}))",
+        "room.end()",
+    )])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    report = json.loads(notebook.cells[2].outputs[0]["text"])
+    assert bytes.fromhex(report["png"]) == PNG_MAGIC
+    assert report["state"] == "revealed"
+    counts, answered = expected_counts(report["sent"])
+    assert report["n"] == answered
+    for row in report["results"]:
+        if row["hidden"]:
+            assert row["count"] is None
+        else:
+            assert row["count"] == counts[row["option"]], row
+    assert any(not row["hidden"] and row["count"] > 0 for row in report["results"])
+    # The poll panel's output is a widget the notebook shows.
+    assert "application/vnd.jupyter.widget-view+json" in notebook.cells[1].outputs[0]["data"]
+
+
+def test_results_match_what_the_simulated_phones_sent(room):
+    panel = room.poll("warmup_weather")
+    counts, answered = expected_counts(room.rehearsal.sent["warmup_weather"])
+    results = room.results("warmup_weather")
+    assert results.attrs["n"] == answered
+    shown = results[~results["hidden"]]
+    assert len(shown) > 0
+    assert all(row.count == counts[row.option] for row in shown.itertuples())
+    assert panel.image.value[:8] == PNG_MAGIC
+    assert "Text version" in panel.text_version.value
+
+
+def test_the_panel_shows_only_a_count_while_open_and_the_chart_after(room):
+    from aftertalk.panel import PollPanel
+    question = room.question("comfort_before")
+    panel = PollPanel(room, question, autoplay=False)
+    assert panel.open_button.disabled is False and panel.reveal_button.disabled is True
+    panel.open_poll()
+    try:
+        assert panel.reveal_button.disabled is False
+        assert panel.live.thread.is_alive() and panel.live.thread.daemon
+        with pytest.raises(RoomError, match="hidden until"):
+            room.results("comfort_before")
+        count_png = bytes(panel.image.value)
+        assert count_png[:8] == PNG_MAGIC and not hasattr(panel, "results")
+    finally:
+        panel.close_and_reveal()
+    assert not panel.live.thread.is_alive()  # closing stops the live thread
+    assert bytes(panel.image.value) != count_png and panel.results.attrs["n"] > 0
+    assert all(button.disabled for button in (panel.open_button, panel.reveal_button))
+
+
+def test_the_stop_control_ends_the_live_thread_and_the_poll_stays_open(room):
+    from aftertalk.panel import PollPanel
+    panel = PollPanel(room, room.question("what_helps"))
+    panel.open_poll()
+    panel.stop()
+    assert not panel.live.thread.is_alive()
+    assert room.state("what_helps") == "open"
+    panel.close_and_reveal()
+    assert room.state("what_helps") == "revealed"
+
+
+def test_a_new_panel_after_a_kernel_restart_picks_up_the_open_poll(room):
+    from aftertalk.panel import PollPanel
+    first = PollPanel(room, room.question("pcd_ever"))
+    first.open_poll()
+    first.stop()
+    again = aftertalk.room()  # what the notebook runs again after a restart
+    assert again.code == room.code
+    resumed = PollPanel(again, again.question("pcd_ever"))
+    assert resumed.open_button.disabled and not resumed.reveal_button.disabled
+    resumed.close_and_reveal()
+    assert again.state("pcd_ever") == "revealed"
+
+
+def test_the_join_card_shows_the_qr_code_url_code_and_a_live_phone_count(room):
+    card = room.join_card()
+    try:
+        assert "<svg" in card.qr.value
+        assert room.join_url in card.address.value and room.code in card.address.value
+        assert card.phones.image.value[:8] == PNG_MAGIC
+        assert card.phones.thread.daemon
+    finally:
+        card.stop()
+    assert not card.phones.thread.is_alive()
+
+
+def test_a_show_of_hands_tally_gives_the_same_chart(room):
+    figure = room.tally("warmup_weather", {"sunny": 7, "rainy": 6})
+    assert figure.__class__.__name__ == "Figure"
+    results = room.results("warmup_weather")
+    assert results.set_index("option").loc[["sunny", "rainy"], "count"].tolist() == [7, 6]
+    assert results.attrs["n"] == 13
+
+
+@pytest.mark.parametrize("counts, people, message", [
+    ({"sunny": 7, "snowstorm": 2}, None, "'snowstorm' is not an option"),
+    ({"sunny": -1}, None, "whole number of 0 or more"),
+    ({"sunny": 2.5}, None, "whole number of 0 or more"),
+    ({}, None, "needs counts per option"),
+    ({"sunny": 3, "rainy": 4}, 9, "add up to 7"),
+])
+def test_a_bad_tally_is_refused_and_changes_nothing(room, counts, people, message):
+    with pytest.raises(RoomError, match=message):
+        room.tally("warmup_weather", counts, people=people)
+    assert room.count("warmup_weather") == 0 and room.state("warmup_weather") == "open"
+
+
+def test_a_multi_select_tally_needs_the_number_of_people(room):
+    with pytest.raises(RoomError, match="how many people"):
+        room.tally("feelings_ever", {"calm": 8})
+    room.tally("feelings_ever", {"calm": 8, "sadness": 5}, people=12)
+    assert room.results("feelings_ever").attrs["n"] == 12
+
+
+def test_unknown_question_ids_get_a_clear_error(room):
+    with pytest.raises(KeyError, match="no question 'nope'.*Known ids"):
+        room.poll("nope")
+    with pytest.raises(RoomError, match="no question 'nope'"):
+        room.count("nope")
+    with pytest.raises(KeyError, match="Unknown reference id"):
+        room.compare_with_research("pcd_ever", option="yes", references=["made_up_2020"])
+
+
+def test_the_handout_has_one_page_per_revealed_chart_plus_help(room, tmp_path):
+    room.poll("warmup_weather")
+    room.poll("feelings_ever")
+    room.open("what_helps")  # open, never revealed: must not appear anywhere
+    path = room.export(tmp_path / "handout.pdf")
+    reader = PdfReader(path)
+    assert len(reader.pages) == 3
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Where to get help" in text
+    assert room.question("what_helps").text[:30] not in text
+
+
+def test_the_csv_holds_only_revealed_aggregates(room, tmp_path):
+    room.poll("feelings_ever")
+    room.open("what_helps")
+    path = room.export(tmp_path / "results.csv")
+    table = pd.read_csv(path)
+    assert set(table["question_id"]) == {"feelings_ever"}
+    hidden = table[table["shown_as"].isin(["fewer than 5", "all but a few", "hidden"])]
+    assert hidden["count"].isna().all() and hidden["share"].isna().all()
+    revealed = room.results("feelings_ever")
+    assert table["count"].dropna().astype(int).tolist() == revealed["count"].dropna().tolist()
+
+
+@pytest.mark.parametrize("name, error, message", [
+    ("no_such_folder/handout.pdf", FileNotFoundError, "does not exist"),
+    ("handout.docx", ValueError, "ending in .pdf"),
+])
+def test_a_bad_export_path_gets_a_clear_error(room, tmp_path, name, error, message):
+    with pytest.raises(error, match=message):
+        room.export(tmp_path / name)
+    assert not (tmp_path / name).exists()
+
+
+def test_research_and_before_after_wait_for_the_reveal(room):
+    note = room.compare_with_research("pcd_ever", option="yes", references=["bird2011_lifetime"])
+    assert "has not been asked" in note.data
+    room.poll("pcd_ever")
+    figure = room.compare_with_research("pcd_ever", option="yes", references=["bird2011_lifetime"])
+    texts = " ".join(text.get_text() for text in figure.findobj(lambda a: hasattr(a, "get_text")))
+    assert "Bird" in texts and "222" in texts
+    room.poll("comfort_before")
+    assert "has not been asked" in room.before_after("comfort_before", "comfort_after").data
+    room.poll("comfort_after")
+    assert room.before_after("comfort_before", "comfort_after").__class__.__name__ == "Figure"
