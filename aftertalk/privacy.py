@@ -197,7 +197,10 @@ def suppress(
     Nothing is shown when n < k: every cell is "hidden".
 
     Multi-select (options are not exclusive, so no sum ties them): each
-    option is judged on its own against n. Zeros are shown: a 0 says nobody
+    option is judged on its own against n. Every answer ticks at least one
+    option, so when one cell is hidden and every shown cell is 0 the whole
+    question is withheld (that cell would be exactly n). In multi-select
+    "hidden" promises nothing: 0..n. Otherwise zeros are shown: a 0 says nobody
     ticked that option and nothing about the others. Below 2k answers every
     nonzero option breaks a rule and the two ranges overlap (n = k, c = n
     would read "all but a few" = exactly k), so hidden cells read "hidden".
@@ -258,10 +261,17 @@ def suppress(
                 return HIDDEN
             return FEWER_THAN.format(k=k) if c < k else ALL_BUT_A_FEW
 
-        return {
+        cells = {
             o: _hidden(multi_label(c)) if _is_primary(c, n, k) else _shown(c)
             for o, c in zip(options, values)
         }
+        # Everyone who answers ticks at least one option. If one cell is hidden and every shown
+        # cell is 0, all the ticks are in that cell: it would be exactly n. Withhold the question.
+        hidden_cells = [cell for cell in cells.values() if cell.hidden]
+        shown_total = sum(cell.count for cell in cells.values() if not cell.hidden)
+        if len(hidden_cells) == 1 and shown_total == 0:
+            return withheld
+        return cells
 
     if n < 2 * k:
         # Every nonzero cell is small or "all but a few": nothing can show.

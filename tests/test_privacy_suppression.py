@@ -164,7 +164,8 @@ def test_multi_select_below_2k_uses_one_neutral_label():
         "b": HIDDEN,
         "c": "0",
     }
-    assert shown_as({"a": 5, "b": 0}, n=5, multi=True) == {"a": HIDDEN, "b": "0"}
+    # A lone hidden cell beside zeros would be everyone (each answer ticks something): withheld.
+    assert shown_as({"a": 5, "b": 0}, n=5, multi=True) == {"a": HIDDEN, "b": HIDDEN}
 
 
 def test_withheld_when_a_reader_who_knows_the_rules_could_pin_a_cell():
@@ -211,7 +212,7 @@ def label_range(label, n, k, multi, any_range_label):
         return (n - k + 1, n)
     assert label == HIDDEN, label
     if multi:
-        return (1 if n >= k else 0, n)
+        return (0, n)
     if any_range_label:
         # complementary: neither small nor "all but a few"
         return (k, n - k)
@@ -372,3 +373,12 @@ def test_a_reader_who_knows_the_rules_cannot_pin_a_hidden_count(k, m, largest_ro
 def test_bad_input_names_the_question(counts, n, k, multi):
     with pytest.raises(PrivacyError, match="after-feelings-3"):
         suppress(counts, n, k, multi=multi, question_id="after-feelings-3")
+
+
+def test_multi_select_zeros_are_hidden_when_they_would_pin_an_all_but_a_few():
+    # Everyone ticks at least one option: with "calm" hidden and every other option 0, a reader
+    # would know all 12 ticked calm. The zeros must hide too.
+    cells = suppress({"calm": 12, "sad": 0, "none": 0}, 12, 5, multi=True, question_id="feelings")
+    assert all(cell.hidden and cell.shown_as == "hidden" for cell in cells.values())
+    cells = suppress({"calm": 12, "sad": 6, "none": 0}, 12, 5, multi=True, question_id="feelings")
+    assert cells["calm"].hidden and cells["none"].count == 0
