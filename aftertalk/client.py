@@ -135,11 +135,18 @@ class Room:
         question = Question.from_dict(data["question"])
         self._questions.setdefault(question.id, question)
         frame = pd.DataFrame(data["options"]).rename(columns={"id": "option"})
-        frame = frame[["option", "label", "count", "share", "hidden", "shown_as"]]
+        columns = ["option", "label", "count", "share", "hidden", "shown_as"]
+        if question.privacy == "randomized":
+            columns += ["estimate", "low", "high"]
+        frame = frame[columns]
         frame["count"] = frame["count"].astype("Int64")
-        frame["share"] = frame["share"].astype(float)
+        for column in columns[3:4] + columns[6:]:
+            frame[column] = frame[column].astype(float)
         frame.attrs.update({"question_id": question.id, "text": question.text, "kind": question.kind,
                             "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"]})
+        if question.privacy == "randomized":
+            # epsilon: the privacy loss of one option; answer_epsilon: of a whole multi-select answer
+            frame.attrs.update({"epsilon": data["epsilon"], "answer_epsilon": data["answer_epsilon"]})
         return frame
 
     def status(self) -> dict:

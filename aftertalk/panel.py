@@ -55,6 +55,17 @@ class LiveImage:
                 self.stopped.set()
 
 
+def privacy_note(results) -> str:
+    """For randomized questions: what the facilitator should know about the privacy it bought."""
+    if results.attrs.get("privacy") != "randomized":
+        return ""
+    note = (f" Phones randomized their answers: each answer's privacy loss is epsilon = "
+            f"{results.attrs['answer_epsilon']:.2f}")
+    if results.attrs["kind"] == "multi":
+        note += f" at most (epsilon = {results.attrs['epsilon']:.2f} per option)"
+    return note + ". Bars are estimates with 95% intervals."
+
+
 def _heading(text: str, size: str = "2.2em") -> widgets.HTML:
     return widgets.HTML(f'<h2 style="font-size:{size};line-height:1.25;margin:0.2em 0">{html.escape(text)}</h2>')
 
@@ -181,7 +192,7 @@ class PollPanel(widgets.VBox):
         results = self.room.results(self.question.id)
         self.results = results
         self.live.image.value = charts.figure_png(charts.room_chart(results), dpi=80)
-        self._say("Closed and revealed.")
+        self._say("Closed and revealed." + privacy_note(results))
         self.text_version.value = ("<details><summary>Text version of this chart</summary><pre>"
                                    f"{html.escape(charts.results_markdown(results))}</pre></details>")
 

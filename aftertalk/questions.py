@@ -19,7 +19,10 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 MAX_TEXT = 500
 MAX_LABEL = 120
 MAX_OPTIONS = 20
-QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "notes")
+QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "randomization", "notes")
+# Settings of a randomized question's design, by kind (defaults in aftertalk.privacy).
+RANDOMIZATION_FIELDS = {"yesno": ("p_yes", "p_no"), "single": ("epsilon",), "scale": ("epsilon",),
+                        "multi": ("epsilon",)}
 OPTION_FIELDS = ("id", "label", "exclusive")
 DEFAULT_OPTIONS = {
     "yesno": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
@@ -61,6 +64,7 @@ class Question:
     options: tuple[Option, ...] = ()
     prefer_not_to_say: bool = True
     privacy: str = "direct"
+    randomization: dict = field(default_factory=dict)  # design settings for privacy: randomized
     notes: str = ""
     source: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
@@ -82,10 +86,31 @@ class Question:
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.all_options if o.id == option_id), None)
 
+    def design(self) -> dict | None:
+        """How the phone randomizes this question's answer, or None for a direct question.
+
+        yes/no: forced response; single choice and scale: generalized (k-ary) randomized response;
+        multi-select: each option randomized on its own. See aftertalk.privacy for the formulas.
+        """
+        if self.privacy != "randomized":
+            return None
+        from . import privacy
+        settings = self.randomization
+        if self.kind == "yesno":
+            return {"method": "forced", **privacy.forced_response_probabilities(
+                settings.get("p_yes", 0.125), settings.get("p_no", 0.125), question_id=self.id)}
+        if self.kind == "multi":
+            return {"method": "unary", **privacy.unary_probabilities(settings.get("epsilon", 1.5),
+                                                                     question_id=self.id)}
+        return {"method": "grr", **privacy.grr_probabilities(len(self.options), settings.get("epsilon", 3.0),
+                                                              question_id=self.id)}
+
     def to_dict(self) -> dict:
         data = {"id": self.id, "text": self.text, "kind": self.kind,
                 "options": [o.to_dict() for o in self.options],
                 "prefer_not_to_say": self.prefer_not_to_say, "privacy": self.privacy}
+        if self.randomization:
+            data["randomization"] = dict(self.randomization)
         if self.notes:
             data["notes"] = self.notes
         return data
@@ -133,10 +158,13 @@ class Question:
         for name in ("privacy", "notes"):
             if name in data and not isinstance(data[name], str):
                 fail("must be text", name, (name,))
+        if "randomization" in data and not isinstance(data["randomization"], dict):
+            fail("must be a mapping, for example {p_yes: 0.125, p_no: 0.125}", "randomization", ("randomization",))
         try:
             return cls(id=data["id"], text=data["text"], kind=data["kind"], options=tuple(built),
                        prefer_not_to_say=data.get("prefer_not_to_say", True),
                        privacy=data.get("privacy", "direct"), notes=data.get("notes", ""),
+                       randomization=data.get("randomization", {}),
                        source=source, line=lines.get(("id",)) or lines.get(()))
         except QuestionError as error:
             key = (error.field_name,) if error.field_name else ()
@@ -177,6 +205,21 @@ def _validate(question: Question) -> None:
         seen.add(option.id)
     if question.kind != "multi" and any(o.exclusive for o in question.options):
         fail("only multi-select questions can have exclusive options", "options")
+    if question.kind == "yesno" and question.privacy == "randomized" and len(question.options) != 2:
+        fail("a randomized yes/no question has exactly two options, yes and no", "options")
+    if question.randomization:
+        if question.privacy != "randomized":
+            fail("only a question with privacy: randomized takes randomization settings", "randomization")
+        allowed = RANDOMIZATION_FIELDS[question.kind]
+        for name in question.randomization:
+            if name not in allowed:
+                fail(f"unknown setting '{name}' for a {question.kind} question; use {', '.join(allowed)}",
+                     "randomization")
+    from .privacy import PrivacyError
+    try:
+        question.design()
+    except PrivacyError as error:
+        fail(str(error), "randomization")
 
 
 # --- loading YAML with line numbers -------------------------------------------------------------

@@ -10,16 +10,31 @@ import os
 import random
 import threading
 import time
-import urllib.request
 import json
+import urllib.request
 
-from .questions import Question
+from .questions import PREFER_NOT_TO_SAY, Question
 
 # Headless (tests, or a notebook run with no one watching): answer at once and play polls through.
 HEADLESS_VARIABLE = "AFTERTALK_HEADLESS"
 DEFAULT_PACE_SECONDS = 4.0
 SKIP_CHANCE = 0.05
 PREFER_NOT_CHANCE = 0.05
+
+
+def randomize(design: dict, question: Question, chosen: list[str], rng: random.Random) -> list[str]:
+    """What the phone's script sends for a randomized question (same rules as web/static/app.js)."""
+    ids = [o.id for o in question.options]
+    if design["method"] == "forced":
+        roll = rng.random()
+        if roll < design["p_yes"]:
+            return [ids[0]]
+        return [ids[1]] if roll < design["p_yes"] + design["p_no"] else chosen
+    if design["method"] == "grr":
+        if rng.random() < design["p"]:
+            return chosen
+        return [rng.choice([i for i in ids if i != chosen[0]])]
+    return [i for i in ids if rng.random() < (design["p"] if i in chosen else design["q"])]
 
 
 def headless() -> bool:
@@ -40,7 +55,7 @@ class Rehearsal:
         self.threads: list[threading.Thread] = []
 
     def choices(self, question: Question) -> list[list[str]]:
-        """The answers the pretend phones give to `question`: one list of option ids each ([] = skip)."""
+        """The answers the pretend phones give to `question`: a list of option ids each, None = skip."""
         rng = random.Random(f"{self.seed}:{question.id}")
         feelings = [o for o in question.options if not o.exclusive]
         exclusive = [o for o in question.options if o.exclusive]
@@ -49,7 +64,7 @@ class Rehearsal:
         for _ in range(self.participants):
             roll = rng.random()
             if roll < SKIP_CHANCE:
-                answers.append([])
+                answers.append(None)
             elif roll < SKIP_CHANCE + PREFER_NOT_CHANCE and question.prefer_not_to_say:
                 answers.append([question.all_options[-1].id])
             elif question.kind == "multi":
@@ -57,7 +72,12 @@ class Rehearsal:
                 answers.append(ticked or [rng.choice(exclusive or feelings).id])
             else:
                 answers.append([rng.choices(feelings, weights=weights)[0].id])
-        return answers
+        design = question.design()
+        if design is None:
+            return answers
+        # Like a real phone, randomize every answer that is not a skip or "prefer not to say".
+        declined = [None, [PREFER_NOT_TO_SAY]]
+        return [chosen if chosen in declined else randomize(design, question, chosen, rng) for chosen in answers]
 
     def answer(self, question: Question) -> None:
         """Every pretend phone answers, now (pace 0) or spread over `pace` seconds in the background."""
@@ -80,8 +100,8 @@ class Rehearsal:
             except OSError:
                 return  # the facilitator closed the poll early: the rest simply did not answer
 
-    def _send(self, phone: int, question_id: str, chosen: list[str]) -> None:
-        body = json.dumps({"question": question_id, "options": chosen, "skip": not chosen}).encode()
+    def _send(self, phone: int, question_id: str, chosen: list[str] | None) -> None:
+        body = json.dumps({"question": question_id, "options": chosen or [], "skip": chosen is None}).encode()
         request = urllib.request.Request(f"{self.server_url}/r/{self.code}/answer", data=body, method="POST")
         request.add_header("Content-Type", "application/json")
         request.add_header("Cookie", f"aftertalk_device=rehearsal-{self.seed}-phone-{phone:04d}")

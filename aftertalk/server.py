@@ -28,7 +28,7 @@ import tornado.web
 
 from . import network, privacy, store
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
-from .questions import Question, QuestionError
+from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
 
 WEB_DIR = Path(__file__).with_name("web")
 MAX_BODY_BYTES = 8 * 1024
@@ -260,16 +260,20 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         row = store.get_question(self.db, code, question_id)
         question = Question.from_dict(json.loads(row["definition"]))
         skip = fields.get("skip") is True
+        if question.design() and not skip and not self.wants_json:
+            raise BadRequest("This question needs JavaScript: your phone scrambles the answer before "
+                             "sending it, and without JavaScript it cannot. You can skip it.")
         chosen = [] if skip else checked_options(question, fields.get("options"))
         token = self.device_token(create=False)
         if token is None:
             raise BadRequest("This phone's browser did not keep the page's cookie, so the answer could not "
                              "be counted once. Allow cookies for this page, reload it and answer again.")
-        store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id), chosen)
+        store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id),
+                            chosen, skip=skip)
         if self.wants_json:
             self.finish({"ok": True})
         else:
-            self.redirect(f"/r/{code}?thanks=1" if chosen else f"/r/{code}", status=303)
+            self.redirect(f"/r/{code}" if skip else f"/r/{code}?thanks=1", status=303)
 
 
 def checked_options(question: Question, options) -> list[str]:
@@ -278,7 +282,8 @@ def checked_options(question: Question, options) -> list[str]:
         options = [options]
     if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
         raise BadRequest("The answer's options must be a list of option ids.")
-    if not options:
+    randomized_multi = question.design() is not None and question.kind == "multi"
+    if not options and not randomized_multi:  # randomizing every box can leave none ticked
         raise BadRequest("Choose an answer, or press “Skip this question”.")
     if len(set(options)) != len(options):
         raise BadRequest("The same option was sent twice.")
@@ -287,7 +292,9 @@ def checked_options(question: Question, options) -> list[str]:
             raise BadRequest(f"'{option_id[:40]}' is not one of the options of this question.")
     if question.kind != "multi" and len(options) > 1:
         raise BadRequest("This question takes one answer only.")
-    exclusive = [o for o in options if question.option(o).exclusive]
+    # Randomized boxes are ticked at random, so only "prefer not to say" (never randomized) stands alone.
+    exclusive = [o for o in options if question.option(o).exclusive
+                 and (not randomized_multi or o == PREFER_NOT_TO_SAY)]
     if exclusive and len(options) > 1:
         raise BadRequest(f"“{question.option(exclusive[0]).label}” cannot be combined with other answers.")
     return options
@@ -491,9 +498,12 @@ class ResultsHandler(ApiHandler):
 def revealed_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
     """What the facilitator may see: small or near-total cells hidden, so no one can be singled out.
 
-    A hidden cell's count never leaves the server, not even to the notebook.
+    A hidden cell's count never leaves the server, not even to the notebook. Randomized questions
+    give estimates with intervals instead (see `randomized_results`).
     """
     counts = {o.id: counts.get(o.id, 0) for o in question.all_options}
+    if question.design():
+        return randomized_results(question, n, counts, threshold)
     cells = privacy.suppress(counts, n, threshold, multi=question.kind == "multi", question_id=question.id)
     return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
             "revealable": privacy.revealable(n, threshold), "options": [
@@ -501,6 +511,51 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
                  "shown_as": cells[o.id].shown_as,
                  "share": None if cells[o.id].hidden or not n else cells[o.id].count / n}
                 for o in question.all_options]}
+
+
+def randomized_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
+    """Unbiased estimates with 95% intervals from the phones' randomized answers.
+
+    "Prefer not to say" is never randomized, so it is judged like a direct answer. Nothing is
+    estimated below RANDOMIZED_THRESHOLD randomized answers.
+    """
+    design = question.design()
+    declined = counts.get(PREFER_NOT_TO_SAY, 0)
+    randomized_n = n - declined
+    real = {o.id: counts[o.id] for o in question.options}
+    estimates = {}
+    if randomized_n >= privacy.RANDOMIZED_THRESHOLD:
+        if design["method"] == "forced":
+            yes_id, no_id = (o.id for o in question.options)
+            yes = privacy.forced_response(real[yes_id], randomized_n, design["p_yes"], design["p_no"],
+                                          question_id=question.id)
+            estimates = {yes_id: yes, no_id: privacy.Estimate(
+                1 - yes.estimate, 1 - yes.high, 1 - yes.low, yes.epsilon, yes.clipped, 1 - yes.raw)}
+        elif design["method"] == "grr":
+            estimates = privacy.grr(real, randomized_n, design["epsilon"], question_id=question.id)
+        else:
+            estimates = privacy.unary(real, randomized_n, design["epsilon"], question_id=question.id)
+    rows = []
+    for option in question.options:
+        estimate = estimates.get(option.id)
+        rows.append({"id": option.id, "label": option.label, "count": real[option.id] if estimate else None,
+                     "share": real[option.id] / randomized_n if estimate else None,
+                     "hidden": estimate is None,
+                     "shown_as": f"about {estimate.estimate:.0%}" if estimate else "hidden",
+                     "estimate": estimate.estimate if estimate else None,
+                     "low": estimate.low if estimate else None, "high": estimate.high if estimate else None})
+    if question.prefer_not_to_say:
+        cell = privacy.suppress({"declined": declined, "answered": randomized_n}, n, threshold, multi=False,
+                                question_id=question.id)["declined"]
+        rows.append({"id": PREFER_NOT_TO_SAY, "label": question.all_options[-1].label, "count": cell.count,
+                     "share": None if cell.hidden or not n else cell.count / n, "hidden": cell.hidden,
+                     "shown_as": cell.shown_as, "estimate": None, "low": None, "high": None})
+    answer_epsilon = (privacy.unary_answer_epsilon(len(question.options), design["epsilon"])
+                      if design["method"] == "unary" else design["epsilon"])
+    return {"question": question.to_dict(), "state": "revealed", "n": n, "randomized_n": randomized_n,
+            "threshold": privacy.RANDOMIZED_THRESHOLD, "revealable": bool(estimates),
+            "design": design, "epsilon": design["epsilon"], "answer_epsilon": answer_epsilon,
+            "options": rows}
 
 
 class JsonNotFoundHandler(ApiHandler):

@@ -123,10 +123,11 @@ def reveal_question(db, code: str, question_id: str) -> None:
                    (code, question_id))
 
 
-def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids) -> None:
+def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids, *, skip: bool = False) -> None:
     """Count one device's answer: add its voter hash and increment each chosen option.
 
-    An empty `option_ids` records a skip: the device is marked done and nothing is counted.
+    A skip marks the device done and counts nothing. (A randomized multi-select answer may tick
+    no option at all and still counts as an answer.)
     """
     with transaction(db):
         state = get_question(db, code, question_id)["state"]
@@ -139,7 +140,7 @@ def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids
         except sqlite3.IntegrityError:
             raise Conflict("This phone has already answered this question. "
                            "Each phone can answer once.") from None
-        if option_ids:
+        if not skip:
             db.executemany("UPDATE option_counts SET count = count + 1 "
                            "WHERE room_code = ? AND question_id = ? AND option_id = ?",
                            [(code, question_id, option_id) for option_id in option_ids])

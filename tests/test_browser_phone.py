@@ -22,15 +22,16 @@ FEELINGS = Question.from_dict({
     "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
                 {"id": "none", "label": "None of these", "exclusive": True}]})
 THANKS = "Thanks, your answer was counted anonymously."
+# Headless Debian Chromium with no network chatter; phone.test reaches the server on loopback.
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--host-resolver-rules=MAP phone.test 127.0.0.1"]
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--host-resolver-rules=MAP phone.test 127.0.0.1"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         yield browser
         browser.close()
 

@@ -26,8 +26,8 @@ def room():
 
 def expected_counts(answers):
     """What the simulated phones sent, as counts per option and the number who answered."""
-    counts = Counter(option for chosen in answers for option in chosen)
-    return counts, sum(1 for chosen in answers if chosen)
+    counts = Counter(option for chosen in answers if chosen for option in chosen)
+    return counts, sum(1 for chosen in answers if chosen is not None)
 
 
 def test_a_notebook_runs_a_poll_panel_to_a_chart_through_nbclient(tmp_path):
@@ -206,3 +206,14 @@ def test_research_and_before_after_wait_for_the_reveal(room):
     assert "has not been asked" in room.before_after("comfort_before", "comfort_after").data
     room.poll("comfort_after")
     assert room.before_after("comfort_before", "comfort_after").__class__.__name__ == "Figure"
+
+
+def test_a_randomized_poll_shows_estimates_and_its_epsilon(room):
+    panel = room.poll("pcd_ever_private")
+    results = panel.results
+    assert results.attrs["privacy"] == "randomized"
+    estimated = results.dropna(subset=["estimate"])
+    assert len(estimated) == 2 and (estimated["low"] <= estimated["estimate"]).all()
+    assert (estimated["estimate"] <= estimated["high"]).all()
+    assert "epsilon = 1.95" in panel.message.value
+    assert panel.image.value[:8] == PNG_MAGIC

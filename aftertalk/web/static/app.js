@@ -15,6 +15,7 @@
   var code = main && main.getAttribute("data-room");
   if (!code) { return; }
   var base = "/r/" + encodeURIComponent(code);
+  var ANSWER_BYTES = 1024;
 
   function shownQuestion() {
     var form = main.querySelector("form.question");
@@ -34,6 +35,7 @@
         var incoming = holder.querySelector("form.question");
         if (!thanks && before && incoming && incoming.getAttribute("data-question") === before) { return; }
         main.innerHTML = html;
+        revealScriptParts();
         if (live && before) {
           var notice = document.createElement("p");
           notice.className = "notice";
@@ -45,6 +47,50 @@
       })
       .catch(function () { /* offline for a moment: the stream's reconnect will try again */ });
   }
+
+  // --- randomized response: the answer is scrambled here, before it leaves the phone ------------
+  function randomUnit() {
+    var word = new Uint32Array(1);
+    window.crypto.getRandomValues(word);
+    return word[0] / 4294967296;
+  }
+
+  function randomize(design, chosen) {
+    var ids = design.options;
+    if (design.method === "forced") {  // yes/no: forced "yes", forced "no", or the truth
+      var roll = randomUnit();
+      if (roll < design.p_yes) { return [ids[0]]; }
+      return roll < design.p_yes + design.p_no ? [ids[1]] : chosen;
+    }
+    if (design.method === "grr") {  // one of k: the truth with probability p, else another at random
+      if (randomUnit() < design.p) { return chosen; }
+      var others = ids.filter(function (id) { return id !== chosen[0]; });
+      return [others[Math.floor(randomUnit() * others.length)]];
+    }
+    return ids.filter(function (id) {  // multi-select: every box on its own
+      return randomUnit() < (chosen.indexOf(id) >= 0 ? design.p : design.q);
+    });
+  }
+
+  // A repeated question must get the same scrambled answer: fresh randomness would erode it.
+  function scrambled(form, chosen) {
+    var key = "aftertalk-rr:" + code + ":" + form.getAttribute("data-question");
+    var kept = null;
+    try { kept = JSON.parse(window.localStorage.getItem(key)); } catch (ignored) { kept = null; }
+    if (kept) { return kept; }
+    var answer = randomize(JSON.parse(form.getAttribute("data-design")), chosen);
+    try { window.localStorage.setItem(key, JSON.stringify(answer)); } catch (ignored) { /* private mode */ }
+    return answer;
+  }
+
+  // Parts that need this script start hidden; notes for phones without it are hidden by it.
+  function revealScriptParts() {
+    var parts = main.querySelectorAll(".needs-script");
+    for (var i = 0; i < parts.length; i++) { parts[i].hidden = false; }
+    var notes = main.querySelectorAll(".without-script");
+    for (var j = 0; j < notes.length; j++) { notes[j].hidden = true; }
+  }
+  revealScriptParts();
 
   main.addEventListener("change", function (event) {
     var box = event.target;
@@ -71,12 +117,16 @@
       error.textContent = "Choose an answer, or press \u201cSkip this question\u201d.";
       return;
     }
+    var declined = options.length === 1 && options[0] === "prefer_not_to_say";
+    if (!skip && !declined && form.hasAttribute("data-design")) { options = scrambled(form, options); }
     var buttons = form.querySelectorAll("button");
     for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = true; }
+    // Every answer is padded to one size, so its length on the network tells nothing.
+    var body = JSON.stringify({ question: form.getAttribute("data-question"), options: options, skip: skip });
+    while (body.length < ANSWER_BYTES) { body += " "; }
     fetch(base + "/answer", {
       method: "POST", credentials: "same-origin", cache: "no-store",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question: form.getAttribute("data-question"), options: options, skip: skip })
+      headers: { "Content-Type": "application/json" }, body: body
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {

@@ -1,0 +1,146 @@
+"""Randomized response end to end: the phone scrambles, the server estimates, nobody is exposed."""
+import math
+
+import pytest
+from playwright.sync_api import expect
+
+from aftertalk import Question, QuestionError
+from conftest import Phone, answer_many, call
+from test_browser_phone import PHONE, THANKS, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
+
+FORCED = Question.from_dict({"id": "pcd_private", "text": "Ever felt unexplained sadness after sex?",
+                             "kind": "yesno", "privacy": "randomized"})
+FEELINGS = Question.from_dict({
+    "id": "feelings_private", "text": "Which have you felt?", "kind": "multi", "privacy": "randomized",
+    "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
+                {"id": "none", "label": "None of these", "exclusive": True}]})
+PHONES_IN_ROOM = 300
+
+
+def test_truthful_no_answers_arrive_as_yes_at_the_forced_rate(browser, server, room):
+    """Several hundred phones all truthfully answer "no"; the server must see "yes" at about p_yes.
+
+    Each phone is its own browser context (own cookie, own storage). One at a time is fastest on two
+    cores: contexts answering in parallel only fight over the processor.
+    """
+    room.open(FORCED)
+    for _ in range(PHONES_IN_ROOM):
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        page.goto(room_url(server, room))
+        page.get_by_text("No", exact=True).click()
+        page.get_by_role("button", name="Send anonymously").click()
+        expect(page.get_by_text(THANKS)).to_be_visible()
+        context.close()
+    room.reveal("pcd_private")
+    yes = int(room.results("pcd_private").set_index("option").loc["yes", "count"])
+    p_yes = FORCED.design()["p_yes"]
+    mean, spread = PHONES_IN_ROOM * p_yes, math.sqrt(PHONES_IN_ROOM * p_yes * (1 - p_yes))
+    assert mean - 4 * spread <= yes <= mean + 4 * spread, (yes, mean, spread)  # 4 sd: 1 in 15,000 flakes
+    assert room.count("pcd_private") == PHONES_IN_ROOM
+
+
+def sent_bodies(page):
+    bodies = []
+    page.on("request", lambda request: bodies.append(request.post_data) if request.method == "POST" else None)
+    return bodies
+
+
+@pytest.mark.parametrize("choice", ["Yes", "No"])
+def test_every_answer_is_the_same_size_and_explained(browser, server, room, choice):
+    room.open(FORCED)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    bodies = sent_bodies(page)
+    page.goto(room_url(server, room))
+    expect(page.get_by_text("Your phone sometimes swaps your answer at random")).to_be_visible()
+    page.get_by_text(choice, exact=True).click()
+    page.get_by_role("button", name="Send anonymously").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    assert [len(body) for body in bodies] == [1024]
+    context.close()
+
+
+def test_a_resent_answer_reuses_the_same_randomized_answer(browser, server, room):
+    room.open(FEELINGS)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    bodies = sent_bodies(page)
+    page.route("**/answer", lambda route: route.abort())  # the Wi-Fi drops on the first try
+    page.goto(room_url(server, room))
+    page.get_by_text("Calm").click()
+    page.get_by_role("button", name="Send anonymously").click()
+    expect(page.get_by_role("alert")).to_contain_text("No connection")
+    page.unroute("**/answer")
+    page.get_by_role("button", name="Send anonymously").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    first, second = (body.strip() for body in bodies)
+    assert first == second
+    context.close()
+
+
+def test_without_javascript_a_randomized_question_offers_only_skip(server, room, phone_without_js):
+    room.open(FORCED)
+    phone_without_js.goto(room_url(server, room))
+    expect(phone_without_js.get_by_text("This question needs JavaScript")).to_be_visible()
+    expect(phone_without_js.get_by_role("button", name="Send anonymously")).to_be_hidden()
+    phone_without_js.get_by_role("button", name="Skip this question").click()
+    expect(phone_without_js.get_by_text("The facilitator will open a question")).to_be_visible()
+    status, page = call(server, "POST", f"/r/{room.code}/answer", raw=b"question=pcd_private&option=yes",
+                        content_type="application/x-www-form-urlencoded",
+                        headers={"Cookie": "aftertalk_device=no-script-phone-000001"})
+    assert status == 400 and "needs JavaScript" in page
+    assert room.count("pcd_private") == 0
+
+
+def test_the_facilitator_gets_estimates_intervals_and_epsilon(server, room):
+    room.open(FORCED)
+    answer_many(server, room.code, "pcd_private", {"yes": 12, "no": 28})
+    room.reveal("pcd_private")
+    results = room.results("pcd_private").set_index("option")
+    # By hand (privacy.md): lambda = 12/40 = 0.3; pi_hat = (0.3 - 0.125) / 0.75 = 0.2333
+    assert results.loc["yes", "estimate"] == pytest.approx(0.2333, abs=1e-4)
+    assert results.loc["no", "estimate"] == pytest.approx(1 - 0.2333, abs=1e-4)
+    assert results.loc["yes", "low"] < 0.2333 < results.loc["yes", "high"]
+    assert results.attrs["epsilon"] == pytest.approx(math.log(7))
+
+
+def test_multi_select_reports_the_bound_for_the_whole_answer(server, room):
+    room.open(FEELINGS)
+    answer_many(server, room.code, "feelings_private", {("calm", "sad"): 6, "none": 5})
+    # A randomized multi-select answer may tick nothing at all; it still counts.
+    assert Phone(server, room.code, "empty").answer("feelings_private", [])[0] == 200
+    room.reveal("feelings_private")
+    results = room.results("feelings_private")
+    assert results.attrs["epsilon"] == pytest.approx(1.5)
+    assert results.attrs["answer_epsilon"] == pytest.approx(3 * 1.5)
+    assert results.attrs["n"] == 12 and results["estimate"].notna().sum() == 3
+
+
+def test_no_estimate_below_ten_answers(server, room):
+    room.open(FORCED)
+    answer_many(server, room.code, "pcd_private", {"yes": 4, "no": 5})
+    room.reveal("pcd_private")
+    results = room.results("pcd_private")
+    assert results["hidden"].all() and results["estimate"].isna().all() and results["count"].isna().all()
+
+
+@pytest.mark.parametrize("randomization, message", [
+    ({"p_yes": 0}, "p_yes is 0"),
+    ({"p_yes": 0.2, "p_no": 0}, "p_no is 0"),
+    ({"p_yes": 0.6, "p_no": 0.5}, "below 1"),
+])
+def test_a_forced_design_that_could_give_someone_away_is_refused(randomization, message):
+    with pytest.raises(QuestionError, match=rf"randomization.*question 'pcd_private'.*{message}"):
+        Question.from_dict({**FORCED.to_dict(), "randomization": randomization})
+
+
+@pytest.mark.parametrize("kind, epsilon", [("multi", 0), ("multi", -1.5)])
+def test_epsilon_must_be_positive(kind, epsilon):
+    with pytest.raises(QuestionError, match="question 'feelings_private'.*epsilon"):
+        Question.from_dict({**FEELINGS.to_dict(), "randomization": {"epsilon": epsilon}})
+
+
+def test_randomization_settings_need_a_randomized_question():
+    with pytest.raises(QuestionError, match="only a question with privacy: randomized"):
+        Question.from_dict({"id": "q", "text": "Q?", "kind": "yesno", "randomization": {"p_yes": 0.1}})
