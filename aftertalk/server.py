@@ -27,6 +27,7 @@ import tornado.template
 import tornado.web
 
 from . import network, privacy, store
+from .ratelimit import RateLimiter
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
 from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
 
@@ -193,6 +194,15 @@ def render_page(handler, template, **values) -> bytes:
 # --- participant pages ----------------------------------------------------------------------------
 
 class ParticipantHandler(BaseHandler):
+    def check_flood(self, limiter: str) -> None:
+        """Refuse a phone that sends far more than a person could; other phones are unaffected."""
+        token = self.device_token(create=False)
+        if token is None:
+            return  # a first visit: it is given a cookie now, and its answers will need one
+        if not self.config[limiter].allow(token):
+            raise tornado.web.HTTPError(429, "Too many requests from this phone. Wait a few seconds "
+                                             "and try again.")
+
     def device_token(self, *, create: bool) -> str | None:
         token = self.get_cookie(DEVICE_COOKIE)
         if token and 16 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum():
@@ -227,6 +237,7 @@ class LandingHandler(BaseHandler):
 
 class RoomPageHandler(ParticipantHandler):
     def get(self, code):
+        self.check_flood("page_limiter")
         code = self.room_or_404(code)["code"]
         token = self.device_token(create=True)
         view = self.current_view(code, token)
@@ -238,6 +249,7 @@ class CurrentFragmentHandler(ParticipantHandler):
     """The middle of the room page, for the page's script to swap in after a live update."""
 
     def get(self, code):
+        self.check_flood("page_limiter")
         code = code.upper()
         token = self.device_token(create=True)
         view = self.current_view(code, token)
@@ -251,6 +263,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         super().prepare()
 
     def post(self, code):
+        self.check_flood("answer_limiter")
         room = self.room_or_404(code)
         code = room["code"]
         fields = self.body_fields(allow_form=True)
@@ -568,7 +581,10 @@ class JsonNotFoundHandler(ApiHandler):
 def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Application:
     """The tornado application serving both the participants and the facilitator API."""
     shared = {"db": db, "events": RoomEvents(),
-              "settings": {"admin_token": admin_token, "join_base_url": join_base_url.rstrip("/")}}
+              "settings": {"admin_token": admin_token, "join_base_url": join_base_url.rstrip("/"),
+                           # A person answers a few times a minute and reloads now and then.
+                           "answer_limiter": RateLimiter(burst=10, per_second=1),
+                           "page_limiter": RateLimiter(burst=30, per_second=3)}}
     api = rf"/api/rooms/{CODE_PATTERN}"
     routes = [
         (r"/", LandingHandler),
