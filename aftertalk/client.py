@@ -51,8 +51,10 @@ def request_json(method: str, url: str, *, token: str | None = None, body=None) 
 class Room:
     """A room on a poll server. Create one with `aftertalk.room()` or `Room.connect(url, token)`."""
 
-    def __init__(self, *, api_url: str, code: str, token: str, join_url: str, rehearsal=None, server=None):
+    def __init__(self, *, api_url: str, code: str, token: str, join_url: str, rehearsal=None, server=None,
+                 language: str = "en"):
         self.api_url = api_url.rstrip("/")
+        self.language = language  # the facilitator's: question text and labels in charts and panels
         self.code = code
         self.join_url = join_url
         self._token = token
@@ -101,6 +103,11 @@ class Room:
             return bank[question]
         raise TypeError(f"Expected a Question, a dict or a question id, not {type(question).__name__}.")
 
+    def in_my_language(self, question: Question) -> Question:
+        """The question as the facilitator reads it (`room.language`); option ids never change."""
+        from .i18n import translator
+        return question.translated(self.language, translator(self.language)("Prefer not to say"))
+
     def open(self, question) -> dict:
         """Open a poll on every phone in the room. A closed poll never reopens."""
         question = self.question(question)
@@ -132,9 +139,10 @@ class Room:
         `shown_as`, such as "fewer than 5". Raises RoomError before the poll is revealed.
         """
         data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
-        question = Question.from_dict(data["question"])
-        self._questions.setdefault(question.id, question)
+        question = self.in_my_language(Question.from_dict(data["question"]))
+        labels = {o.id: o.label for o in question.all_options}
         frame = pd.DataFrame(data["options"]).rename(columns={"id": "option"})
+        frame["label"] = frame["option"].map(labels)
         columns = ["option", "label", "count", "share", "hidden", "shown_as"]
         if question.privacy == "randomized":
             columns += ["estimate", "low", "high"]

@@ -112,8 +112,11 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0):
+def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0, language: str = "en"):
     """The room for this laptop's workshop: reattach to the running one, or start server and room.
+
+    `language` is the facilitator's: the projected questions and charts use it ("en", "es"). Each
+    phone picks its own language; answers in every language count towards the same options.
 
     With rehearsal=True (or AFTERTALK_REHEARSAL=1), a private server on 127.0.0.1 is used and
     simulated participants answer every poll, so a lesson can be practised, or tested, alone.
@@ -130,8 +133,11 @@ def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0
         server = LocalServer.start(data_dir, host="127.0.0.1" if rehearsal else "0.0.0.0",
                                    port=0 if rehearsal else DEFAULT_PORT)
     details = server.current_room() or server.create_room()
+    from .i18n import available_languages
+    if language not in available_languages():
+        raise ValueError(f"No translations for language '{language}'. Available: {', '.join(available_languages())}.")
     handle = Room(api_url=server.url, code=details["code"], token=details["token"],
-                  join_url=details["join_url"], server=server)
+                  join_url=details["join_url"], server=server, language=language)
     if rehearsal:
         handle.rehearsal = Rehearsal(server.url, handle.code, participants=participants, seed=seed)
     return handle

@@ -123,7 +123,7 @@ class PollPanel(widgets.VBox):
         self.text_version = widgets.HTML()
         self._last_count = None
         self.live = LiveImage(self._render_count)
-        super().__init__([_heading(question.text),
+        super().__init__([_heading(room.in_my_language(question).text),
                           widgets.HBox([self.open_button, self.reveal_button, self.stop_button]),
                           self.message, self.live.image, self.text_version])
         self._resume()

@@ -5,6 +5,7 @@ educator can fix a typo before it reaches a live room.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,10 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 MAX_TEXT = 500
 MAX_LABEL = 120
 MAX_OPTIONS = 20
-QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "randomization", "notes")
+QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "randomization", "notes",
+                   "translations")
+TRANSLATION_FIELDS = ("text", "options", "notes")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # Settings of a randomized question's design, by kind (defaults in aftertalk.privacy).
 RANDOMIZATION_FIELDS = {"yesno": ("p_yes", "p_no"), "single": ("epsilon",), "scale": ("epsilon",),
                         "multi": ("epsilon",)}
@@ -66,6 +70,10 @@ class Question:
     privacy: str = "direct"
     randomization: dict = field(default_factory=dict)  # design settings for privacy: randomized
     notes: str = ""
+    # {"es": {"text": ..., "options": {option id: label}, "notes": ...}}; answers in any language
+    # count towards the same option ids.
+    translations: dict = field(default_factory=dict)
+    prefer_not_label: str = field(default=PREFER_NOT_TO_SAY_LABEL, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
 
@@ -81,7 +89,16 @@ class Question:
         """The options a participant sees, "prefer not to say" included."""
         if not self.prefer_not_to_say:
             return self.options
-        return self.options + (Option(PREFER_NOT_TO_SAY, PREFER_NOT_TO_SAY_LABEL, exclusive=True),)
+        return self.options + (Option(PREFER_NOT_TO_SAY, self.prefer_not_label, exclusive=True),)
+
+    def translated(self, language: str, prefer_not_label: str | None = None) -> "Question":
+        """This question in `language` (English where no translation exists); the same option ids."""
+        words = self.translations.get(language, {})
+        labels = words.get("options", {})
+        return dataclasses.replace(
+            self, text=words.get("text", self.text), notes=words.get("notes", self.notes),
+            options=tuple(Option(o.id, labels.get(o.id, o.label), o.exclusive) for o in self.options),
+            prefer_not_label=prefer_not_label or self.prefer_not_label)
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.all_options if o.id == option_id), None)
@@ -111,6 +128,8 @@ class Question:
                 "prefer_not_to_say": self.prefer_not_to_say, "privacy": self.privacy}
         if self.randomization:
             data["randomization"] = dict(self.randomization)
+        if self.translations:
+            data["translations"] = self.translations
         if self.notes:
             data["notes"] = self.notes
         return data
@@ -158,6 +177,8 @@ class Question:
         for name in ("privacy", "notes"):
             if name in data and not isinstance(data[name], str):
                 fail("must be text", name, (name,))
+        option_ids = [o.id for o in built] or [o["id"] for o in DEFAULT_OPTIONS.get(data["kind"], [])]
+        _check_translations(data.get("translations", {}), option_ids, fail)
         if "randomization" in data and not isinstance(data["randomization"], dict):
             fail("must be a mapping, for example {p_yes: 0.125, p_no: 0.125}", "randomization", ("randomization",))
         try:
@@ -165,6 +186,7 @@ class Question:
                        prefer_not_to_say=data.get("prefer_not_to_say", True),
                        privacy=data.get("privacy", "direct"), notes=data.get("notes", ""),
                        randomization=data.get("randomization", {}),
+                       translations=data.get("translations", {}),
                        source=source, line=lines.get(("id",)) or lines.get(()))
         except QuestionError as error:
             key = (error.field_name,) if error.field_name else ()
@@ -172,6 +194,38 @@ class Question:
                 key = ("options", int(error.field_name[8:error.field_name.index("]")]))
             fail(str(error).split(": ", 1)[-1] if error.field_name else str(error),
                  error.field_name, key)
+
+
+def _check_translations(translations, option_ids, fail) -> None:
+    """Each language gives the text and a label for every option; notes are optional."""
+    if not isinstance(translations, dict):
+        fail("must be a mapping of language code to text, options and notes", "translations", ("translations",))
+    for language, words in translations.items():
+        key = ("translations", language)
+        where = f"translations.{language}"
+        if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
+            fail(f"'{language}' is not a language code; use two or three lower-case letters, like es",
+                 "translations", key)
+        if not isinstance(words, dict):
+            fail("must be a mapping with text, options and notes", where, key)
+        for name in words:
+            if name not in TRANSLATION_FIELDS:
+                fail(f"unknown field; a translation has {', '.join(TRANSLATION_FIELDS)}", f"{where}.{name}",
+                     key + (name,))
+        if not isinstance(words.get("text"), str) or not words["text"].strip():
+            fail("the translated question text is missing", f"{where}.text", key)
+        labels = words.get("options", {})
+        if not isinstance(labels, dict):
+            fail("must map each option id to its translated label", f"{where}.options", key + ("options",))
+        for option_id in option_ids:
+            if not isinstance(labels.get(option_id), str) or not labels[option_id].strip():
+                fail(f"the translated label of option '{option_id}' is missing", f"{where}.options",
+                     key + ("options",))
+        for option_id in labels:
+            if option_id not in option_ids:
+                fail(f"'{option_id}' is not an option of this question", f"{where}.options", key + ("options", option_id))
+        if "notes" in words and not isinstance(words["notes"], str):
+            fail("must be text", f"{where}.notes", key + ("notes",))
 
 
 def _validate(question: Question) -> None:
@@ -236,7 +290,11 @@ def _to_python(node, path, lines):
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, path + (index,), lines) for index, item in enumerate(node.value)]
-    return yaml.SafeLoader("").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
+        return node.value  # YAML 1.2 reading: a label "No" or "Yes" is text, not a boolean
+    return yaml.SafeLoader("").construct_object(node)
 
 
 def load_question_file(path) -> list[Question]:
@@ -256,10 +314,24 @@ def load_question_file(path) -> list[Question]:
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise QuestionError("a question file is a mapping with a 'questions:' list", source=source,
                             line=1, field_name="questions")
+    for name in data:
+        if name not in ("questions", "languages"):
+            raise QuestionError("unknown top-level field; a question file has 'languages' and 'questions'",
+                                source=source, line=lines.get((name,)), field_name=name)
+    languages = data.get("languages", [])
+    if not isinstance(languages, list) or not all(isinstance(c, str) and LANGUAGE_CODE.match(c) for c in languages):
+        raise QuestionError("must be a list of language codes, like [es]", source=source,
+                            line=lines.get(("languages",)), field_name="languages")
     questions = []
     for index, entry in enumerate(data["questions"]):
         sub_lines = {key[2:]: line for key, line in lines.items() if key[:2] == ("questions", index)}
-        questions.append(Question.from_dict(entry, source=source, lines=sub_lines))
+        question = Question.from_dict(entry, source=source, lines=sub_lines)
+        for language in languages:
+            if language not in question.translations:
+                raise QuestionError(f"question '{question.id}' has no '{language}' translation, and this file "
+                                    f"declares languages: {languages}. Add translations: {language}: with text "
+                                    "and options", source=source, line=question.line, field_name="translations")
+        questions.append(question)
     return questions
 
 

@@ -26,7 +26,7 @@ import tornado.netutil
 import tornado.template
 import tornado.web
 
-from . import network, privacy, store
+from . import i18n, network, privacy, store
 from .ratelimit import RateLimiter
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
 from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
@@ -37,6 +37,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are r
 CODE_LENGTH = 5
 DEVICE_COOKIE = "aftertalk_device"
 DEVICE_COOKIE_DAYS = 2
+LANGUAGE_COOKIE = "aftertalk_lang"  # the phone's own choice of language, kept on the phone only
 KEEPALIVE_SECONDS = 15
 CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
@@ -96,6 +97,22 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def initialize(self, db, events, settings):
         self.db, self.events, self.config = db, events, settings
+        self._language = None
+
+    @property
+    def language(self) -> str:
+        """The page's language: ?lang= (remembered in a cookie), the cookie, or the browser's."""
+        if self._language is None:
+            requested = self.get_query_argument("lang", None)
+            self._language = i18n.choose_language(requested, self.get_cookie(LANGUAGE_COOKIE),
+                                                  self.request.headers.get("Accept-Language", ""))
+            if requested == self._language:
+                self.set_cookie(LANGUAGE_COOKIE, self._language, expires_days=365, httponly=True,
+                                samesite="Lax", path="/")
+        return self._language
+
+    def _(self, text: str) -> str:
+        return i18n.translator(self.language)(text)
 
     def set_default_headers(self):
         for name, value in SECURITY_HEADERS.items():
@@ -114,22 +131,23 @@ class BaseHandler(tornado.web.RequestHandler):
     def write_error(self, status_code, **kwargs):
         error = kwargs.get("exc_info", (None, None))[1]
         if isinstance(error, AftertalkError):
-            message = error.message
+            message = error.message if isinstance(self, ApiHandler) else self._(error.message)
         elif isinstance(error, tornado.web.HTTPError) and error.log_message:
-            message = error.log_message
+            message = error.log_message if isinstance(self, ApiHandler) else self._(error.log_message)
         elif status_code == 404:
-            message = "There is nothing at this address."
+            message = self._("There is nothing at this address.")
         elif status_code == 405:
-            message = "This address does not accept that kind of request."
+            message = self._("This address does not accept that kind of request.")
         else:
-            message = "Something went wrong on the poll server. Nothing was counted; please try again."
+            message = self._("Something went wrong on the poll server. Nothing was counted; please try again.")
         if self.wants_json:
             self.set_header("Content-Type", "application/json; charset=utf-8")
             self.finish(json.dumps({"error": message, "status": status_code}))
         else:
             room = re.match(r"/r/([A-Za-z0-9]{1,16})", self.request.path)
             back = f"/r/{room.group(1).upper()}" if room and status_code != 404 else "/"
-            self.finish(render_page(self, "message.html", title="Sorry", message=message, code=None, back=back))
+            self.finish(render_page(self, "message.html", title=self._("Sorry"), message=message, code=None,
+                                    back=back))
 
     def _handle_request_exception(self, error):
         if isinstance(error, AftertalkError):
@@ -141,8 +159,9 @@ class BaseHandler(tornado.web.RequestHandler):
     def room_or_404(self, code: str):
         room = store.get_room(self.db, code.upper())
         if room is None:
-            raise NotFound(f"There is no room with the code {code.upper()}. "
-                           "Check the code on the screen and try again.")
+            # Translated here, with the code filled in after, so the sentence itself can be looked up.
+            raise NotFound(self._("There is no room with the code {code}. Check the code on the screen "
+                                  "and try again.").format(code=code.upper()))
         return room
 
 
@@ -188,7 +207,9 @@ class BodyHandler(BaseHandler):
 
 def render_page(handler, template, **values) -> bytes:
     loader = handler.application.settings["template_loader"]
-    return loader.load(template).generate(static_url=handler.static_url, **values)
+    languages = [(code, i18n.LANGUAGE_NAMES.get(code, code)) for code in i18n.available_languages()]
+    return loader.load(template).generate(static_url=handler.static_url, lang=handler.language, _=handler._,
+                                          languages=languages, **values)
 
 
 # --- participant pages ----------------------------------------------------------------------------
@@ -222,7 +243,8 @@ class ParticipantHandler(BaseHandler):
         for row in store.list_questions(self.db, code):
             if row["state"] == "open" and not store.has_voted(
                     self.db, code, row["question_id"], voter_hash(room["room_key"], token, row["question_id"])):
-                return {"ended": False, "question": Question.from_dict(json.loads(row["definition"]))}
+                question = Question.from_dict(json.loads(row["definition"]))
+                return {"ended": False, "question": question.translated(self.language, self._("Prefer not to say"))}
         return {"ended": False, "question": None}
 
 
@@ -232,7 +254,7 @@ class LandingHandler(BaseHandler):
         if code:
             self.redirect(f"/r/{tornado.escape.url_escape(code)}")
             return
-        self.finish(render_page(self, "landing.html", title="Join a room", code=None))
+        self.finish(render_page(self, "landing.html", title=self._("Join a room"), code=None))
 
 
 class RoomPageHandler(ParticipantHandler):
@@ -241,7 +263,7 @@ class RoomPageHandler(ParticipantHandler):
         code = self.room_or_404(code)["code"]
         token = self.device_token(create=True)
         view = self.current_view(code, token)
-        self.finish(render_page(self, "room.html", title=f"Room {code}", code=code,
+        self.finish(render_page(self, "room.html", title=f"{self._('Room')} {code}", code=code,
                                 thanks=self.get_query_argument("thanks", "") == "1", **view))
 
 

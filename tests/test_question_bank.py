@@ -81,3 +81,9 @@ def test_questions_built_in_code_are_checked_too():
     question = Question.from_dict({"id": "x", "text": "Q?", "kind": "yesno", "prefer_not_to_say": False})
     assert [o.id for o in question.all_options] == ["yes", "no"]
     assert Question.from_dict(question.to_dict()) == question
+
+
+def test_yes_and_no_labels_stay_text(tmp_path):
+    (question,) = load_question_file(write(tmp_path, "questions:\n  - id: a\n    text: Q?\n    kind: single\n"
+                                                     "    options:\n      - {id: y, label: Yes}\n      - {id: n, label: No}\n"))
+    assert [o.label for o in question.options] == ["Yes", "No"]

@@ -17,6 +17,9 @@
   var base = "/r/" + encodeURIComponent(code);
   var ANSWER_BYTES = 1024;
 
+  // The page carries its messages in its own language, so this script needs no translations.
+  function message(name) { return main.getAttribute("data-msg-" + name); }
+
   function shownQuestion() {
     var form = main.querySelector("form.question");
     return form ? form.getAttribute("data-question") : null;
@@ -40,7 +43,7 @@
           var notice = document.createElement("p");
           notice.className = "notice";
           notice.setAttribute("role", "status");
-          notice.textContent = "That poll has closed, so no answer was sent.";
+          notice.textContent = message("closed");
           main.insertBefore(notice, main.firstChild);
         }
         if (thanks || (incoming && incoming.getAttribute("data-question") !== before)) { main.focus(); }
@@ -114,7 +117,7 @@
     for (var i = 0; i < inputs.length; i++) { options.push(inputs[i].value); }
     var error = form.querySelector(".error");
     if (!skip && options.length === 0) {
-      error.textContent = "Choose an answer, or press \u201cSkip this question\u201d.";
+      error.textContent = message("choose");
       return;
     }
     var declined = options.length === 1 && options[0] === "prefer_not_to_say";
@@ -131,10 +134,10 @@
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
       if (result.ok) { refresh(!skip); return; }
-      error.textContent = result.body.error || "The answer could not be sent. Please try again.";
+      error.textContent = result.body.error || message("failed");
       for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = false; }
     }).catch(function () {
-      error.textContent = "No connection to the poll. Check the Wi-Fi and press Send again.";
+      error.textContent = message("offline");
       for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = false; }
     });
   });

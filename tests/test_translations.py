@@ -1,0 +1,117 @@
+"""A second language: the phone follows its browser or its own choice; answers land on the same options."""
+import pytest
+from playwright.sync_api import expect
+
+import aftertalk
+from aftertalk import Question, QuestionError, i18n
+from aftertalk.questions import load_question_file
+from conftest import answer_many, call, shown_counts
+from test_browser_phone import PHONE, browser, room_url  # noqa: F401 (fixture)
+
+MOOD = Question.from_dict({
+    "id": "mood", "text": "How does the room feel?", "kind": "single",
+    "options": [{"id": "settled", "label": "Settled"}, {"id": "curious", "label": "Curious"}],
+    "translations": {"es": {"text": "¿Cómo se siente la sala?",
+                            "options": {"settled": "Tranquila", "curious": "Con curiosidad"}}}})
+
+
+def test_the_same_question_in_english_and_spanish_counts_on_the_same_option(browser, server, room):
+    room.open(MOOD)
+    english = browser.new_context(locale="en-GB", **PHONE).new_page()
+    spanish = browser.new_context(locale="es-ES", **PHONE).new_page()
+    english.goto(room_url(server, room))
+    spanish.goto(room_url(server, room))
+    expect(english.get_by_role("heading", name="How does the room feel?")).to_be_visible()
+    expect(spanish.get_by_role("heading", name="¿Cómo se siente la sala?")).to_be_visible()
+    assert spanish.evaluate("document.documentElement.lang") == "es"
+    english.get_by_text("Curious").click()
+    english.get_by_role("button", name="Send anonymously").click()
+    spanish.get_by_text("Con curiosidad").click()
+    spanish.get_by_role("button", name="Enviar de forma anónima").click()
+    expect(english.get_by_text("Thanks, your answer was counted anonymously.")).to_be_visible()
+    expect(spanish.get_by_text("Gracias: tu respuesta se ha contado de forma anónima.")).to_be_visible()
+    answer_many(server, room.code, "mood", {"settled": 5, "curious": 3})
+    assert shown_counts(room, "mood") == {"settled": 5, "curious": 5, "prefer_not_to_say": 0}
+
+
+def test_a_phone_can_choose_its_language_and_it_is_remembered(browser, server, room):
+    page = browser.new_context(locale="en-GB", **PHONE).new_page()
+    page.goto(room_url(server, room))
+    expect(page.get_by_text("The facilitator will open a question")).to_be_visible()
+    page.get_by_role("link", name="Español").click()
+    expect(page.get_by_text("La persona que facilita abrirá una pregunta")).to_be_visible()
+    room.open(MOOD)  # arrives by the live stream, already in Spanish
+    expect(page.get_by_role("heading", name="¿Cómo se siente la sala?")).to_be_visible()
+    expect(page.get_by_text("Prefiero no decirlo")).to_be_visible()
+    page.goto(room_url(server, room))  # without ?lang=: the phone remembers
+    expect(page.get_by_role("button", name="Saltar esta pregunta")).to_be_visible()
+
+
+def test_the_spanish_page_has_no_accessibility_violations(browser, server, room):
+    from axe_playwright_python.sync_playwright import Axe
+    room.open(MOOD)
+    page = browser.new_context(locale="es-ES", **PHONE).new_page()
+    page.goto(room_url(server, room))
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_errors_reach_the_phone_in_its_language(server, room):
+    room.open(MOOD)
+    cookie = "aftertalk_device=spanish-phone-000000001; aftertalk_lang=es"
+    call(server, "POST", f"/r/{room.code}/answer", body={"question": "mood", "options": ["settled"]},
+         headers={"Cookie": cookie})
+    status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "mood", "options": ["settled"]},
+                        headers={"Cookie": cookie})
+    assert status == 409 and body["error"].startswith("Este teléfono ya ha respondido")
+    status, page = call(server, "GET", "/r/ZZZZZ", headers={"Accept-Language": "es"})
+    assert status == 404 and "No hay ninguna sala con el código ZZZZZ" in page
+
+
+def test_every_page_string_has_a_spanish_translation():
+    import re
+    from pathlib import Path
+    web = Path(aftertalk.__file__).with_name("web")
+    used = set()
+    for template in web.glob("*.html"):
+        used |= set(re.findall(r"""_\((?:"([^"]+)"|'([^']+)')\)""", template.read_text()))
+    used = {a or b for a, b in used}
+    assert len(used) > 20
+    missing = used - set(i18n.catalog("es"))
+    assert not missing, f"untranslated: {missing}"
+
+
+def test_charts_use_the_facilitators_language():
+    room = aftertalk.room(rehearsal=True, language="es")
+    try:
+        room.poll("warmup_weather")
+        results = room.results("warmup_weather")
+        bank = aftertalk.load_questions()
+        spanish = bank["warmup_weather"].translations["es"]
+        assert results.attrs["text"] == spanish["text"]
+        assert results.set_index("option").loc["sunny", "label"] == spanish["options"]["sunny"]
+        assert results.set_index("option").loc["prefer_not_to_say", "label"] == "Prefiero no decirlo"
+    finally:
+        room.end()
+    with pytest.raises(ValueError, match="No translations for language 'xx'"):
+        aftertalk.room(rehearsal=True, language="xx")
+
+
+def test_a_file_that_declares_a_language_needs_it_on_every_question(tmp_path):
+    path = tmp_path / "bank.yaml"
+    path.write_text("languages: [es]\nquestions:\n  - id: a\n    text: Q?\n    kind: yesno\n"
+                    "    translations:\n      es: {text: '¿P?', options: {yes: Sí, no: No}}\n"
+                    "  - id: b\n    text: Q2?\n    kind: yesno\n")
+    with pytest.raises(QuestionError, match=r"bank\.yaml:8: field 'translations': question 'b' has no 'es' translation"):
+        load_question_file(path)
+
+
+@pytest.mark.parametrize("translations, message", [
+    ({"es": {"options": {"settled": "T", "curious": "C"}}}, "translated question text is missing"),
+    ({"es": {"text": "¿?", "options": {"settled": "T"}}}, "label of option 'curious' is missing"),
+    ({"es": {"text": "¿?", "options": {"settled": "T", "curious": "C", "bored": "A"}}}, "'bored' is not an option"),
+    ({"Spanish": {"text": "¿?", "options": {}}}, "not a language code"),
+])
+def test_incomplete_translations_are_refused(translations, message):
+    with pytest.raises(QuestionError, match=message):
+        Question.from_dict({**MOOD.to_dict(), "translations": translations})
