@@ -64,6 +64,8 @@ HIDDEN_NOTE = ("Hatched bars are hidden to protect privacy: so few people chose 
 ESTIMATE_NOTE = ("Estimates: each phone randomized its answer before sending it, for privacy. "
                  "Bars show the estimated share; lines show the 95% interval.")
 MULTI_NOTE = "People could choose more than one answer, so the shares add up to more than 100%."
+WORD_NOTE = ("Words are shown from 10 answers on, and only words that at least 2 people gave, so no "
+             "single word can be traced to the person who wrote it.")
 RESEARCH_WARNING = ("Careful: the samples and measures differ between these studies and this room, "
                     "so compare loosely.")
 
@@ -397,6 +399,8 @@ def _notes_for(question: _Question) -> list[str]:
     notes = []
     if question.kind == "multi":
         notes.append(MULTI_NOTE)
+    if question.kind == "word":
+        notes.append(WORD_NOTE)
     if any(row.hidden for row in question.rows):
         notes.append(HIDDEN_NOTE)
     if question.is_estimate:

@@ -140,16 +140,16 @@ class Room:
         """
         data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
         question = self.in_my_language(Question.from_dict(data["question"]))
-        labels = {o.id: o.label for o in question.all_options}
-        frame = pd.DataFrame(data["options"]).rename(columns={"id": "option"})
-        frame["label"] = frame["option"].map(labels)
         columns = ["option", "label", "count", "share", "hidden", "shown_as"]
         if question.privacy == "randomized":
             columns += ["estimate", "low", "high"]
-        frame = frame[columns]
+        frame = pd.DataFrame(data["options"], columns=["id", *columns[1:]]).rename(columns={"id": "option"})
+        if question.kind != "word":  # a word is its own label; options get the facilitator's language
+            frame["label"] = frame["option"].map({o.id: o.label for o in question.all_options})
         frame["count"] = frame["count"].astype("Int64")
-        for column in columns[3:4] + columns[6:]:
-            frame[column] = frame[column].astype(float)
+        for column in ("share", "estimate", "low", "high"):
+            if column in frame:
+                frame[column] = frame[column].astype(float)
         frame.attrs.update({"question_id": question.id, "text": question.text, "kind": question.kind,
                             "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"]})
         if question.privacy == "randomized":
@@ -228,6 +228,35 @@ class Room:
                                 layout=widgets.Layout(width="100%", max_width="1280px"))
                   for frame in revealed_results(self)]
         return widgets.VBox(images or [widgets.HTML("<p>No poll has been revealed in this room yet.</p>")])
+
+    # --- the anonymous question box and one-word check-ins ---------------------------------------
+
+    def box(self) -> list[dict]:
+        """Every question in the box: id, text, state (pending, shown, answered, hidden), flags, upvotes."""
+        return self._api("GET", "/box")["questions"]
+
+    def show_box_question(self, box_id: str) -> None:
+        """Put one question from the box on the phones' and the projector's screen."""
+        self._api("POST", f"/box/{self._qid(box_id)}/show")
+
+    def mark_answered(self, box_id: str) -> None:
+        self._api("POST", f"/box/{self._qid(box_id)}/answered")
+
+    def hide_box_question(self, box_id: str) -> None:
+        self._api("POST", f"/box/{self._qid(box_id)}/hide")
+
+    def question_box(self):
+        """The moderation panel: nothing from the box is shown until the facilitator chooses Show."""
+        from .panel import QuestionBoxPanel
+        return QuestionBoxPanel(self)
+
+    def words(self, question_id: str) -> list[dict]:
+        """A one-word check-in's words that would be shown (given by 2 or more), to review privately."""
+        return self._api("GET", f"/questions/{self._qid(question_id)}/words")["words"]
+
+    def hide_word(self, question_id: str, word: str) -> None:
+        """Keep a word off the chart; only before the reveal."""
+        self._api("POST", f"/questions/{self._qid(question_id)}/words", body={"word": word})
 
     def export(self, path):
         """Save a handout (.pdf: every revealed chart and where to get help) or the revealed results (.csv)."""

@@ -119,6 +119,7 @@ class PollPanel(widgets.VBox):
         self.open_button.on_click(lambda _: self.open_poll())
         self.reveal_button.on_click(lambda _: self.close_and_reveal())
         self.stop_button.on_click(lambda _: self.stop())
+        self.autoplay = autoplay
         self.message = widgets.HTML()
         self.text_version = widgets.HTML()
         self._last_count = None
@@ -150,6 +151,8 @@ class PollPanel(widgets.VBox):
         state = self.poll_state
         if state == "open":
             self._show_open()
+        elif state == "closed" and self.question.kind == "word":
+            self._review_words()
         elif state in ("closed", "revealed"):
             self._show_results()
 
@@ -172,11 +175,35 @@ class PollPanel(widgets.VBox):
     def close_and_reveal(self) -> None:
         self.live.stop()
         try:
+            if self.question.kind == "word" and not self.autoplay:
+                self.room.close(self.question.id)
+                self._review_words()
+                return
             self.room.reveal(self.question.id)
         except RoomError as error:
             self._say(str(error), error=True)
             return
         self._show_results()
+
+    def _review_words(self) -> None:
+        """Closed, not yet revealed: the facilitator may hide any word, in a collapsed, private list."""
+        for button in (self.open_button, self.reveal_button, self.stop_button):
+            button.disabled = True
+        rows = []
+        for entry in self.room.words(self.question.id):
+            hide = widgets.Button(description="Hide", disabled=entry["hidden"])
+            hide.on_click(lambda button, word=entry["word"]: (self.room.hide_word(self.question.id, word),
+                                                             setattr(button, "disabled", True)))
+            rows.append(widgets.HBox([widgets.Label(f"{entry['word']} ({entry['count']})"), hide]))
+        review = widgets.Accordion([widgets.VBox(rows or [widgets.Label("No word was given by 2 or more people.")])],
+                                   selected_index=None)
+        review.set_title(0, "Review the words privately before revealing (open only when the projector "
+                            "shows something else)")
+        reveal = widgets.Button(description="Reveal the words", button_style="warning", icon="eye")
+        reveal.on_click(lambda _: (self.room.reveal(self.question.id), self._show_results(),
+                                   setattr(reveal, "disabled", True)))
+        self.children = (*self.children, review, reveal)
+        self._say("Closed. Hide any word you would not project, then reveal.")
 
     def stop(self) -> None:
         """Stop the live count (the poll stays open); Close and reveal still works."""
@@ -206,3 +233,52 @@ class PollPanel(widgets.VBox):
     def _say(self, text: str, *, error: bool = False) -> None:
         colour = "#a3241b" if error else "#333"
         self.message.value = f'<p style="font-size:1.3em;color:{colour}">{html.escape(text)}</p>'
+
+
+class QuestionBoxPanel(widgets.VBox):
+    """The anonymous question box. The top part is for the projector and shows only what the
+    facilitator chose to show; pending questions wait in a collapsed, private list below it.
+    """
+
+    def __init__(self, room):
+        self.room = room
+        self.projector = widgets.VBox()
+        self.pending = widgets.VBox()
+        self.moderation = widgets.Accordion([self.pending], selected_index=None)
+        refresh = widgets.Button(description="Check for new questions", icon="refresh")
+        refresh.on_click(lambda _: self.refresh())
+        super().__init__([_heading("Your questions", "1.8em"), self.projector, refresh, self.moderation])
+        self.refresh()
+
+    def refresh(self) -> None:
+        box = self.room.box()
+        shown = [q for q in box if q["state"] == "shown"]
+        waiting = [q for q in box if q["state"] == "pending"]
+        self.projector.children = [self._on_screen(q) for q in shown] or [
+            widgets.HTML('<p style="font-size:1.4em;color:#555">No question on screen yet.</p>')]
+        self.pending.children = [self._to_review(q) for q in waiting] or [widgets.Label("Nothing waiting.")]
+        self.moderation.set_title(0, f"Waiting for review: {len(waiting)}. Open only when the projector shows "
+                                     "something else.")
+
+    def _on_screen(self, question: dict) -> widgets.Widget:
+        text = widgets.HTML(f'<p style="font-size:2em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
+                            f' <span style="font-size:0.6em;color:#555">+{question["upvotes"]}</span></p>')
+        answered = widgets.Button(description="Answered")
+        answered.on_click(lambda _: self._act(self.room.mark_answered, question["id"]))
+        return widgets.VBox([text, answered])
+
+    def _to_review(self, question: dict) -> widgets.Widget:
+        note = ""
+        if question["flags"]:
+            note = (f'<br><b style="color:#a3241b">Look again: it may contain {html.escape(", ".join(question["flags"]))}.'
+                    "</b>")
+        text = widgets.HTML(f"<p>{html.escape(question['text'])}{note}</p>")
+        show = widgets.Button(description="Show on screen", button_style="primary")
+        hide = widgets.Button(description="Hide")
+        show.on_click(lambda _: self._act(self.room.show_box_question, question["id"]))
+        hide.on_click(lambda _: self._act(self.room.hide_box_question, question["id"]))
+        return widgets.VBox([text, widgets.HBox([show, hide])])
+
+    def _act(self, action, box_id: str) -> None:
+        action(box_id)
+        self.refresh()

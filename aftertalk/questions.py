@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-KINDS = ("single", "multi", "scale", "yesno")
+KINDS = ("single", "multi", "scale", "yesno", "word")
+WORD_MAX_LENGTH = 30  # a one-word check-in: a word, maybe two
 PRIVACY_MODES = ("direct", "randomized")
 PREFER_NOT_TO_SAY = "prefer_not_to_say"
 PREFER_NOT_TO_SAY_LABEL = "Prefer not to say"
@@ -21,7 +22,7 @@ MAX_TEXT = 500
 MAX_LABEL = 120
 MAX_OPTIONS = 20
 QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "randomization", "notes",
-                   "translations")
+                   "translations", "max_length")
 TRANSLATION_FIELDS = ("text", "options", "notes")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # Settings of a randomized question's design, by kind (defaults in aftertalk.privacy).
@@ -73,11 +74,14 @@ class Question:
     # {"es": {"text": ..., "options": {option id: label}, "notes": ...}}; answers in any language
     # count towards the same option ids.
     translations: dict = field(default_factory=dict)
+    max_length: int = WORD_MAX_LENGTH  # for kind "word": the longest answer accepted
     prefer_not_label: str = field(default=PREFER_NOT_TO_SAY_LABEL, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
 
     def __post_init__(self):
+        if self.kind == "word":  # free text has no options; Skip is how a phone declines
+            object.__setattr__(self, "prefer_not_to_say", False)
         if not self.options and self.kind in DEFAULT_OPTIONS:
             object.__setattr__(self, "options", tuple(Option(**o) for o in DEFAULT_OPTIONS[self.kind]))
         object.__setattr__(self, "options", tuple(
@@ -128,6 +132,8 @@ class Question:
                 "prefer_not_to_say": self.prefer_not_to_say, "privacy": self.privacy}
         if self.randomization:
             data["randomization"] = dict(self.randomization)
+        if self.kind == "word":
+            data["max_length"] = self.max_length
         if self.translations:
             data["translations"] = self.translations
         if self.notes:
@@ -187,6 +193,7 @@ class Question:
                        privacy=data.get("privacy", "direct"), notes=data.get("notes", ""),
                        randomization=data.get("randomization", {}),
                        translations=data.get("translations", {}),
+                       max_length=data.get("max_length", WORD_MAX_LENGTH),
                        source=source, line=lines.get(("id",)) or lines.get(()))
         except QuestionError as error:
             key = (error.field_name,) if error.field_name else ()
@@ -240,6 +247,14 @@ def _validate(question: Question) -> None:
         fail(f"unknown kind '{question.kind}'; choose one of {', '.join(KINDS)}", "kind")
     if question.privacy not in PRIVACY_MODES:
         fail(f"unknown privacy '{question.privacy}'; choose one of {', '.join(PRIVACY_MODES)}", "privacy")
+    if question.kind == "word":
+        if question.options:
+            fail("a one-word check-in has no options: people type their word", "options")
+        if question.privacy != "direct":
+            fail("a one-word check-in cannot be randomized", "privacy")
+        if not isinstance(question.max_length, int) or not 1 <= question.max_length <= WORD_MAX_LENGTH:
+            fail(f"must be a whole number from 1 to {WORD_MAX_LENGTH}", "max_length")
+        return
     if len(question.options) < 2:
         fail("a question needs at least two options", "options")
     if len(question.options) > MAX_OPTIONS:

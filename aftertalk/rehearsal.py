@@ -19,6 +19,15 @@ from .questions import PREFER_NOT_TO_SAY, Question
 HEADLESS_VARIABLE = "AFTERTALK_HEADLESS"
 DEFAULT_PACE_SECONDS = 4.0
 SKIP_CHANCE = 0.05
+CHECK_IN_WORDS = ["calm", "curious", "tired", "nervous", "hopeful", "okay", "open", "relieved"]
+BOX_QUESTIONS = [
+    "Is it normal to feel sad after sex even when it was good?",
+    "How do I tell a partner I need space afterwards without hurting them?",
+    "What can I say if my partner cries after sex?",
+    "Why do I feel restless straight after?",
+    "Does aftercare only matter after kinky sex?",
+    "What if Jordan thinks my crying means something is wrong?",
+]
 PREFER_NOT_CHANCE = 0.05
 
 
@@ -57,6 +66,9 @@ class Rehearsal:
     def choices(self, question: Question) -> list[list[str]]:
         """The answers the pretend phones give to `question`: a list of option ids each, None = skip."""
         rng = random.Random(f"{self.seed}:{question.id}")
+        if question.kind == "word":  # a few common words, so several clear the 2-person rule
+            return [None if rng.random() < SKIP_CHANCE else [rng.choice(CHECK_IN_WORDS)]
+                    for _ in range(self.participants)]
         feelings = [o for o in question.options if not o.exclusive]
         exclusive = [o for o in question.options if o.exclusive]
         weights = [rng.uniform(0.2, 1.0) for _ in feelings]
@@ -85,24 +97,37 @@ class Rehearsal:
         self.sent[question.id] = answers
         if self.pace <= 0:
             for phone, chosen in enumerate(answers):
-                self._send(phone, question.id, chosen)
+                self._send(phone, question, chosen)
             return
-        thread = threading.Thread(target=self._send_paced, args=(question.id, answers), daemon=True)
+        thread = threading.Thread(target=self._send_paced, args=(question, answers), daemon=True)
         thread.start()
         self.threads.append(thread)
 
-    def _send_paced(self, question_id, answers):
+    def _send_paced(self, question, answers):
         gap = self.pace / max(len(answers), 1)
         for phone, chosen in enumerate(answers):
             time.sleep(gap)
             try:
-                self._send(phone, question_id, chosen)
+                self._send(phone, question, chosen)
             except OSError:
                 return  # the facilitator closed the poll early: the rest simply did not answer
 
-    def _send(self, phone: int, question_id: str, chosen: list[str] | None) -> None:
-        body = json.dumps({"question": question_id, "options": chosen or [], "skip": chosen is None}).encode()
-        request = urllib.request.Request(f"{self.server_url}/r/{self.code}/answer", data=body, method="POST")
+    def _send(self, phone: int, question: Question, chosen: list[str] | None) -> None:
+        body = {"question": question.id, "options": chosen or [], "skip": chosen is None}
+        if question.kind == "word" and chosen:
+            body = {"question": question.id, "word": chosen[0]}
+        self._post(phone, "answer", body)
+
+    def ask(self, how_many: int = 4) -> list[str]:
+        """Pretend phones drop questions in the anonymous box (one of them names someone, to flag)."""
+        texts = random.Random(f"{self.seed}:box").sample(BOX_QUESTIONS, min(how_many, len(BOX_QUESTIONS)))
+        for phone, text in enumerate(texts):
+            self._post(phone, "box", {"text": text})
+        return texts
+
+    def _post(self, phone: int, route: str, body: dict) -> None:
+        request = urllib.request.Request(f"{self.server_url}/r/{self.code}/{route}", method="POST",
+                                         data=json.dumps(body).encode())
         request.add_header("Content-Type", "application/json")
         request.add_header("Cookie", f"aftertalk_device=rehearsal-{self.seed}-phone-{phone:04d}")
         with urllib.request.urlopen(request, timeout=10):

@@ -36,3 +36,35 @@ CREATE TABLE IF NOT EXISTS voters (
     PRIMARY KEY (room_code, question_id, voter_hash),
     FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE
 ) WITHOUT ROWID;
+
+-- The anonymous question box. Each question gets a random id and the table is ordered by it, so
+-- neither time nor order of arrival is kept. Text only; no author, no device.
+CREATE TABLE IF NOT EXISTS box_questions (
+    room_code   TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
+    box_id      TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'shown', 'answered', 'hidden')),
+    flags       TEXT NOT NULL DEFAULT '',   -- why it deserves a second look: name, phone, email, link
+    upvotes     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_code, box_id)
+) WITHOUT ROWID;
+
+-- One upvote per phone per shown question, as HMAC(room key, token + box id).
+CREATE TABLE IF NOT EXISTS box_voters (
+    room_code   TEXT NOT NULL,
+    box_id      TEXT NOT NULL,
+    voter_hash  BLOB NOT NULL,
+    PRIMARY KEY (room_code, box_id, voter_hash),
+    FOREIGN KEY (room_code, box_id) REFERENCES box_questions(room_code, box_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- One-word check-ins: a counter per normalised word, never one row per answer.
+CREATE TABLE IF NOT EXISTS word_counts (
+    room_code   TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    word        TEXT NOT NULL,
+    count       INTEGER NOT NULL DEFAULT 0,
+    hidden      INTEGER NOT NULL DEFAULT 0, -- the facilitator hid it before the reveal
+    PRIMARY KEY (room_code, question_id, word),
+    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE
+) WITHOUT ROWID;

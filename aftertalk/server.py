@@ -26,7 +26,7 @@ import tornado.netutil
 import tornado.template
 import tornado.web
 
-from . import i18n, network, privacy, store
+from . import freetext, i18n, network, privacy, store
 from .ratelimit import RateLimiter
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
 from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
@@ -39,6 +39,7 @@ DEVICE_COOKIE = "aftertalk_device"
 DEVICE_COOKIE_DAYS = 2
 LANGUAGE_COOKIE = "aftertalk_lang"  # the phone's own choice of language, kept on the phone only
 KEEPALIVE_SECONDS = 15
+WORD_MIN_PEOPLE = 2  # a word only one person gave could be traced to them
 CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
 
@@ -200,7 +201,8 @@ class BodyHandler(BaseHandler):
         if allow_form and content_type == "application/x-www-form-urlencoded":
             form = parse_qs(text, keep_blank_values=True, max_num_fields=50, strict_parsing=False)
             return {"question": (form.get("question") or [""])[0], "options": form.get("option", []),
-                    "skip": (form.get("action") or [""])[0] == "skip"}
+                    "skip": (form.get("action") or [""])[0] == "skip", "word": (form.get("word") or [""])[0],
+                    "text": (form.get("text") or [""])[0]}
         expected = "application/json or a form" if allow_form else "application/json"
         raise tornado.web.HTTPError(415, f"Unsupported content type '{content_type or 'none'}'; send {expected}.")
 
@@ -239,7 +241,12 @@ class ParticipantHandler(BaseHandler):
         """What this phone should see: the oldest open question it has not answered, or a wait."""
         room = store.get_room(self.db, code)
         if room is None:
-            return {"ended": True, "question": None}
+            return {"ended": True, "question": None, "on_screen": []}
+        return {**self.question_view(room, code, token),
+                "on_screen": [dict(box_id=r["box_id"], text=r["text"], upvotes=r["upvotes"])
+                              for r in store.box_questions(self.db, code, ("shown",))]}
+
+    def question_view(self, room, code: str, token: str) -> dict:
         for row in store.list_questions(self.db, code):
             if row["state"] == "open" and not store.has_voted(
                     self.db, code, row["question_id"], voter_hash(room["room_key"], token, row["question_id"])):
@@ -264,7 +271,8 @@ class RoomPageHandler(ParticipantHandler):
         token = self.device_token(create=True)
         view = self.current_view(code, token)
         self.finish(render_page(self, "room.html", title=f"{self._('Room')} {code}", code=code,
-                                thanks=self.get_query_argument("thanks", "") == "1", **view))
+                                thanks=self.get_query_argument("thanks", "") == "1",
+                                asked=self.get_query_argument("asked", "") == "1", **view))
 
 
 class CurrentFragmentHandler(ParticipantHandler):
@@ -295,20 +303,40 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         row = store.get_question(self.db, code, question_id)
         question = Question.from_dict(json.loads(row["definition"]))
         skip = fields.get("skip") is True
+        if question.kind == "word" and not skip:
+            self.record_word(room, question, fields.get("word"))
+            return
         if question.design() and not skip and not self.wants_json:
             raise BadRequest("This question needs JavaScript: your phone scrambles the answer before "
                              "sending it, and without JavaScript it cannot. You can skip it.")
         chosen = [] if skip else checked_options(question, fields.get("options"))
+        token = self.require_device_token()
+        store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id),
+                            chosen, skip=skip)
+        self.acknowledge(code, "" if skip else "?thanks=1")
+
+
+    def record_word(self, room, question: Question, word) -> None:
+        word = freetext.normalise_word(freetext.clean_text(word, max_length=question.max_length, what="word"))
+        if not word:
+            raise BadRequest("Type a word with at least one letter, or press “Skip this question”.")
+        token = self.require_device_token()
+        store.record_word(self.db, room["code"], question.id, voter_hash(room["room_key"], token, question.id), word)
+        self.acknowledge(room["code"], "?thanks=1")
+
+    def require_device_token(self) -> str:
         token = self.device_token(create=False)
         if token is None:
             raise BadRequest("This phone's browser did not keep the page's cookie, so the answer could not "
                              "be counted once. Allow cookies for this page, reload it and answer again.")
-        store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id),
-                            chosen, skip=skip)
+        return token
+
+    def acknowledge(self, code: str, query: str = "") -> None:
+        """JSON for the page's script; for a plain form, back to the room page."""
         if self.wants_json:
             self.finish({"ok": True})
         else:
-            self.redirect(f"/r/{code}" if skip else f"/r/{code}?thanks=1", status=303)
+            self.redirect(f"/r/{code}{query}", status=303)
 
 
 def checked_options(question: Question, options) -> list[str]:
@@ -333,6 +361,30 @@ def checked_options(question: Question, options) -> list[str]:
     if exclusive and len(options) > 1:
         raise BadRequest(f"“{question.option(exclusive[0]).label}” cannot be combined with other answers.")
     return options
+
+
+class BoxHandler(AnswerHandler):
+    """A participant sends a question to the anonymous box, at any time."""
+
+    def post(self, code):
+        self.check_flood("box_limiter")
+        room = self.room_or_404(code)
+        text = freetext.clean_text(self.body_fields(allow_form=True).get("text"),
+                                   max_length=freetext.BOX_MAX_LENGTH, what="question")
+        self.require_device_token()  # only a phone that loaded the page, like answers
+        store.add_box_question(self.db, room["code"], secrets.token_hex(8), text, ", ".join(freetext.flags(text)))
+        self.acknowledge(room["code"], "?asked=1")
+
+
+class UpvoteHandler(AnswerHandler):
+    def post(self, code, box_id):
+        self.check_flood("answer_limiter")
+        room = self.room_or_404(code)
+        token = self.require_device_token()
+        store.upvote_box_question(self.db, room["code"], box_id,
+                                  voter_hash(room["room_key"], token, f"box:{box_id}"))
+        self.events.changed(room["code"])
+        self.acknowledge(room["code"], "?upvoted=1")
 
 
 class EventsHandler(BaseHandler):
@@ -526,7 +578,11 @@ class ResultsHandler(ApiHandler):
         row = store.get_question(self.db, room["code"], question_id)
         if row["state"] != "revealed":
             raise Conflict(f"Results of '{question_id}' are hidden until the poll is closed and revealed.")
-        self.finish(revealed_results(Question.from_dict(json.loads(row["definition"])), row["answers"],
+        question = Question.from_dict(json.loads(row["definition"]))
+        if question.kind == "word":
+            self.finish(word_results(question, row["answers"], store.word_counts(self.db, room["code"], question_id)))
+            return
+        self.finish(revealed_results(question, row["answers"],
                                      store.option_counts(self.db, room["code"], question_id), room["threshold"]))
 
 
@@ -593,6 +649,61 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
             "options": rows}
 
 
+class BoxApiHandler(ApiHandler):
+    """The facilitator's view of the question box: text, state, flags and upvotes, never who or when."""
+
+    def get(self, code):
+        code = self.authorised_room(code)["code"]
+        self.finish({"questions": [{"id": r["box_id"], "text": r["text"], "state": r["state"],
+                                    "flags": [f for f in r["flags"].split(", ") if f], "upvotes": r["upvotes"]}
+                                   for r in store.box_questions(self.db, code)]})
+
+
+class BoxActionHandler(ApiHandler):
+    STATES = {"show": "shown", "answered": "answered", "hide": "hidden"}
+
+    def post(self, code, box_id, action):
+        code = self.authorised_room(code)["code"]
+        store.set_box_state(self.db, code, box_id, self.STATES[action])
+        self.events.changed(code)
+        self.finish({"id": box_id, "state": self.STATES[action]})
+
+
+class WordsHandler(ApiHandler):
+    """Before the reveal: the words that would be shown, so the facilitator can hide any of them."""
+
+    def get(self, code, question_id):
+        code = self.authorised_room(code)["code"]
+        self.word_question(code, question_id)
+        self.finish({"words": [{"word": r["word"], "count": r["count"], "hidden": bool(r["hidden"])}
+                               for r in store.word_counts(self.db, code, question_id)
+                               if r["count"] >= WORD_MIN_PEOPLE]})
+
+    def post(self, code, question_id):
+        code = self.authorised_room(code)["code"]
+        self.word_question(code, question_id)
+        word = self.body_fields(allow_form=False).get("word")
+        if not isinstance(word, str):
+            raise BadRequest("Say which word to hide: {\"word\": \"...\"}.")
+        store.hide_word(self.db, code, question_id, word)
+        self.finish({"hidden": word})
+
+    def word_question(self, code, question_id) -> None:
+        row = store.get_question(self.db, code, question_id)
+        if json.loads(row["definition"])["kind"] != "word":
+            raise BadRequest(f"'{question_id}' is not a one-word check-in.")
+
+
+def word_results(question: Question, n: int, rows) -> dict:
+    """Words shown only from 10 answers, and only those at least 2 people gave and nobody hid."""
+    revealable = n >= privacy.RANDOMIZED_THRESHOLD  # free text needs the higher threshold
+    words = [{"id": r["word"], "label": r["word"], "count": r["count"], "share": r["count"] / n,
+              "hidden": False, "shown_as": str(r["count"])}
+             for r in rows if revealable and r["count"] >= WORD_MIN_PEOPLE and not r["hidden"]]
+    return {"question": question.to_dict(), "state": "revealed", "n": n, "revealable": revealable,
+            "threshold": privacy.RANDOMIZED_THRESHOLD, "options": words}
+
+
 class JsonNotFoundHandler(ApiHandler):
     def prepare(self):
         raise NotFound("There is no facilitator API at this address.")
@@ -606,7 +717,9 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
               "settings": {"admin_token": admin_token, "join_base_url": join_base_url.rstrip("/"),
                            # A person answers a few times a minute and reloads now and then.
                            "answer_limiter": RateLimiter(burst=10, per_second=1),
-                           "page_limiter": RateLimiter(burst=30, per_second=3)}}
+                           "page_limiter": RateLimiter(burst=30, per_second=3),
+                           # Questions for the box: a few at once, then one every 20 seconds.
+                           "box_limiter": RateLimiter(burst=3, per_second=1 / 20)}}
     api = rf"/api/rooms/{CODE_PATTERN}"
     routes = [
         (r"/", LandingHandler),
@@ -615,6 +728,8 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
         (rf"/r/{CODE_PATTERN}/current", CurrentFragmentHandler),
         (rf"/r/{CODE_PATTERN}/answer", AnswerHandler),
         (rf"/r/{CODE_PATTERN}/events", EventsHandler),
+        (rf"/r/{CODE_PATTERN}/box", BoxHandler),
+        (rf"/r/{CODE_PATTERN}/box/([0-9a-f]{{16}})/upvote", UpvoteHandler),
         (r"/api/health", HealthHandler),
         (r"/api/rooms", RoomsHandler),
         (api, RoomHandler),
@@ -623,6 +738,9 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
         (rf"{api}/questions/{QID_PATTERN}/count", CountHandler),
         (rf"{api}/questions/{QID_PATTERN}/tally", TallyHandler),
         (rf"{api}/questions/{QID_PATTERN}/results", ResultsHandler),
+        (rf"{api}/questions/{QID_PATTERN}/words", WordsHandler),
+        (rf"{api}/box", BoxApiHandler),
+        (rf"{api}/box/([0-9a-f]{{16}})/(show|answered|hide)", BoxActionHandler),
         (r"/api/.*", JsonNotFoundHandler),
     ]
     return tornado.web.Application(

@@ -188,3 +188,77 @@ def end_room(db, code: str) -> None:
 def default_data_dir() -> Path:
     """Where the laptop's rooms live: $AFTERTALK_DATA_DIR, or ~/.aftertalk."""
     return Path(os.environ.get("AFTERTALK_DATA_DIR") or Path.home() / ".aftertalk")
+
+
+# --- the anonymous question box -------------------------------------------------------------------
+
+def add_box_question(db, code: str, box_id: str, text: str, flags: str) -> None:
+    with transaction(db):
+        db.execute("INSERT INTO box_questions (room_code, box_id, text, flags) VALUES (?, ?, ?, ?)",
+                   (code, box_id, text, flags))
+
+
+def box_questions(db, code: str, states=("pending", "shown", "answered", "hidden")) -> list:
+    """The room's box, ordered by random id: the order says nothing about who asked first."""
+    marks = ",".join("?" * len(states))
+    return db.execute(f"SELECT * FROM box_questions WHERE room_code = ? AND state IN ({marks}) ORDER BY box_id",
+                      (code, *states)).fetchall()
+
+
+def set_box_state(db, code: str, box_id: str, state: str) -> None:
+    with transaction(db):
+        updated = db.execute("UPDATE box_questions SET state = ? WHERE room_code = ? AND box_id = ?",
+                             (state, code, box_id)).rowcount
+        if not updated:
+            raise NotFound(f"There is no question '{box_id}' in this room's question box.")
+
+
+def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
+    with transaction(db):
+        row = db.execute("SELECT state FROM box_questions WHERE room_code = ? AND box_id = ?",
+                         (code, box_id)).fetchone()
+        if row is None or row["state"] != "shown":
+            raise NotFound("That question is not on the screen, so it cannot be upvoted.")
+        try:
+            db.execute("INSERT INTO box_voters (room_code, box_id, voter_hash) VALUES (?, ?, ?)",
+                       (code, box_id, voter_hash))
+        except sqlite3.IntegrityError:
+            raise Conflict("This phone has already upvoted that question.") from None
+        db.execute("UPDATE box_questions SET upvotes = upvotes + 1 WHERE room_code = ? AND box_id = ?",
+                   (code, box_id))
+
+
+# --- one-word check-ins ---------------------------------------------------------------------------
+
+def record_word(db, code: str, question_id: str, voter_hash: bytes, word: str) -> None:
+    """Count one phone's word: its voter hash plus one on that word's counter."""
+    with transaction(db):
+        if get_question(db, code, question_id)["state"] != "open":
+            raise Conflict("This poll has closed, so answers are no longer counted. "
+                           "Wait for the next question.")
+        try:
+            db.execute("INSERT INTO voters (room_code, question_id, voter_hash) VALUES (?, ?, ?)",
+                       (code, question_id, voter_hash))
+        except sqlite3.IntegrityError:
+            raise Conflict("This phone has already answered this question. "
+                           "Each phone can answer once.") from None
+        db.execute("INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, 1) "
+                   "ON CONFLICT (room_code, question_id, word) DO UPDATE SET count = count + 1",
+                   (code, question_id, word))
+        db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
+                   (code, question_id))
+
+
+def word_counts(db, code: str, question_id: str) -> list:
+    return db.execute("SELECT word, count, hidden FROM word_counts WHERE room_code = ? AND question_id = ? "
+                      "ORDER BY count DESC, word", (code, question_id)).fetchall()
+
+
+def hide_word(db, code: str, question_id: str, word: str) -> None:
+    with transaction(db):
+        if get_question(db, code, question_id)["state"] == "revealed":
+            raise Conflict("The words are already revealed; hide words before the reveal.")
+        updated = db.execute("UPDATE word_counts SET hidden = 1 WHERE room_code = ? AND question_id = ? AND word = ?",
+                             (code, question_id, word)).rowcount
+        if not updated:
+            raise NotFound(f"Nobody answered '{word}' to this question.")

@@ -107,16 +107,39 @@
     }
   });
 
+  // POST a JSON body; `done(ok, body)` gets the server's reply, or ok = null when offline.
+  function send(url, payload, done) {
+    var body = JSON.stringify(payload);
+    // Every answer is padded to one size, so its length on the network tells nothing.
+    while (body.length < ANSWER_BYTES) { body += " "; }
+    fetch(url, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json" }, body: body
+    }).then(function (response) {
+      return response.json().then(function (reply) { done(response.ok, reply); });
+    }).catch(function () { done(null, {}); });
+  }
+
   main.addEventListener("submit", function (event) {
     var form = event.target;
+    if (form.classList && form.classList.contains("upvote")) {
+      event.preventDefault();
+      send(form.getAttribute("action"), {}, function () { refresh(false); });
+      return;
+    }
     if (!form.classList || !form.classList.contains("question")) { return; }
     event.preventDefault();
     var skip = event.submitter ? event.submitter.value === "skip" : false;
+    var wordInput = form.querySelector("input[name=word]");
     var options = [];
     var inputs = form.querySelectorAll("input[name=option]:checked");
     for (var i = 0; i < inputs.length; i++) { options.push(inputs[i].value); }
     var error = form.querySelector(".error");
-    if (!skip && options.length === 0) {
+    if (!skip && wordInput && !wordInput.value.trim()) {
+      error.textContent = message("word");
+      return;
+    }
+    if (!skip && !wordInput && options.length === 0) {
       error.textContent = message("choose");
       return;
     }
@@ -124,23 +147,38 @@
     if (!skip && !declined && form.hasAttribute("data-design")) { options = scrambled(form, options); }
     var buttons = form.querySelectorAll("button");
     for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = true; }
-    // Every answer is padded to one size, so its length on the network tells nothing.
-    var body = JSON.stringify({ question: form.getAttribute("data-question"), options: options, skip: skip });
-    while (body.length < ANSWER_BYTES) { body += " "; }
-    fetch(base + "/answer", {
-      method: "POST", credentials: "same-origin", cache: "no-store",
-      headers: { "Content-Type": "application/json" }, body: body
-    }).then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-    }).then(function (result) {
-      if (result.ok) { refresh(!skip); return; }
-      error.textContent = result.body.error || message("failed");
-      for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = false; }
-    }).catch(function () {
-      error.textContent = message("offline");
+    var payload = { question: form.getAttribute("data-question"), options: options, skip: skip };
+    if (wordInput) { payload.word = wordInput.value; }
+    send(base + "/answer", payload, function (ok, reply) {
+      if (ok) { refresh(!skip); return; }
+      error.textContent = ok === null ? message("offline") : (reply.error || message("failed"));
       for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = false; }
     });
   });
+
+  // The question box sits outside the live part of the page, so a live update never wipes a
+  // question someone is still typing.
+  var ask = document.querySelector("form.ask");
+  if (ask) {
+    ask.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = ask.querySelector("textarea");
+      var error = ask.querySelector(".error");
+      send(ask.getAttribute("action"), { text: text.value }, function (ok, reply) {
+        if (ok) {
+          text.value = "";
+          error.textContent = "";
+          var thanks = ask.parentNode.querySelector(".thanks") || document.createElement("p");
+          thanks.className = "thanks";
+          thanks.setAttribute("role", "status");
+          thanks.textContent = message("asked");
+          ask.parentNode.insertBefore(thanks, ask);
+          return;
+        }
+        error.textContent = ok === null ? message("offline") : (reply.error || message("failed"));
+      });
+    });
+  }
 
   function listen() {
     var stream = new EventSource(base + "/events");

@@ -1,0 +1,245 @@
+"""The anonymous question box and one-word check-ins: the facilitator decides what reaches the screen."""
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+import aftertalk
+from aftertalk import Question
+from aftertalk.freetext import flags, normalise_word
+from conftest import Phone, call
+from test_browser_phone import PHONE, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
+
+CHECK_IN = Question.from_dict({"id": "one_word", "text": "One word for how you feel right now?", "kind": "word",
+                               "max_length": 20})
+SECRET = "Is it normal that my partner Robin cries every time?"
+
+
+def ask(server, code, text, phone="asker"):
+    return call(server, "POST", f"/r/{code}/box", body={"text": text},
+                headers={"Cookie": f"aftertalk_device=box-phone-{phone}-0000000"})
+
+
+def words(server, code, counts):
+    for index, (word, times) in enumerate(counts.items()):
+        for n in range(times):
+            status, body = call(server, "POST", f"/r/{code}/answer", body={"question": "one_word", "word": word},
+                                headers={"Cookie": f"aftertalk_device=word-phone-{index}-{n}-000000"})
+            assert status == 200, body
+
+
+def test_a_question_from_a_phone_waits_for_the_facilitator(server, room):
+    assert ask(server, room.code, SECRET)[0] == 200
+    (entry,) = room.box()
+    assert entry["text"] == SECRET and entry["state"] == "pending"
+    assert "what may be a name" in entry["flags"]
+    status, page = call(server, "GET", f"/r/{room.code}")
+    assert SECRET not in page  # not on any phone either, until shown
+    room.show_box_question(entry["id"])
+    status, page = call(server, "GET", f"/r/{room.code}")
+    assert "Robin cries" in page
+
+
+@pytest.mark.parametrize("text, status, message", [
+    ("", 400, "is empty"),
+    ("   ", 400, "is empty"),
+    ("x" * 281, 400, "too long: 281 characters"),
+    ("hello\x00world", 400, "control characters"),
+    ("bell\x07", 400, "control characters"),
+    (12, 400, "must be text"),
+])
+def test_bad_questions_are_refused_and_nothing_is_stored(server, room, text, status, message):
+    got, body = ask(server, room.code, text)
+    assert got == status and message in body["error"]
+    assert room.box() == []
+
+
+def test_binary_bodies_are_refused(server, room):
+    status, body = call(server, "POST", f"/r/{room.code}/box", raw=b"\xff\xfe\x00",
+                        headers={"Cookie": "aftertalk_device=box-phone-binary-000000"})
+    assert status == 400 and "UTF-8" in body["error"] and room.box() == []
+
+
+def test_a_flood_of_questions_from_one_phone_is_refused(server, room):
+    statuses = [ask(server, room.code, f"Question number {n}?", phone="flood")[0] for n in range(8)]
+    assert statuses[:3] == [200, 200, 200] and set(statuses[3:]) == {429}
+    assert len(room.box()) == 3
+    assert ask(server, room.code, "Another phone's question?", phone="other")[0] == 200
+
+
+def test_flags_catch_names_numbers_emails_and_links():
+    assert flags("Why do I feel empty after sex?") == []
+    assert "a phone number" in flags("text me on 0412 345 678")
+    assert "an email address or handle" in flags("write to sam@example.org")
+    assert "a link" in flags("see www.example.com")
+    assert "what may be a name" in flags("What if Alex wants space?")
+
+
+def test_upvotes_count_once_per_phone_and_only_on_shown_questions(server, room):
+    ask(server, room.code, "What is aftercare?")
+    (entry,) = room.box()
+    upvote = f"/r/{room.code}/box/{entry['id']}/upvote"
+    assert call(server, "POST", upvote, body={}, headers={"Cookie": "aftertalk_device=voter-one-000000000"})[0] == 404
+    room.show_box_question(entry["id"])
+    assert call(server, "POST", upvote, body={}, headers={"Cookie": "aftertalk_device=voter-one-000000000"})[0] == 200
+    status, body = call(server, "POST", upvote, body={}, headers={"Cookie": "aftertalk_device=voter-one-000000000"})
+    assert status == 409 and "already upvoted" in body["error"]
+    assert room.box()[0]["upvotes"] == 1
+
+
+def test_html_in_a_question_is_text_everywhere(server, room, tmp_path):
+    attack = '<img src=x onerror=alert(1)> **bold** [link](http://x.test)'
+    ask(server, room.code, attack)
+    room.show_box_question(room.box()[0]["id"])
+    status, page = call(server, "GET", f"/r/{room.code}")
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    panel = room.question_box()
+    projected = " ".join(child.children[0].value for child in panel.projector.children)
+    assert "<img src=x" not in projected and "&lt;img" in projected
+
+
+def test_an_unmoderated_question_never_reaches_the_projector(server, room, tmp_path):
+    room.open(CHECK_IN)
+    words(server, room.code, {"calm": 6, "tired": 5})
+    room.reveal("one_word")
+    ask(server, room.code, SECRET)
+    panel = room.question_box()
+    # The moderation list is collapsed: nothing pending is on screen until someone opens it.
+    assert panel.moderation.selected_index is None
+    projected = [child.children[0].value if hasattr(child, "children") else child.value
+                 for child in panel.projector.children]
+    assert not any("Robin" in text for text in projected)
+    summary = room.summary()
+    assert all("Robin" not in str(getattr(child, "value", b"")) for child in summary.children)
+    room.export(tmp_path / "handout.pdf")
+    room.export(tmp_path / "results.csv")
+    text = "".join(page.extract_text() for page in PdfReader(tmp_path / "handout.pdf").pages)
+    assert "Robin" not in text and "Robin" not in (tmp_path / "results.csv").read_text()
+    assert "Robin" not in aftertalk.charts.results_markdown(room.results("one_word"))
+
+
+def test_word_answers_are_normalised_and_counted(server, room):
+    room.open(CHECK_IN)
+    words(server, room.code, {"Calm": 3, "calm!": 2, " CALM ": 1, "tierd": 2, "Tired": 3, "hopeful": 1})
+    room.reveal("one_word")
+    results = room.results("one_word").set_index("option")
+    assert results["count"].to_dict() == {"calm": 6, "tired": 5}  # "hopeful" was given once: hidden
+    assert results.attrs["n"] == 12
+
+
+def test_words_need_ten_answers(server, room):
+    room.open(CHECK_IN)
+    words(server, room.code, {"calm": 5, "tired": 4})
+    room.reveal("one_word")
+    assert room.results("one_word").empty
+
+
+def test_the_facilitator_can_hide_a_word_before_the_reveal(server, room):
+    room.open(CHECK_IN)
+    words(server, room.code, {"calm": 6, "horny": 2, "tired": 3, "alone": 1})
+    room.close("one_word")
+    preview = {entry["word"] for entry in room.words("one_word")}
+    assert preview == {"calm", "horny", "tired"}  # a word one person gave never leaves the server
+    room.hide_word("one_word", "horny")
+    room.reveal("one_word")
+    assert set(room.results("one_word")["option"]) == {"calm", "tired"}
+    with pytest.raises(aftertalk.RoomError, match="already revealed"):
+        room.hide_word("one_word", "calm")
+
+
+@pytest.mark.parametrize("word, message", [
+    ("", "is empty"), ("x" * 21, "too long"), ("ok\x00", "control characters"), ("!!!", "at least one letter")])
+def test_bad_words_are_refused(server, room, word, message):
+    room.open(CHECK_IN)
+    status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": word},
+                        headers={"Cookie": "aftertalk_device=bad-word-phone-00000"})
+    assert status == 400 and message in body["error"] and room.count("one_word") == 0
+
+
+def test_a_word_for_a_closed_question_is_refused(server, room):
+    room.open(CHECK_IN)
+    room.close("one_word")
+    status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": "calm"},
+                        headers={"Cookie": "aftertalk_device=late-word-phone-0000"})
+    assert status == 409 and "closed" in body["error"]
+
+
+def test_normalising_folds_case_punctuation_plurals_and_spellings():
+    assert {normalise_word(w) for w in ("Calm", "calm.", "CALM")} == {"calm"}
+    assert normalise_word("feelings") == "feeling" and normalise_word("anxious") == "anxious"
+    assert normalise_word("OK") == normalise_word("okay") == "okay"
+
+
+def test_ending_the_room_erases_the_box_and_the_words(server, room):
+    room.open(CHECK_IN)
+    words(server, room.code, {"calm": 2})
+    ask(server, room.code, "A question to erase?")
+    room.end()
+    server.stop()
+    written = b"".join(p.read_bytes() for p in server.data_dir.rglob("*") if p.is_file())
+    assert b"A question to erase" not in written and b"calm" not in written
+
+
+def test_phones_send_questions_and_words_in_chromium(browser, server, room):
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(room_url(server, room))
+    page.get_by_label("Your question").fill("How do I ask for aftercare?")
+    page.get_by_role("button", name="Send question").click()
+    expect(page.get_by_text("Thanks, your question was sent anonymously.")).to_be_visible()
+    assert page.get_by_label("Your question").input_value() == ""
+    room.open(CHECK_IN)
+    expect(page.get_by_role("heading", name=CHECK_IN.text)).to_be_visible()
+    page.get_by_label("Your word").fill("Hopeful")
+    page.get_by_role("button", name="Send anonymously").click()
+    expect(page.get_by_text("Thanks, your answer was counted anonymously.")).to_be_visible()
+    assert room.count("one_word") == 1 and room.box()[0]["text"] == "How do I ask for aftercare?"
+    room.show_box_question(room.box()[0]["id"])
+    expect(page.get_by_text("How do I ask for aftercare?")).to_be_visible()
+    page.get_by_role("button", name="Me too (0)").click()
+    expect(page.get_by_role("button", name="Me too (1)")).to_be_visible()
+
+
+def test_without_javascript_a_phone_can_ask_and_answer(server, room, phone_without_js):
+    phone_without_js.goto(room_url(server, room))
+    phone_without_js.get_by_label("Your question").fill("Is it okay to want space?")
+    phone_without_js.get_by_role("button", name="Send question").click()
+    expect(phone_without_js.get_by_text("Thanks, your question was sent anonymously.")).to_be_visible()
+    assert room.box()[0]["text"] == "Is it okay to want space?"
+
+
+def test_the_question_box_page_has_no_accessibility_violations(browser, server, room):
+    from axe_playwright_python.sync_playwright import Axe
+    ask(server, room.code, "What is aftercare?")
+    room.show_box_question(room.box()[0]["id"])
+    room.open(CHECK_IN)
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(room_url(server, room))
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
+    import json
+
+    import nbformat
+    from nbclient import NotebookClient
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "import aftertalk, json\nroom = aftertalk.room()\nsent = room.rehearsal.ask(4)",
+        "box = room.question_box()\nbox",
+        "before = [c.children[0].value for c in box.projector.children if hasattr(c, 'children')]\n"
+        "box.pending.children[0].children[1].children[0].click()  # Show the first one waiting\n"
+        "after = [c.children[0].value for c in box.projector.children]\n"
+        "print(json.dumps({'sent': sent, 'before': before, 'after': after, 'collapsed': box.moderation.selected_index,"
+        " 'states': sorted(q['state'] for q in room.box()), 'flags': {q['text']: q['flags'] for q in room.box()}}))",
+        "room.end()",
+    )])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    report = json.loads(notebook.cells[2].outputs[0]["text"])
+    assert report["before"] == [] and report["collapsed"] is None
+    assert report["states"] == ["pending", "pending", "pending", "shown"]
+    (shown,) = report["after"]
+    assert any(text in shown for text in report["sent"])
+    # Only a question that names someone is flagged for a second look.
+    assert {text: bool(found) for text, found in report["flags"].items()} == {
+        text: "Jordan" in text for text in report["sent"]}
