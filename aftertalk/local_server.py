@@ -88,8 +88,9 @@ class LocalServer:
             return None
         return {**saved, "join_url": status["join_url"]}
 
-    def create_room(self) -> dict:
-        created = request_json("POST", f"{self.url}/api/rooms", token=self.info["admin_token"])
+    def create_room(self, threshold: int | None = None) -> dict:
+        body = None if threshold is None else {"threshold": threshold}
+        created = request_json("POST", f"{self.url}/api/rooms", token=self.info["admin_token"], body=body)
         write_private(self.data_dir / CURRENT_ROOM, json.dumps({"code": created["code"],
                                                                 "token": created["token"]}))
         return created
@@ -112,11 +113,14 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0, language: str = "en"):
+def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0, language: str = "en",
+         threshold: int | None = None):
     """The room for this laptop's workshop: reattach to the running one, or start server and room.
 
     `language` is the facilitator's: the projected questions and charts use it ("en", "es"). Each
     phone picks its own language; answers in every language count towards the same options.
+    `threshold` (default 5, never below 3) applies to a room this call creates: no count below it
+    is ever shown.
 
     With rehearsal=True (or AFTERTALK_REHEARSAL=1), a private server on 127.0.0.1 is used and
     simulated participants answer every poll, so a lesson can be practised, or tested, alone.
@@ -132,7 +136,7 @@ def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0
         # Live rooms listen on the LAN for phones; a rehearsal never leaves this laptop.
         server = LocalServer.start(data_dir, host="127.0.0.1" if rehearsal else "0.0.0.0",
                                    port=0 if rehearsal else DEFAULT_PORT)
-    details = server.current_room() or server.create_room()
+    details = server.current_room() or server.create_room(threshold)
     from .i18n import available_languages
     if language not in available_languages():
         raise ValueError(f"No translations for language '{language}'. Available: {', '.join(available_languages())}.")

@@ -217,3 +217,13 @@ def test_a_randomized_poll_shows_estimates_and_its_epsilon(room):
     assert (estimated["estimate"] <= estimated["high"]).all()
     assert "epsilon = 1.95" in panel.message.value
     assert panel.image.value[:8] == PNG_MAGIC
+
+
+def test_a_new_room_can_raise_the_threshold_but_not_lower_it_below_3():
+    with pytest.raises(RoomError, match="3"):
+        aftertalk.room(rehearsal=True, threshold=2)
+    room = aftertalk.room(rehearsal=True, threshold=8)
+    try:
+        assert room.status()["threshold"] == 8
+    finally:
+        room.end()
