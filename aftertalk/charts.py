@@ -15,9 +15,12 @@ background thread. What a chart promises:
 """
 from __future__ import annotations
 
+import contextvars
+import functools
 import io
 import math
 import numbers
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -27,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
+from aftertalk.i18n import translator
 from aftertalk.questions import KINDS, PREFER_NOT_TO_SAY
 
 REQUIRED_COLUMNS = ("option", "label", "count", "share", "hidden", "shown_as")
@@ -70,10 +74,42 @@ RESEARCH_WARNING = ("Careful: the samples and measures differ between these stud
                     "so compare loosely.")
 
 
+# The facilitator's language for the chart being drawn (results.attrs["language"]); a context
+# variable, so charts drawn at once on other threads keep their own.
+_language = contextvars.ContextVar("chart_language", default="en")
+
+
+def _t(text: str) -> str:
+    """Chart text in the facilitator's language (catalogs in aftertalk/locale)."""
+    return translator(_language.get())(text)
+
+
+def _range_text(shown_as: str) -> str:
+    """A hidden cell's range from the server ("fewer than 5") in the facilitator's language."""
+    match = re.fullmatch(r"fewer than (\d+)", shown_as)
+    if match:
+        return _t("fewer than {k}").format(k=match.group(1))
+    return _t(shown_as)
+
+
+def _in_language(chart):
+    """Draw `chart` in the language its (first) results carry in attrs["language"]."""
+    @functools.wraps(chart)
+    def drawn(results, *args, **kwargs):
+        language = getattr(results, "attrs", {}).get("language", "en")
+        token = _language.set(language)
+        try:
+            return chart(results, *args, **kwargs)
+        finally:
+            _language.reset(token)
+    return drawn
+
+
 # ---------------------------------------------------------------------------------------------
 # Public API
 
 
+@_in_language
 def room_chart(results: pd.DataFrame) -> Figure:
     """Chart how the room answered one question.
 
@@ -94,6 +130,7 @@ def room_chart(results: pd.DataFrame) -> Figure:
     return figure
 
 
+@_in_language
 def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: str) -> Figure:
     """Chart the room's share for `room_option` beside published figures.
 
@@ -111,15 +148,15 @@ def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: 
     if question.n == 0:
         return _no_answers_figure(title)
 
-    caption = [study.citation() for study in studies] + [RESEARCH_WARNING]
+    caption = [study.citation() for study in studies] + [_t(RESEARCH_WARNING)]
     if room_row.hidden:
-        caption.append(HIDDEN_NOTE)
+        caption.append(_t(HIDDEN_NOTE))
     if question.is_estimate:
-        caption.append(ESTIMATE_NOTE)
+        caption.append(_t(ESTIMATE_NOTE))
     figure, ax = _new_figure(title, caption, rows=1 + len(studies))
 
     bars = [_bar_for(room_row, 0, ROOM_COLOUR)]
-    labels = [f"This room (n = {question.n})"]
+    labels = [_t("This room (n = {n})").format(n=question.n)]
     for position, study in enumerate(studies, 1):
         bars.append(_Bar(position, study.figure, RESEARCH_COLOUR, _percent(study.figure)))
         labels.append(study.short_label())
@@ -130,6 +167,7 @@ def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: 
     return figure
 
 
+@_in_language
 def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     """Chart the same question asked twice, the two answers side by side for each option.
 
@@ -146,18 +184,18 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     if first.kind != second.kind:
         raise ValueError(f"before and after must be the same kind of question; "
                          f"got '{first.kind}' and '{second.kind}'")
-    title = _wrap(first.text, TITLE_WRAP) + f"\nBefore: n = {first.n}   ·   After: n = {second.n}"
+    title = _wrap(first.text, TITLE_WRAP) + f"\n{_t('Before')}: n = {first.n}   ·   {_t('After')}: n = {second.n}"
     if first.n == 0 and second.n == 0:
         return _no_answers_figure(title)
 
     notes = list(dict.fromkeys(_notes_for(first) + _notes_for(second)))  # each note once
-    sides = [(first, BEFORE_COLOUR, "Before"), (second, AFTER_COLOUR, "After")]
+    sides = [(first, BEFORE_COLOUR, _t("Before")), (second, AFTER_COLOUR, _t("After"))]
     answered = [(question, colour) for question, colour, _ in sides if question.n > 0]
     vertical = first.kind == "scale"
     figure, ax = _new_figure(title, notes, rows=1 if vertical else len(first.rows) * len(answered))
     handles = _draw_groups(ax, answered, horizontal=not vertical)
     legend_labels = [f"{name} (n = {question.n})" for question, _, name in sides if question.n > 0]
-    legend_labels += [f"{name}: no answers yet" for question, _, name in sides if question.n == 0]
+    legend_labels += [f"{name}: {_t('no answers yet')}" for question, _, name in sides if question.n == 0]
     legend_handles = handles + [_empty_handle() for question, _, _ in sides if question.n == 0]
     # Above the bars, so it never covers one.
     ax.legend(legend_handles, legend_labels, fontsize=LABEL_SIZE, frameon=False, ncols=2,
@@ -185,6 +223,7 @@ def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     return buffer.getvalue()
 
 
+@_in_language
 def results_markdown(results: pd.DataFrame) -> str:
     """A text alternative to `room_chart` for screen readers and handouts.
 
@@ -195,7 +234,7 @@ def results_markdown(results: pd.DataFrame) -> str:
     question = _Question.from_results(results)
     lines = [f"**{_escape(question.text)}**", "", f"n = {question.n}", ""]
     if question.n == 0:
-        return "\n".join(lines + [f"{NO_ANSWERS_TEXT}."]) + "\n"
+        return "\n".join(lines + [f"{_t(NO_ANSWERS_TEXT)}."]) + "\n"
     lines += ["| Option | Share | Count |", "|---|---|---|"]
     for row in question.rows:
         cells = (row.label, _share_text(row), _count_text(row))
@@ -269,7 +308,7 @@ class _Question:
         return cls(text, kind, int(n), is_estimate, rows)
 
     def title(self, subtitle: str = "") -> str:
-        counted = "people answered" if self.kind == "multi" else "answers"
+        counted = _t("people answered") if self.kind == "multi" else _t("answers")
         last_line = f"n = {self.n} {counted}"
         if subtitle:
             last_line = f"{subtitle}   ·   {last_line}"
@@ -378,7 +417,7 @@ def _clip(share: float) -> float:
 
 def _share_text(row: _Row) -> str:
     if row.hidden:
-        return f"hidden ({row.shown_as})" if row.shown_as else "hidden"
+        return f"{_t('hidden')} ({_range_text(row.shown_as)})" if row.shown_as else _t("hidden")
     if row.estimate is None:
         return _percent(row.share)
     text = f"about {_percent(_clip(row.estimate))}"
@@ -389,7 +428,7 @@ def _share_text(row: _Row) -> str:
 
 def _count_text(row: _Row) -> str:
     if row.hidden:
-        return "hidden"
+        return _t("hidden")
     if row.estimate is not None:
         return "–"  # the raw counts are randomized answers, not people
     return "–" if row.count is None else str(row.count)
@@ -405,7 +444,7 @@ def _notes_for(question: _Question) -> list[str]:
         notes.append(HIDDEN_NOTE)
     if question.is_estimate:
         notes.append(ESTIMATE_NOTE)
-    return notes
+    return [_t(note) for note in notes]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,9 +466,9 @@ def _bar_for(row: _Row, position: float, colour: str, stacked_text: bool = False
     if row.is_prefer_not_to_say:
         colour = NEUTRAL_GREY
     if row.hidden:
-        text = "hidden"
+        text = _t("hidden")
         if row.shown_as:
-            text += f":\n{row.shown_as}" if stacked_text else f": {row.shown_as}"
+            text += f":\n{_range_text(row.shown_as)}" if stacked_text else f": {_range_text(row.shown_as)}"
         return _Bar(position, HIDDEN_LENGTH, colour, text, hidden=True)
     if row.estimate is not None:
         separator = "\n" if stacked_text else " "
@@ -475,7 +514,7 @@ def _no_answers_figure(title: str) -> Figure:
     figure.suptitle(title, fontsize=TITLE_SIZE, x=0.01, ha="left", color=TEXT_COLOUR)
     ax = figure.add_subplot()
     ax.axis("off")
-    ax.text(0.5, 0.5, NO_ANSWERS_TEXT, fontsize=40, ha="center", va="center", color=NEUTRAL_GREY,
+    ax.text(0.5, 0.5, _t(NO_ANSWERS_TEXT), fontsize=40, ha="center", va="center", color=NEUTRAL_GREY,
             transform=ax.transAxes)
     return figure
 

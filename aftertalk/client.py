@@ -151,7 +151,8 @@ class Room:
             if column in frame:
                 frame[column] = frame[column].astype(float)
         frame.attrs.update({"question_id": question.id, "text": question.text, "kind": question.kind,
-                            "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"]})
+                            "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"],
+                            "language": self.language})
         if question.privacy == "randomized":
             # epsilon: the privacy loss of one option; answer_epsilon: of a whole multi-select answer
             frame.attrs.update({"epsilon": data["epsilon"], "answer_epsilon": data["answer_epsilon"]})

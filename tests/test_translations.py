@@ -115,3 +115,18 @@ def test_a_file_that_declares_a_language_needs_it_on_every_question(tmp_path):
 def test_incomplete_translations_are_refused(translations, message):
     with pytest.raises(QuestionError, match=message):
         Question.from_dict({**MOOD.to_dict(), "translations": translations})
+
+
+def test_chart_notes_and_hidden_ranges_follow_the_facilitators_language():
+    from aftertalk import charts
+    results = pytest.importorskip("pandas").DataFrame({
+        "option": ["calm", "sad"], "label": ["Calma", "Tristeza"], "count": [7, None], "share": [0.7, None],
+        "hidden": [False, True], "shown_as": ["7", "fewer than 5"]})
+    results.attrs.update({"question_id": "f", "text": "¿Qué has sentido?", "kind": "multi", "n": 10,
+                          "privacy": "direct", "language": "es"})
+    texts = " ".join(t.get_text() for t in charts.room_chart(results).findobj(lambda a: hasattr(a, "get_text")))
+    assert "menos de 5" in texts and "oculto" in texts and "personas respondieron" in texts
+    assert "fewer than" not in texts and "Hatched bars" not in texts
+    results.attrs["language"] = "en"
+    texts = " ".join(t.get_text() for t in charts.room_chart(results).findobj(lambda a: hasattr(a, "get_text")))
+    assert "fewer than 5" in texts and "Hatched bars" in texts
