@@ -1,0 +1,309 @@
+"""`aftertalk check`: the shipped kit passes, and each kind of mistake is reported as file:line.
+
+The broken kits are copies of data/ and notebooks/ in a temporary folder, broken in code here, and
+checked by running `python -m aftertalk check PATH` in that folder, as an educator would.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, cwd=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+def copy_kit(destination: Path) -> Path:
+    for name in ("data", "notebooks"):
+        shutil.copytree(ROOT / name, destination / name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf"))
+    return destination
+
+
+@pytest.fixture
+def kit(tmp_path):
+    return copy_kit(tmp_path / "kit")
+
+
+def check(kit: Path):
+    return run_cli("check", str(kit), cwd=kit)
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of `path` where `text` first appears."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} is not in {path}")
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} should appear once in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def edit_notebook(path: Path, change) -> None:
+    """Load, change and save a notebook the way Jupyter writes it (one key per line)."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    change(notebook)
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def code_cell(notebook: dict, containing: str) -> dict:
+    return next(cell for cell in notebook["cells"]
+                if cell["cell_type"] == "code" and containing in "".join(cell["source"]))
+
+
+def assert_reported(result, where: str, *words: str) -> None:
+    """A failure at `where` ("file:line"), naming `words`, with exit 1 and no traceback."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(where + ": ")]
+    assert lines, f"nothing reported at {where}:\n{result.stdout}"
+    assert any(all(word in line for word in words) for line in lines), result.stdout
+    assert any("; " in line for line in lines), "each problem says what to do"
+    assert "All good" not in result.stdout
+    assert "problem" in result.stdout.splitlines()[-1]
+
+
+# --- the shipped kit ---------------------------------------------------------------------------------
+
+def test_the_shipped_kit_passes():
+    result = run_cli("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("All good")
+    # On a machine with no LAN the address check warns, and a warning never fails the check.
+    assert all(": warning: " in line for line in result.stdout.splitlines()[:-1]), result.stdout
+
+
+def test_a_copy_of_the_kit_passes_when_checked_from_another_folder(kit, tmp_path):
+    result = run_cli("check", str(kit), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All good: 7 notebooks" in result.stdout
+
+
+def test_with_only_a_loopback_address_check_warns_but_passes(kit):
+    """In a network namespace of its own, with no LAN, as on a CI machine."""
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-rn", "true"]).returncode != 0:
+        pytest.skip("needs unshare -rn (an unprivileged network namespace)")
+    result = subprocess.run(["unshare", "-rn", sys.executable, "-m", "aftertalk", "check", str(kit)],
+                            capture_output=True, text=True, cwd=kit, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "this laptop: warning: no network address found" in result.stdout
+    assert "Wi-Fi" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("All good") and "1 warning" in result.stdout
+
+
+def test_a_taken_poll_port_is_a_warning_not_a_failure(kit):
+    with socket.socket() as taken:
+        try:
+            taken.bind(("0.0.0.0", 8765))
+            taken.listen()
+        except OSError:
+            pass  # something already holds it: the warning is expected all the same
+        result = check(kit)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "this laptop: warning: port 8765 is in use" in result.stdout
+    assert "another free port will be used" in result.stdout
+
+
+# --- the question bank -------------------------------------------------------------------------------
+
+def test_malformed_yaml(kit):
+    path = kit / "data" / "questions" / "00_start_here.yaml"
+    replace_in(path, "    kind: single\n", "    kind: single: oops\n")
+    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'oops')}",
+                    "not valid YAML")
+
+
+def test_a_duplicate_id_names_both_places(kit):
+    first = kit / "data" / "questions" / "00_start_here.yaml"
+    path = kit / "data" / "questions" / "06_extra.yaml"
+    path.write_text("questions:\n  - id: warmup_weather\n    text: Again?\n    kind: yesno\n")
+    first_line = line_of(first, "id: warmup_weather")
+    assert_reported(check(kit), "data/questions/06_extra.yaml:2",
+                    f"'warmup_weather' is already used in data/questions/00_start_here.yaml:{first_line}")
+
+
+def test_a_missing_option_label(kit):
+    path = kit / "data" / "questions" / "00_start_here.yaml"
+    replace_in(path, '{id: windy, label: "Windy"}', "{id: windy}")
+    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, '{id: windy}')}",
+                    "options[2].label", "needs a label")
+
+
+def test_an_unknown_kind(kit):
+    path = kit / "data" / "questions" / "00_start_here.yaml"
+    replace_in(path, "kind: single", "kind: quiz")
+    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'kind: quiz')}",
+                    "unknown kind 'quiz'", "choose one of single, multi, scale, yesno")
+
+
+def test_an_unknown_privacy_setting(kit):
+    path = kit / "data" / "questions" / "00_start_here.yaml"
+    replace_in(path, "    kind: single\n", "    kind: single\n    privacy: secret\n")
+    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'privacy: secret')}",
+                    "unknown privacy 'secret'")
+
+
+def test_each_broken_question_file_is_reported_on_its_own(kit):
+    first = kit / "data" / "questions" / "00_start_here.yaml"
+    second = kit / "data" / "questions" / "04_aftercare_and_talking.yaml"
+    replace_in(first, "    kind: single\n", "    kind: single: oops\n")
+    second.write_text(second.read_text().replace("kind: ", "kind: quiz #", 1))
+    result = check(kit)
+    assert_reported(result, f"data/questions/00_start_here.yaml:{line_of(first, 'oops')}", "YAML")
+    assert_reported(result, f"data/questions/04_aftercare_and_talking.yaml:{line_of(second, 'quiz')}",
+                    "unknown kind")
+    # The questions of a broken file are not reported again as unknown in the notebooks that use them.
+    assert "is not in the question bank" not in result.stdout
+
+
+# --- the notebooks ----------------------------------------------------------------------------------
+
+def test_an_unknown_question_id_in_a_notebook(kit):
+    path = kit / "notebooks" / "00_start_here.ipynb"
+    replace_in(path, 'room.poll(bank[\\"warmup_weather\\"])', 'room.poll(bank[\\"warmup_wether\\"])')
+    assert_reported(check(kit), f"notebooks/00_start_here.ipynb:{line_of(path, 'warmup_wether')}",
+                    "question 'warmup_wether' is not in the question bank")
+
+
+def test_an_unknown_question_id_passed_as_a_string(kit):
+    path = kit / "notebooks" / "05_closing.ipynb"
+    replace_in(path, '\\"comfort_after\\")', '\\"comfort_aftr\\")')
+    assert_reported(check(kit), f"notebooks/05_closing.ipynb:{line_of(path, 'comfort_aftr')}",
+                    "'comfort_aftr' is not in the question bank")
+
+
+def test_a_code_cell_that_is_not_python(kit):
+    path = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
+    replace_in(path, 'room.poll(bank[\\"feelings_ever\\"])', 'room.poll(bank[\\"feelings_ever\\"]')
+    assert_reported(check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{line_of(path, 'room.poll(')}",
+                    "not valid Python")
+
+
+def test_ipython_magics_are_not_mistaken_for_errors(kit):
+    path = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
+    edit_notebook(path, lambda notebook: code_cell(notebook, "feelings_ever")["source"].insert(
+        0, "%matplotlib inline\n"))
+    result = check(kit)
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_notebook_that_is_not_valid_json(kit):
+    path = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
+    broken = line_of(path, '"id": "')  # a line ending in a comma, as a bad merge leaves it
+    lines = path.read_text().splitlines(keepends=True)
+    lines[broken - 1] = lines[broken - 1].replace('",', '"')
+    path.write_text("".join(lines))
+    # JSON notices a missing comma where the next key starts: the line after the damage.
+    assert_reported(check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{broken + 1}",
+                    "not valid JSON", "git checkout")
+
+
+def test_a_notebook_with_outputs(kit):
+    path = kit / "notebooks" / "01_welcome_and_ground_rules.ipynb"
+
+    def run_a_cell(notebook):
+        cell = code_cell(notebook, "comfort_before")
+        cell["execution_count"] = 3
+        cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["LEFTOVER OUTPUT\n"]}]
+
+    edit_notebook(path, run_a_cell)
+    lines = path.read_text().splitlines()
+    leftover = line_of(path, "LEFTOVER OUTPUT")
+    outputs_line = max(n for n in range(1, leftover) if '"outputs": [' in lines[n - 1])
+    count_line = line_of(path, '"execution_count": 3')
+    result = check(kit)
+    where = "notebooks/01_welcome_and_ground_rules.ipynb"
+    assert_reported(result, f"{where}:{outputs_line}", "saved outputs", "Clear Outputs")
+    assert_reported(result, f"{where}:{count_line}", "execution count")
+
+
+def test_an_unhidden_code_cell(kit):
+    path = kit / "notebooks" / "04_aftercare_and_talking.ipynb"
+    cell_id = []
+
+    def show_the_code(notebook):
+        cell = code_cell(notebook, "what_helps")
+        cell["metadata"] = {}
+        cell_id.append(cell["id"])
+
+    edit_notebook(path, show_the_code)
+    metadata_line = line_of(path, f'"id": "{cell_id[0]}"') + 1  # Jupyter writes the keys in sorted order
+    assert '"metadata": {}' in path.read_text().splitlines()[metadata_line - 1]
+    assert_reported(check(kit), f"notebooks/04_aftercare_and_talking.ipynb:{metadata_line}", "is not hidden")
+
+
+def test_a_notebook_with_another_kernel(kit):
+    path = kit / "notebooks" / "03_tears_and_the_post_sex_blues.ipynb"
+    edit_notebook(path, lambda notebook: notebook["metadata"]["kernelspec"].update(name="ir"))
+    kernel_line = line_of(path, '"kernelspec"')
+    assert_reported(check(kit), f"notebooks/03_tears_and_the_post_sex_blues.ipynb:{kernel_line}",
+                    "kernel is 'ir'", "python3")
+
+
+# --- the reference data -----------------------------------------------------------------------------
+
+def test_a_reference_row_without_a_citation(kit):
+    path = kit / "data" / "reference" / "post_sex_research.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].rstrip("\n").rsplit(",", 1)[0] + ",\n"  # line 4: doi_or_url left empty
+    path.write_text("".join(lines))
+    assert_reported(check(kit), "data/reference/post_sex_research.csv:4", "no citation", "doi.org")
+
+
+def test_a_reference_row_with_an_empty_column(kit):
+    path = kit / "data" / "reference" / "post_sex_research.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    assert ",222," in lines[1]
+    lines[1] = lines[1].replace(",222,", ",,")  # line 2: the sample size left out
+    path.write_text("".join(lines))
+    assert_reported(check(kit), "data/reference/post_sex_research.csv:2", "empty column(s) n")
+
+
+# --- anything at all --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("relative, content", [
+    ("notebooks/00_start_here.ipynb", "[]"),
+    ("notebooks/00_start_here.ipynb", '{"cells": [{"cell_type": "code", "source": 7}]}'),
+    ("notebooks/00_start_here.ipynb", b"\xff\xfe not text"),
+    ("notebooks/00_start_here.ipynb", ""),
+    ("data/questions/00_start_here.yaml", b"\x00\xff binary"),
+    ("data/questions/00_start_here.yaml", "questions: !!python/object:os.system {}\n"),
+    ("data/questions/00_start_here.yaml", "- just\n- a list\n"),
+    ("data/reference/post_sex_research.csv", b"\xff\xfe\x00"),
+    ("data/reference/post_sex_research.csv", ""),
+])
+def test_garbage_is_reported_never_a_traceback(kit, relative, content):
+    path = kit / relative
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = check(kit)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert any(line.startswith(relative) for line in result.stdout.splitlines()), result.stdout
+
+
+def test_a_missing_folder_is_a_clear_message_and_exit_2(tmp_path):
+    result = run_cli("check", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "there is no folder" in result.stderr and "data/ and notebooks/" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_folder_that_is_not_a_kit_is_exit_2(kit):
+    shutil.rmtree(kit / "notebooks")
+    result = check(kit)
+    assert result.returncode == 2
+    assert "is not an Aftertalk kit" in result.stderr and "notebooks" in result.stderr
+    assert "Traceback" not in result.stderr
