@@ -210,7 +210,7 @@ def _check_translations(translations, option_ids, fail) -> None:
     for language, words in translations.items():
         key = ("translations", language)
         where = f"translations.{language}"
-        if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
+        if not isinstance(language, str) or not LANGUAGE_CODE.fullmatch(language):
             fail(f"'{language}' is not a language code; use two or three lower-case letters, like es",
                  "translations", key)
         if not isinstance(words, dict):
@@ -239,7 +239,7 @@ def _validate(question: Question) -> None:
     def fail(message, field_name):
         raise QuestionError(message, field_name=field_name)
 
-    if not ID_PATTERN.match(question.id):
+    if not ID_PATTERN.fullmatch(question.id):
         fail(f"'{question.id}' is not a valid id; use lower-case letters, digits and _ (up to 64)", "id")
     if not question.text.strip() or len(question.text) > MAX_TEXT:
         fail(f"must be between 1 and {MAX_TEXT} characters", "text")
@@ -261,7 +261,7 @@ def _validate(question: Question) -> None:
         fail(f"a question can have at most {MAX_OPTIONS} options", "options")
     seen = set()
     for index, option in enumerate(question.options):
-        if not ID_PATTERN.match(option.id):
+        if not ID_PATTERN.fullmatch(option.id):
             fail(f"'{option.id}' is not a valid option id; use lower-case letters, digits and _",
                  f"options[{index}].id")
         if option.id in seen:
@@ -334,7 +334,7 @@ def load_question_file(path) -> list[Question]:
             raise QuestionError("unknown top-level field; a question file has 'languages' and 'questions'",
                                 source=source, line=lines.get((name,)), field_name=name)
     languages = data.get("languages", [])
-    if not isinstance(languages, list) or not all(isinstance(c, str) and LANGUAGE_CODE.match(c) for c in languages):
+    if not isinstance(languages, list) or not all(isinstance(c, str) and LANGUAGE_CODE.fullmatch(c) for c in languages):
         raise QuestionError("must be a list of language codes, like [es]", source=source,
                             line=lines.get(("languages",)), field_name="languages")
     questions = []

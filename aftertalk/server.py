@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import resource
 import secrets
 import signal
 from pathlib import Path
@@ -39,6 +40,8 @@ DEVICE_COOKIE = "aftertalk_device"
 DEVICE_COOKIE_DAYS = 2
 LANGUAGE_COOKIE = "aftertalk_lang"  # the phone's own choice of language, kept on the phone only
 KEEPALIVE_SECONDS = 15
+MAX_THRESHOLD = 1000    # beyond any room; also keeps numbers inside SQLite's 64-bit integers
+MAX_TALLY = 1_000_000   # hands raised in one room
 WORD_MIN_PEOPLE = 2  # a word only one person gave could be traced to them
 CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
@@ -195,8 +198,14 @@ class BodyHandler(BaseHandler):
                 data = json.loads(text)
             except json.JSONDecodeError as error:
                 raise BadRequest(f"The request body is not valid JSON ({error.msg}).") from None
+            except (ValueError, RecursionError):  # an absurdly long number, or nesting thousands deep
+                raise BadRequest("The request body is not JSON this server can read.") from None
             if not isinstance(data, dict):
                 raise BadRequest("The request body must be a JSON object.")
+            try:  # JSON may escape a lone surrogate (\ud800), which no stored text can hold
+                json.dumps(data, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest("The request body contains text that is not valid Unicode.") from None
             return data
         if allow_form and content_type == "application/x-www-form-urlencoded":
             form = parse_qs(text, keep_blank_values=True, max_num_fields=50, strict_parsing=False)
@@ -479,6 +488,8 @@ class RoomsHandler(ApiHandler):
             privacy.check_threshold(threshold)
         except privacy.PrivacyError as error:
             raise BadRequest(str(error)) from None
+        if threshold > MAX_THRESHOLD:
+            raise BadRequest(f"A threshold of {threshold} would hide everything; use at most {MAX_THRESHOLD}.")
         token = secrets.token_urlsafe(24)
         while True:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -552,15 +563,16 @@ def checked_tally(question: Question, counts, people) -> tuple[dict[str, int], i
         if question.option(option_id) is None:
             known = ", ".join(o.id for o in question.all_options)
             raise BadRequest(f"'{option_id[:40]}' is not an option of '{question.id}'. Its options are: {known}.")
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise BadRequest(f"The count for '{option_id}' must be a whole number of 0 or more, not {count!r}.")
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_TALLY:
+            raise BadRequest(f"The count for '{option_id}' must be a whole number of 0 or more (at most "
+                             f"{MAX_TALLY}), not {str(count)[:20]}.")
     total = sum(counts.values())
     if question.kind != "multi":
         if people is not None and people != total:
             raise BadRequest(f"The counts add up to {total}, but people is {people}; "
                              "each person has one answer to this question.")
         return counts, total
-    if not isinstance(people, int) or isinstance(people, bool) or people < max(counts.values()):
+    if not isinstance(people, int) or isinstance(people, bool) or not max(counts.values()) <= people <= MAX_TALLY:
         raise BadRequest("For a multi-select question, say how many people raised a hand at all "
                          "(people=...), at least as many as the largest count.")
     return counts, people
@@ -786,8 +798,9 @@ def configure_logging() -> None:
 def run(*, host: str, port: int, data_dir, public_url: str | None = None) -> None:
     """Serve until SIGTERM or Ctrl-C. Writes data_dir/server.json (url, admin token) for the notebook."""
     configure_logging()
+    raise_open_files_limit()
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
     db = store.connect(data_dir)
     try:
@@ -803,19 +816,31 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
     app = create_app(db, admin_token=admin_token, join_base_url=join_base_url)
     http_server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=MAX_BODY_BYTES * 128)
     http_server.add_sockets(sockets)
+    # Handle SIGTERM before announcing the server, so a quick stop is always a clean one.
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     info_path = data_dir / SERVER_INFO
     write_private(info_path, json.dumps({
         "url": f"http://{network.local_host(host)}:{bound_port}", "join_base_url": join_base_url,
         "admin_token": admin_token, "pid": os.getpid()}))
     log.info("Aftertalk poll server ready on port %d; data in %s", bound_port, data_dir)
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:
         http_server.stop()
         info_path.unlink(missing_ok=True)
+
+
+def raise_open_files_limit() -> None:
+    """Each phone holds two connections; a laptop's default 1,024 open files would cap a room near 480."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            log.warning("Could not raise the open-files limit above %d; large rooms may not all connect.", soft)
 
 
 def write_private(path: Path, text: str) -> None:

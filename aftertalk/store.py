@@ -20,6 +20,10 @@ DATABASE_NAME = "aftertalk.sqlite3"
 def connect(data_dir) -> sqlite3.Connection:
     """Open (and create) the store in `data_dir`, in WAL mode with the schema applied."""
     path = Path(data_dir) / DATABASE_NAME
+    # Room keys and unrevealed counts: readable by this user only (SQLite gives its -wal and -shm
+    # files the same permissions as the database).
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode = WAL")

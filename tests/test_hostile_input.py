@@ -183,9 +183,6 @@ def test_the_admin_token_file_is_readable_only_by_its_owner(shared_server):
     assert mode == 0o600, oct(mode)
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: the SQLite database (room keys, token hashes, the counts "
-                   "of polls not yet revealed) and its folder are created with the default umask "
-                   "(0644 / 0755), so another account on the laptop can read unrevealed counts")
 def test_the_room_database_is_readable_only_by_its_owner(shared_server, guarded_room):
     database = shared_server.data_dir / "aftertalk.sqlite3"
     assert stat.S_IMODE(database.stat().st_mode) & 0o077 == 0, oct(database.stat().st_mode)
@@ -470,9 +467,6 @@ def test_running_out_of_open_files_neither_spins_nor_floods_the_log(files_run_ou
     assert files_run_out["cpu_seconds"] < 0.5, f"{files_run_out['cpu_seconds']:.2f} s of CPU in 2 s, idle"
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: `aftertalk serve` keeps the soft open-files limit it was "
-                   "given; laptops default to 1,024 (Linux) or 256 (macOS), and each phone holds two connections, "
-                   "so only ~480 (or ~120) phones can join; it should raise the soft limit to the hard limit")
 def test_the_server_raises_its_own_open_files_limit(tmp_path):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard <= 1024:

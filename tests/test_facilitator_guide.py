@@ -1,0 +1,291 @@
+"""The facilitator guide agrees with the kit it describes.
+
+Its links lead somewhere, every `aftertalk` command it names exists, its question file format matches
+the fields the loader accepts, its example question file loads, and both session plans name every
+lesson notebook. Each `check_*` function takes the project root and returns a list of problems (empty
+when all is well), so each test can also point it at a broken copy of the guide.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from aftertalk.cli import build_parser
+from aftertalk.questions import OPTION_FIELDS, QUESTION_FIELDS, QuestionError, load_question_file
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = Path("facilitator_guide")
+GUIDE_INDEX = GUIDE / "README.md"
+ADAPTING = GUIDE / "adapting_the_lessons.md"
+PLAN_HEADINGS = ("## Plan A: one 90-minute session", "## Plan B: three 45-minute sessions")
+FORMAT_HEADING = "## The question file format"
+OPTION_HEADING = "### Each option"
+
+FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# `aftertalk` run as a command: not part of a longer name (`aftertalk.room`, `.aftertalk/`), followed
+# on the same line by a subcommand. Prose writes the product's name with a capital A.
+COMMAND = re.compile(r"(?<![\w.\-])aftertalk[ \t]+([a-z][a-z0-9-]*)")
+FIELD_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|", re.MULTILINE)
+YAML_BLOCK = re.compile(r"^```ya?ml[ \t]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+# --- reading Markdown --------------------------------------------------------------------------------
+
+def guide_pages(root: Path) -> list[Path]:
+    return sorted((root / GUIDE).glob("*.md"))
+
+
+def without_code(text: str) -> str:
+    """The text with fenced blocks and inline code removed, for finding links and headings."""
+    return CODE_SPAN.sub("", FENCE.sub("", text))
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: plain text, lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    text = re.sub(r"[`*]", "", text).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(text: str) -> set[str]:
+    found: set[str] = set()
+    for match in HEADING.finditer(FENCE.sub("", text)):
+        base = anchor(match[2])
+        name, number = base, 0
+        while name in found:  # GitHub numbers repeated headings: name, name-1, name-2
+            number += 1
+            name = f"{base}-{number}"
+        found.add(name)
+    return found
+
+
+def section(text: str, heading: str, *, subsections: bool = True) -> str | None:
+    """The text under `heading` (a whole line), up to the next heading of the same or a higher level,
+    or up to the next heading of any level when `subsections` is False."""
+    level = len(heading) - len(heading.lstrip("#")) if subsections else 6
+    lines = text.splitlines()
+    if heading not in lines:
+        return None
+    body = []
+    for line in lines[lines.index(heading) + 1:]:
+        match = re.match(r"^(#{1,6})[ \t]", line)
+        if match and len(match[1]) <= level:
+            break
+        body.append(line)
+    return "\n".join(body)
+
+
+def table_names(text: str) -> list[str]:
+    """The `names` in the first column of the Markdown tables in `text`."""
+    return FIELD_ROW.findall(text)
+
+
+def relative_links(path: Path) -> list[str]:
+    return [target for target in LINK.findall(without_code(path.read_text(encoding="utf-8")))
+            if not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE)]  # skip https:, mailto:
+
+
+def link_problems(root: Path, page: Path, target: str) -> list[str]:
+    shown = f"{page.relative_to(root)}: link '{target}'"
+    path_part, _, fragment = target.partition("#")
+    destination = (page.parent / path_part).resolve() if path_part else page
+    if not destination.exists():
+        return [f"{shown} leads to a file that does not exist"]
+    if fragment and destination.suffix == ".md":
+        if fragment not in anchors(destination.read_text(encoding="utf-8")):
+            return [f"{shown}: {destination.name} has no heading with the anchor '#{fragment}'"]
+    return []
+
+
+def cli_commands() -> set[str]:
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+# --- the checks --------------------------------------------------------------------------------------
+
+def check_links_resolve(root: Path) -> list[str]:
+    """Every relative link in the guide, and the top-level README's links into it, lead somewhere."""
+    problems = []
+    for page in guide_pages(root):
+        for target in relative_links(page):
+            problems += link_problems(root, page, target)
+    readme = root / "README.md"
+    into_guide = [target for target in relative_links(readme)
+                  if (readme.parent / target.partition("#")[0]).resolve().is_relative_to(root / GUIDE)]
+    for target in into_guide:
+        problems += link_problems(root, readme, target)
+    if not any((readme.parent / target.partition("#")[0]).resolve() == (root / GUIDE_INDEX).resolve()
+               for target in into_guide):
+        problems.append(f"README.md: no link to {GUIDE_INDEX.as_posix()}")
+    return problems
+
+
+def check_commands_exist(root: Path) -> list[str]:
+    """Every `aftertalk <command>` the guide names is a subcommand of the real CLI."""
+    known = cli_commands()
+    problems = []
+    for page in guide_pages(root):
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+            for command in COMMAND.findall(line):
+                if command not in known:
+                    problems.append(f"{page.relative_to(root)}:{number}: 'aftertalk {command}' is not a "
+                                    f"command; the commands are {', '.join(sorted(known))}")
+    return problems
+
+
+def check_question_fields_documented(root: Path) -> list[str]:
+    """The format section lists exactly the question fields the loader accepts."""
+    return _fields_problems(root, FORMAT_HEADING, QUESTION_FIELDS, "question")
+
+
+def check_option_fields_documented(root: Path) -> list[str]:
+    """The options table lists exactly the option fields the loader accepts."""
+    return _fields_problems(root, OPTION_HEADING, OPTION_FIELDS, "option")
+
+
+def _fields_problems(root: Path, heading: str, fields, what: str) -> list[str]:
+    text = section((root / ADAPTING).read_text(encoding="utf-8"), heading, subsections=False)
+    if text is None:
+        return [f"{ADAPTING}: no '{heading}' section"]
+    named = table_names(text)
+    problems = [f"{ADAPTING}: '{name}' under '{heading}' is not a {what} field "
+                f"(the fields are {', '.join(fields)})" for name in named if name not in fields]
+    problems += [f"{ADAPTING}: the {what} field '{name}' is not documented under '{heading}'"
+                 for name in fields if name not in named]
+    return problems
+
+
+def check_example_question_file_loads(root: Path) -> list[str]:
+    """The example question file in the format section is one the loader accepts."""
+    blocks = YAML_BLOCK.findall((root / ADAPTING).read_text(encoding="utf-8"))
+    if not blocks:
+        return [f"{ADAPTING}: no ```yaml example of a question file"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "example.yaml"
+        path.write_text(blocks[0], encoding="utf-8")
+        try:
+            questions = load_question_file(path)
+        except QuestionError as error:
+            return [f"{ADAPTING}: the example question file does not load: {error}"]
+    return [] if questions else [f"{ADAPTING}: the example question file has no questions"]
+
+
+def check_session_plans_name_every_lesson(root: Path) -> list[str]:
+    """Both session plans say when each lesson notebook (templates aside) is used."""
+    text = (root / GUIDE_INDEX).read_text(encoding="utf-8")
+    lessons = sorted(path.stem for path in (root / "notebooks").glob("*.ipynb"))
+    problems = []
+    for heading in PLAN_HEADINGS:
+        plan = section(text, heading)
+        if plan is None:
+            problems.append(f"{GUIDE_INDEX}: no '{heading}' section")
+            continue
+        problems += [f"{GUIDE_INDEX}: '{heading}' does not name the notebook {lesson}"
+                     for lesson in lessons if lesson not in plan]
+    return problems
+
+
+CHECKS = [
+    check_links_resolve,
+    check_commands_exist,
+    check_question_fields_documented,
+    check_option_fields_documented,
+    check_example_question_file_loads,
+    check_session_plans_name_every_lesson,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
+def test_guide_is_consistent(check):
+    assert check(ROOT) == []
+
+
+# --- each check notices when what it guards breaks ---------------------------------------------------
+
+@pytest.fixture
+def kit_copy(tmp_path) -> Path:
+    """A copy of the guide, the README and what they link to, to break without touching the real one."""
+    skip = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    for folder in ("facilitator_guide", "notebooks", "data"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=skip)
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    return tmp_path
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path.name}; update this test"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def link_to_missing_page(root):
+    append(root / GUIDE / "troubleshooting.md", "\nSee [the old page](setup.md).\n")
+
+
+def link_to_missing_heading(root):
+    append(root / GUIDE / "troubleshooting.md", "\nSee [the notice](privacy.md#a-privacy-statement).\n")
+
+
+def readme_without_guide_link(root):
+    replace(root / "README.md", "(facilitator_guide/README.md)", "(facilitator_guide/)")
+
+
+def command_that_does_not_exist(root):
+    append(root / GUIDE / "privacy.md", "\nOr erase it from a terminal with `aftertalk erase`.\n")
+
+
+def question_field_undocumented(root):
+    replace(root / ADAPTING, "| `notes` |", "| notes |")
+
+
+def question_field_invented(root):
+    replace(root / ADAPTING, "### Each option", "| `colour` | no | the bar colour |\n\n### Each option")
+
+
+def option_field_undocumented(root):
+    replace(root / ADAPTING, "| `exclusive` |", "| exclusive |")
+
+
+def example_question_broken(root):
+    replace(root / ADAPTING, "    kind: multi\n", "    kind: many\n")
+
+
+def lesson_missing_from_plans(root):
+    shutil.copy(root / "notebooks" / "05_closing.ipynb", root / "notebooks" / "06_consent.ipynb")
+
+
+BREAKAGES = [
+    (check_links_resolve, link_to_missing_page, "setup.md"),
+    (check_links_resolve, link_to_missing_heading, "#a-privacy-statement"),
+    (check_links_resolve, readme_without_guide_link, "no link to facilitator_guide/README.md"),
+    (check_commands_exist, command_that_does_not_exist, "'aftertalk erase' is not a command"),
+    (check_question_fields_documented, question_field_undocumented, "'notes' is not documented"),
+    (check_question_fields_documented, question_field_invented, "'colour'"),
+    (check_option_fields_documented, option_field_undocumented, "'exclusive' is not documented"),
+    (check_example_question_file_loads, example_question_broken, "does not load"),
+    (check_session_plans_name_every_lesson, lesson_missing_from_plans, "06_consent"),
+]
+
+
+@pytest.mark.parametrize("check, breakage, expected", BREAKAGES,
+                         ids=[breakage.__name__ for _, breakage, _ in BREAKAGES])
+def test_check_notices_breakage(kit_copy, check, breakage, expected):
+    assert check(kit_copy) == []
+    breakage(kit_copy)
+    problems = check(kit_copy)
+    assert any(expected in problem for problem in problems), problems
