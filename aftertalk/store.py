@@ -127,6 +127,19 @@ def reveal_question(db, code: str, question_id: str) -> None:
                    (code, question_id))
 
 
+def _claim_vote(db, code: str, question_id: str, voter_hash: bytes) -> None:
+    """Inside a transaction: the poll must be open and this device must not have answered it yet."""
+    if get_question(db, code, question_id)["state"] != "open":
+        raise Conflict("This poll has closed, so answers are no longer counted. "
+                       "Wait for the next question.")
+    try:
+        db.execute("INSERT INTO voters (room_code, question_id, voter_hash) VALUES (?, ?, ?)",
+                   (code, question_id, voter_hash))
+    except sqlite3.IntegrityError:
+        raise Conflict("This phone has already answered this question. "
+                       "Each phone can answer once.") from None
+
+
 def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids, *, skip: bool = False) -> None:
     """Count one device's answer: add its voter hash and increment each chosen option.
 
@@ -134,16 +147,7 @@ def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids
     no option at all and still counts as an answer.)
     """
     with transaction(db):
-        state = get_question(db, code, question_id)["state"]
-        if state != "open":
-            raise Conflict("This poll has closed, so answers are no longer counted. "
-                           "Wait for the next question.")
-        try:
-            db.execute("INSERT INTO voters (room_code, question_id, voter_hash) VALUES (?, ?, ?)",
-                       (code, question_id, voter_hash))
-        except sqlite3.IntegrityError:
-            raise Conflict("This phone has already answered this question. "
-                           "Each phone can answer once.") from None
+        _claim_vote(db, code, question_id, voter_hash)
         if not skip:
             db.executemany("UPDATE option_counts SET count = count + 1 "
                            "WHERE room_code = ? AND question_id = ? AND option_id = ?",
@@ -237,15 +241,7 @@ def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
 def record_word(db, code: str, question_id: str, voter_hash: bytes, word: str) -> None:
     """Count one phone's word: its voter hash plus one on that word's counter."""
     with transaction(db):
-        if get_question(db, code, question_id)["state"] != "open":
-            raise Conflict("This poll has closed, so answers are no longer counted. "
-                           "Wait for the next question.")
-        try:
-            db.execute("INSERT INTO voters (room_code, question_id, voter_hash) VALUES (?, ?, ?)",
-                       (code, question_id, voter_hash))
-        except sqlite3.IntegrityError:
-            raise Conflict("This phone has already answered this question. "
-                           "Each phone can answer once.") from None
+        _claim_vote(db, code, question_id, voter_hash)
         db.execute("INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, 1) "
                    "ON CONFLICT (room_code, question_id, word) DO UPDATE SET count = count + 1",
                    (code, question_id, word))
