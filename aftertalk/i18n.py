@@ -17,10 +17,15 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
 
 
-def available_languages() -> list[str]:
-    """English plus every language with a catalog, in a stable order."""
+@functools.lru_cache(maxsize=None)
+def available_languages() -> tuple[str, ...]:
+    """English plus every language with a catalog, in a stable order.
+
+    Read once per process, like the catalogs: every page asks, and a glob per page is wasted work.
+    A new language is picked up when the server restarts.
+    """
     found = sorted(path.parent.parent.name for path in LOCALE_DIR.glob("*/LC_MESSAGES/aftertalk.po"))
-    return [SOURCE_LANGUAGE] + [code for code in found if code != SOURCE_LANGUAGE]
+    return (SOURCE_LANGUAGE, *(code for code in found if code != SOURCE_LANGUAGE))
 
 
 @functools.lru_cache(maxsize=None)
