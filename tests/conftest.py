@@ -124,6 +124,17 @@ def shown_counts(room, question_id) -> dict:
     return {row.option: row.shown_as if row.hidden else row.count for row in results.itertuples()}
 
 
+def run_notebook(sources, folder) -> dict:
+    """Run code cells as a notebook through nbclient (a real kernel, in `folder`); the third cell
+    prints a JSON report, which is returned."""
+    import nbformat
+    from nbclient import NotebookClient
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(folder)}}).execute()
+    return {"report": json.loads(notebook.cells[2].outputs[0]["text"]), "notebook": notebook}
+
+
 @pytest.fixture
 def server(tmp_path):
     process = ServerProcess(tmp_path / "data").start()

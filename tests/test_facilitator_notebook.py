@@ -2,16 +2,14 @@
 
 conftest.py (at the top of the repo) makes every room here a headless rehearsal in a throwaway folder.
 """
-import json
 from collections import Counter
 
-import nbformat
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
 from pypdf import PdfReader
 
 import aftertalk
+from conftest import run_notebook
 from aftertalk import RoomError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -31,17 +29,15 @@ def expected_counts(answers):
 
 
 def test_a_notebook_runs_a_poll_panel_to_a_chart_through_nbclient(tmp_path):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+    run = run_notebook((
         "import aftertalk, json\nroom = aftertalk.room()",
         "panel = room.poll('feelings_ever')\npanel",
         "print(json.dumps({'png': bytes(panel.image.value[:8]).hex(), 'sent': room.rehearsal.sent['feelings_ever'],"
         " 'results': panel.results.astype(object).where(panel.results.notna(), None).to_dict('records'),"
         " 'n': panel.results.attrs['n'], 'state': panel.poll_state}))",
         "room.end()",
-    )])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    report = json.loads(notebook.cells[2].outputs[0]["text"])
+    ), tmp_path)
+    report, notebook = run["report"], run["notebook"]
     assert bytes.fromhex(report["png"]) == PNG_MAGIC
     assert report["state"] == "revealed"
     counts, answered = expected_counts(report["sent"])

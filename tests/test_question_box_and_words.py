@@ -7,7 +7,7 @@ from pypdf import PdfReader
 import aftertalk
 from aftertalk import Question
 from aftertalk.freetext import flags, normalise_word
-from conftest import Phone, call
+from conftest import call, run_notebook
 from test_browser_phone import PHONE, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
 CHECK_IN = Question.from_dict({"id": "one_word", "text": "One word for how you feel right now?", "kind": "word",
@@ -219,11 +219,7 @@ def test_the_question_box_page_has_no_accessibility_violations(browser, server, 
 
 
 def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
-    import json
-
-    import nbformat
-    from nbclient import NotebookClient
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+    report = run_notebook((
         "import aftertalk, json\nroom = aftertalk.room()\nsent = room.rehearsal.ask(4)",
         "box = room.question_box()\nbox",
         "before = [c.children[0].value for c in box.projector.children if hasattr(c, 'children')]\n"
@@ -232,10 +228,7 @@ def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
         "print(json.dumps({'sent': sent, 'before': before, 'after': after, 'collapsed': box.moderation.selected_index,"
         " 'states': sorted(q['state'] for q in room.box()), 'flags': {q['text']: q['flags'] for q in room.box()}}))",
         "room.end()",
-    )])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    report = json.loads(notebook.cells[2].outputs[0]["text"])
+    ), tmp_path)["report"]
     assert report["before"] == [] and report["collapsed"] is None
     assert report["states"] == ["pending", "pending", "pending", "shown"]
     (shown,) = report["after"]
