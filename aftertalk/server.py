@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -45,6 +46,7 @@ MAX_TALLY = 1_000_000   # hands raised in one room
 WORD_MIN_PEOPLE = 2  # a word only one person gave could be traced to them
 CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
+MAX_CACHED_FRAGMENTS = 2048  # distinct phone views kept rendered; far above a room's few
 
 log = logging.getLogger("aftertalk.server")
 
@@ -62,6 +64,19 @@ SECURITY_HEADERS = {
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def stored_question(definition: str) -> Question:
+    """A question as stored when it was opened, parsed once: a stored definition never changes, and
+    parsing it again (with every check) was 13% of an answer's server time."""
+    return Question.from_dict(json.loads(definition))
+
+
+@functools.lru_cache(maxsize=1024)
+def phone_question(definition: str, language: str, prefer_not_label: str) -> Question:
+    """The stored question in a phone's language."""
+    return stored_question(definition).translated(language, prefer_not_label)
 
 
 def voter_hash(room_key: bytes, device_token: str, question_id: str) -> bytes:
@@ -246,22 +261,33 @@ class ParticipantHandler(BaseHandler):
                         samesite="Lax", path="/")
         return token
 
-    def current_view(self, code: str, token: str) -> dict:
-        """What this phone should see: the oldest open question it has not answered, or a wait."""
+    def fragment(self, code: str, token: str, *, thanks: bool = False) -> str:
+        """The middle of the room page as this phone should see it now. Rendered once per distinct
+        view: after a change every phone in the room is sent it at the same moment."""
         room = store.get_room(self.db, code)
-        if room is None:
-            return {"ended": True, "question": None, "on_screen": []}
-        return {**self.question_view(room, code, token),
-                "on_screen": [dict(box_id=r["box_id"], text=r["text"], upvotes=r["upvotes"])
-                              for r in store.box_questions(self.db, code, ("shown",))]}
+        definition = self.unanswered_question(room, token) if room else None
+        on_screen = () if room is None else tuple(
+            (r["box_id"], r["text"], r["upvotes"]) for r in store.box_questions(self.db, code, ("shown",)))
+        key = (code, self.language, thanks, room is None, definition, on_screen)
+        cache = self.config["fragments"]
+        if key not in cache:
+            if len(cache) >= MAX_CACHED_FRAGMENTS:
+                cache.clear()
+            question = definition and phone_question(definition, self.language, self._("Prefer not to say"))
+            cache[key] = render_page(
+                self, "current.html", code=code, thanks=thanks, ended=room is None, question=question,
+                on_screen=[dict(box_id=box_id, text=text, upvotes=upvotes) for box_id, text, upvotes in on_screen]
+            ).decode()
+        return cache[key]
 
-    def question_view(self, room, code: str, token: str) -> dict:
-        for row in store.list_questions(self.db, code):
+    def unanswered_question(self, room, token: str) -> str | None:
+        """The definition of the oldest open question this phone has not answered, or None."""
+        for row in store.list_questions(self.db, room["code"]):
             if row["state"] == "open" and not store.has_voted(
-                    self.db, code, row["question_id"], voter_hash(room["room_key"], token, row["question_id"])):
-                question = Question.from_dict(json.loads(row["definition"]))
-                return {"ended": False, "question": question.translated(self.language, self._("Prefer not to say"))}
-        return {"ended": False, "question": None}
+                    self.db, room["code"], row["question_id"],
+                    voter_hash(room["room_key"], token, row["question_id"])):
+                return row["definition"]
+        return None
 
 
 class LandingHandler(BaseHandler):
@@ -276,12 +302,13 @@ class LandingHandler(BaseHandler):
 class RoomPageHandler(ParticipantHandler):
     def get(self, code):
         self.check_flood("page_limiter")
-        code = self.room_or_404(code)["code"]
+        room = self.room_or_404(code)
+        code = room["code"]
         token = self.device_token(create=True)
-        view = self.current_view(code, token)
         self.finish(render_page(self, "room.html", title=f"{self._('Room')} {code}", code=code,
-                                thanks=self.get_query_argument("thanks", "") == "1",
-                                asked=self.get_query_argument("asked", "") == "1", **view))
+                                fragment=self.fragment(code, token, thanks=self.get_query_argument("thanks", "") == "1"),
+                                waiting=self.unanswered_question(room, token) is None,
+                                asked=self.get_query_argument("asked", "") == "1"))
 
 
 class CurrentFragmentHandler(ParticipantHandler):
@@ -291,9 +318,7 @@ class CurrentFragmentHandler(ParticipantHandler):
         self.check_flood("page_limiter")
         code = code.upper()
         token = self.device_token(create=True)
-        view = self.current_view(code, token)
-        self.finish(render_page(self, "current.html", code=code,
-                                thanks=self.get_query_argument("thanks", "") == "1", **view))
+        self.finish(self.fragment(code, token, thanks=self.get_query_argument("thanks", "") == "1"))
 
 
 class AnswerHandler(BodyHandler, ParticipantHandler):
@@ -310,7 +335,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         if not isinstance(question_id, str) or not question_id:
             raise BadRequest("The answer does not say which question it is for.")
         row = store.get_question(self.db, code, question_id)
-        question = Question.from_dict(json.loads(row["definition"]))
+        question = stored_question(row["definition"])
         skip = fields.get("skip") is True
         if question.kind == "word" and not skip:
             self.record_word(room, question, fields.get("word"))
@@ -322,8 +347,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         token = self.require_device_token()
         store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id),
                             chosen, skip=skip)
-        self.acknowledge(code, "" if skip else "?thanks=1")
-
+        self.acknowledge(code, token, thanks=not skip)
 
     def record_word(self, room, question: Question, word) -> None:
         word = freetext.normalise_word(freetext.clean_text(word, max_length=question.max_length, what="word"))
@@ -331,7 +355,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
             raise BadRequest("Type a word with at least one letter, or press “Skip this question”.")
         token = self.require_device_token()
         store.record_word(self.db, room["code"], question.id, voter_hash(room["room_key"], token, question.id), word)
-        self.acknowledge(room["code"], "?thanks=1")
+        self.acknowledge(room["code"], token, thanks=True)
 
     def require_device_token(self) -> str:
         token = self.device_token(create=False)
@@ -340,12 +364,13 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
                              "be counted once. Allow cookies for this page, reload it and answer again.")
         return token
 
-    def acknowledge(self, code: str, query: str = "") -> None:
-        """JSON for the page's script; for a plain form, back to the room page."""
+    def acknowledge(self, code: str, token: str, *, thanks: bool = False, query: str = "") -> None:
+        """For the page's script, JSON with what the phone shows next (saving it a second request);
+        for a plain form, back to the room page."""
         if self.wants_json:
-            self.finish({"ok": True})
+            self.finish({"ok": True, "html": self.fragment(code, token, thanks=thanks)})
         else:
-            self.redirect(f"/r/{code}{query}", status=303)
+            self.redirect(f"/r/{code}{query or ('?thanks=1' if thanks else '')}", status=303)
 
 
 def checked_options(question: Question, options) -> list[str]:
@@ -380,9 +405,9 @@ class BoxHandler(AnswerHandler):
         room = self.room_or_404(code)
         text = freetext.clean_text(self.body_fields(allow_form=True).get("text"),
                                    max_length=freetext.BOX_MAX_LENGTH, what="question")
-        self.require_device_token()  # only a phone that loaded the page, like answers
+        token = self.require_device_token()  # only a phone that loaded the page, like answers
         store.add_box_question(self.db, room["code"], secrets.token_hex(8), text, ", ".join(freetext.flags(text)))
-        self.acknowledge(room["code"], "?asked=1")
+        self.acknowledge(room["code"], token, query="?asked=1")
 
 
 class UpvoteHandler(AnswerHandler):
@@ -393,11 +418,12 @@ class UpvoteHandler(AnswerHandler):
         store.upvote_box_question(self.db, room["code"], box_id,
                                   voter_hash(room["room_key"], token, f"box:{box_id}"))
         self.events.changed(room["code"])
-        self.acknowledge(room["code"], "?upvoted=1")
+        self.acknowledge(room["code"], token, query="?upvoted=1")
 
 
-class EventsHandler(BaseHandler):
-    """Server-sent events: 'change' when the room's questions change, 'ended' when the room ends."""
+class EventsHandler(ParticipantHandler):
+    """Server-sent events: 'change' when the room's questions change, carrying what this phone should
+    see now (so a thousand phones do not all ask for it at once), and 'ended' when the room ends."""
 
     connected_code = None
 
@@ -409,6 +435,7 @@ class EventsHandler(BaseHandler):
             self.finish("event: ended\ndata: {}\n\n")
             return
         code = room["code"]
+        token = self.device_token(create=False)  # a phone without its cookie fetches the view itself
         events = self.events
         events.phones[code] = events.phones.get(code, 0) + 1
         self.connected_code = code
@@ -422,7 +449,10 @@ class EventsHandler(BaseHandler):
                     break
                 version = events.version.get(code, 0)
                 if version != seen:
-                    self.write(f"event: change\ndata: {json.dumps({'version': version})}\n\n")
+                    change = {"version": version}
+                    if token:
+                        change["html"] = self.fragment(code, token)
+                    self.write(f"event: change\ndata: {json.dumps(change)}\n\n")
                     seen = version
                 else:
                     self.write(": keep-alive\n\n")
@@ -547,7 +577,7 @@ class QuestionActionHandler(ApiHandler):
 class TallyHandler(ApiHandler):
     def post(self, code, question_id):
         code = self.authorised_room(code)["code"]
-        question = Question.from_dict(json.loads(store.get_question(self.db, code, question_id)["definition"]))
+        question = stored_question(store.get_question(self.db, code, question_id)["definition"])
         fields = self.body_fields(allow_form=False)
         counts, people = checked_tally(question, fields.get("counts"), fields.get("people"))
         store.record_tally(self.db, code, question_id, counts, people)
@@ -590,7 +620,7 @@ class ResultsHandler(ApiHandler):
         row = store.get_question(self.db, room["code"], question_id)
         if row["state"] != "revealed":
             raise Conflict(f"Results of '{question_id}' are hidden until the poll is closed and revealed.")
-        question = Question.from_dict(json.loads(row["definition"]))
+        question = stored_question(row["definition"])
         if question.kind == "word":
             self.finish(word_results(question, row["answers"], store.word_counts(self.db, room["code"], question_id)))
             return
@@ -731,7 +761,8 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
                            "answer_limiter": RateLimiter(burst=10, per_second=1),
                            "page_limiter": RateLimiter(burst=30, per_second=3),
                            # Questions for the box: a few at once, then one every 20 seconds.
-                           "box_limiter": RateLimiter(burst=3, per_second=1 / 20)}}
+                           "box_limiter": RateLimiter(burst=3, per_second=1 / 20),
+                           "fragments": {}}}
     api = rf"/api/rooms/{CODE_PATTERN}"
     routes = [
         (r"/", LandingHandler),

@@ -95,6 +95,25 @@ def call(server, method: str, path: str, *, body=None, token=None, headers=None,
         return response.status, text
 
 
+def read_events(server, code, cookie=None, *, wanted=1, seconds=5.0, headers=None) -> list[tuple[str, dict]]:
+    """Open the live stream like a phone, read `wanted` events as (name, data), then drop the connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=seconds,
+                                            source_address=(PHONE_ADDRESS, 0))
+    connection.request("GET", f"/r/{code}/events",
+                       headers={"User-Agent": PHONE_AGENT, **({"Cookie": cookie} if cookie else {}), **(headers or {})})
+    response = connection.getresponse()
+    events, name, deadline = [], None, time.monotonic() + seconds
+    while len(events) < wanted and time.monotonic() < deadline:
+        line = response.fp.readline().decode()
+        if line.startswith("event:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and name:
+            events.append((name, json.loads(line.split(":", 1)[1])))
+            name = None
+    connection.close()
+    return events
+
+
 class Phone:
     """A pretend phone: its own device cookie, answering through the participant route."""
 

@@ -11,7 +11,7 @@ import pytest
 
 from aftertalk import Question
 from aftertalk.ratelimit import RateLimiter
-from conftest import Phone, ServerProcess, answer_many, call
+from conftest import Phone, ServerProcess, answer_many, call, read_events
 
 MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
                            "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
@@ -37,25 +37,11 @@ def test_the_limiter_refills_over_time():
     assert limiter.allow("a") and not limiter.allow("a")
 
 
-def read_events(server, code, cookie, *, wanted=1, seconds=5.0):
-    """Open the live stream like a phone, read `wanted` events, then drop the connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=seconds)
-    connection.request("GET", f"/r/{code}/events", headers={"Cookie": cookie})
-    response = connection.getresponse()
-    events, deadline = [], time.monotonic() + seconds
-    while len(events) < wanted and time.monotonic() < deadline:
-        line = response.fp.readline().decode()
-        if line.startswith("event:"):
-            events.append(line.split(":", 1)[1].strip())
-    connection.close()
-    return events
-
-
 def test_a_dropped_stream_resumes_with_the_current_question_and_no_second_answer(server, room):
     phone = Phone(server, room.code, "sleepy")
-    assert read_events(server, room.code, phone.cookie) == ["change"]
+    assert [name for name, _ in read_events(server, room.code, phone.cookie)] == ["change"]
     room.open(MOOD)  # the phone is asleep: its stream is gone
-    assert read_events(server, room.code, phone.cookie) == ["change"]
+    assert [name for name, _ in read_events(server, room.code, phone.cookie)] == ["change"]
     status, fragment = call(server, "GET", f"/r/{room.code}/current", headers={"Cookie": phone.cookie})
     assert status == 200 and "How is today?" in fragment
     assert phone.answer("mood", ["good"])[0] == 200

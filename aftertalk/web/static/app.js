@@ -25,30 +25,37 @@
     return form ? form.getAttribute("data-question") : null;
   }
 
-  // Fetch what this phone should see now. A question the person is answering is never replaced by
+  // Show what this phone should see now. A question the person is answering is never replaced by
   // itself, so a half-made choice is not wiped by a live update. `live` marks an update the person
   // did not ask for: if their question vanished, they are told the poll closed.
-  function refresh(thanks, live) {
+  function show(html, thanks, live) {
     var before = shownQuestion();
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var incoming = holder.querySelector("form.question");
+    if (!thanks && before && incoming && incoming.getAttribute("data-question") === before) { return; }
+    main.innerHTML = html;
+    revealScriptParts();
+    if (live && before) {
+      var notice = document.createElement("p");
+      notice.className = "notice";
+      notice.setAttribute("role", "status");
+      notice.textContent = message("closed");
+      main.insertBefore(notice, main.firstChild);
+    }
+    if (thanks || (incoming && incoming.getAttribute("data-question") !== before)) { main.focus(); }
+  }
+
+  function refresh(thanks, live) {
     fetch(base + "/current" + (thanks ? "?thanks=1" : ""), { cache: "no-store", credentials: "same-origin" })
       .then(function (response) { return response.text(); })
-      .then(function (html) {
-        var holder = document.createElement("div");
-        holder.innerHTML = html;
-        var incoming = holder.querySelector("form.question");
-        if (!thanks && before && incoming && incoming.getAttribute("data-question") === before) { return; }
-        main.innerHTML = html;
-        revealScriptParts();
-        if (live && before) {
-          var notice = document.createElement("p");
-          notice.className = "notice";
-          notice.setAttribute("role", "status");
-          notice.textContent = message("closed");
-          main.insertBefore(notice, main.firstChild);
-        }
-        if (thanks || (incoming && incoming.getAttribute("data-question") !== before)) { main.focus(); }
-      })
+      .then(function (html) { show(html, thanks, live); })
       .catch(function () { /* offline for a moment: the stream's reconnect will try again */ });
+  }
+
+  // The server sends the next view with its reply and with each live update; ask only if it did not.
+  function update(reply, thanks, live) {
+    if (reply && typeof reply.html === "string") { show(reply.html, thanks, live); } else { refresh(thanks, live); }
   }
 
   // --- randomized response: the answer is scrambled here, before it leaves the phone ------------
@@ -124,7 +131,7 @@
     var form = event.target;
     if (form.classList && form.classList.contains("upvote")) {
       event.preventDefault();
-      send(form.getAttribute("action"), {}, function () { refresh(false); });
+      send(form.getAttribute("action"), {}, function (ok, reply) { update(reply, false, false); });
       return;
     }
     if (!form.classList || !form.classList.contains("question")) { return; }
@@ -150,7 +157,7 @@
     var payload = { question: form.getAttribute("data-question"), options: options, skip: skip };
     if (wordInput) { payload.word = wordInput.value; }
     send(base + "/answer", payload, function (ok, reply) {
-      if (ok) { refresh(!skip); return; }
+      if (ok) { update(reply, !skip, false); return; }
       error.textContent = ok === null ? message("offline") : (reply.error || message("failed"));
       for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = false; }
     });
@@ -182,7 +189,11 @@
 
   function listen() {
     var stream = new EventSource(base + "/events");
-    stream.addEventListener("change", function () { refresh(false, true); });
+    stream.addEventListener("change", function (event) {
+      var change = null;
+      try { change = JSON.parse(event.data); } catch (ignored) { change = null; }
+      update(change, false, true);
+    });
     stream.addEventListener("ended", function () { stream.close(); refresh(false, false); });
     stream.onerror = function () {
       // The browser gives up on a stream that failed outright; look now and listen again soon.
