@@ -28,7 +28,7 @@ import tornado.netutil
 import tornado.template
 import tornado.web
 
-from . import freetext, i18n, network, privacy, store
+from . import accept, freetext, i18n, network, privacy, store
 from .ratelimit import RateLimiter
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
 from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
@@ -846,7 +846,7 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
     join_base_url = public_url or f"http://{network.join_host(host)}:{bound_port}"
     app = create_app(db, admin_token=admin_token, join_base_url=join_base_url)
     http_server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=MAX_BODY_BYTES * 128)
-    http_server.add_sockets(sockets)
+    stop_accepting = accept.accept_connections(http_server, sockets)
     # Handle SIGTERM before announcing the server, so a quick stop is always a clean one.
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -859,7 +859,7 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
     try:
         await stop.wait()
     finally:
-        http_server.stop()
+        stop_accepting()
         info_path.unlink(missing_ok=True)
 
 
