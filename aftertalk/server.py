@@ -29,7 +29,7 @@ import tornado.template
 import tornado.web
 
 from . import accept, freetext, i18n, network, privacy, store
-from .ratelimit import RateLimiter
+from .ratelimit import ConnectionLimiter, RateLimiter
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
 from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
 
@@ -242,11 +242,11 @@ def render_page(handler, template, **values) -> bytes:
 
 class ParticipantHandler(BaseHandler):
     def check_flood(self, limiter: str) -> None:
-        """Refuse a phone that sends far more than a person could; other phones are unaffected."""
+        """Refuse a phone that sends far more than a person could; other phones are unaffected. Counted
+        per connection, whatever cookie it shows, and per phone cookie (a first visit has none yet)."""
         token = self.device_token(create=False)
-        if token is None:
-            return  # a first visit: it is given a cookie now, and its answers will need one
-        if not self.config[limiter].allow(token):
+        if not self.config["connection_limiter"].allow(self.request.connection.stream) or (
+                token is not None and not self.config[limiter].allow(token)):
             raise tornado.web.HTTPError(429, "Too many requests from this phone. Wait a few seconds "
                                              "and try again.")
 
@@ -760,6 +760,8 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
                            # A person answers a few times a minute and reloads now and then.
                            "answer_limiter": RateLimiter(burst=10, per_second=1),
                            "page_limiter": RateLimiter(burst=30, per_second=3),
+                           # Everything a phone sends over one connection, whatever cookie it shows.
+                           "connection_limiter": ConnectionLimiter(burst=40, per_second=4),
                            # Questions for the box: a few at once, then one every 20 seconds.
                            "box_limiter": RateLimiter(burst=3, per_second=1 / 20),
                            "fragments": {}}}
