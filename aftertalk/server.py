@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
+import gc
 import hashlib
 import hmac
 import json
@@ -18,6 +19,7 @@ import resource
 import secrets
 import signal
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
 import tornado.escape
@@ -46,6 +48,7 @@ MAX_TALLY = 1_000_000   # hands raised in one room
 WORD_MIN_PEOPLE = 2  # a word only one person gave could be traced to them
 CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
+GC_YOUNG_OBJECTS = 20_000  # new objects between garbage collections (Python's default is 700)
 MAX_CACHED_FRAGMENTS = 2048  # distinct phone views kept rendered; far above a room's few
 
 log = logging.getLogger("aftertalk.server")
@@ -82,6 +85,13 @@ def phone_question(definition: str, language: str, prefer_not_label: str) -> Que
 def voter_hash(room_key: bytes, device_token: str, question_id: str) -> bytes:
     """HMAC(room key, token + question id): one device, one answer, unlinkable across questions."""
     return hmac.new(room_key, f"{device_token}\x00{question_id}".encode(), hashlib.sha256).digest()
+
+
+class SharedView(NamedTuple):
+    version: int  # the room's change count when this was read
+    room_key: bytes
+    open_questions: dict  # question id -> definition, oldest first
+    on_screen: tuple  # (box id, text, upvotes) of the box questions shown
 
 
 class RoomEvents:
@@ -261,33 +271,48 @@ class ParticipantHandler(BaseHandler):
                         samesite="Lax", path="/")
         return token
 
-    def fragment(self, code: str, token: str, *, thanks: bool = False) -> str:
+    def fragment(self, code: str, token: str, *, thanks: bool = False, answered: str | None = None) -> str:
         """The middle of the room page as this phone should see it now. Rendered once per distinct
         view: after a change every phone in the room is sent it at the same moment."""
-        room = store.get_room(self.db, code)
-        definition = self.unanswered_question(room, token) if room else None
-        on_screen = () if room is None else tuple(
-            (r["box_id"], r["text"], r["upvotes"]) for r in store.box_questions(self.db, code, ("shown",)))
-        key = (code, self.language, thanks, room is None, definition, on_screen)
+        shared = self.shared_view(code)
+        definition = self.unanswered_question(code, token, answered=answered)
+        key = (code, self.language, thanks, shared is None, definition, shared and shared.on_screen)
         cache = self.config["fragments"]
         if key not in cache:
             if len(cache) >= MAX_CACHED_FRAGMENTS:
                 cache.clear()
             question = definition and phone_question(definition, self.language, self._("Prefer not to say"))
-            cache[key] = render_page(
-                self, "current.html", code=code, thanks=thanks, ended=room is None, question=question,
-                on_screen=[dict(box_id=box_id, text=text, upvotes=upvotes) for box_id, text, upvotes in on_screen]
-            ).decode()
+            on_screen = [dict(box_id=box_id, text=text, upvotes=upvotes)
+                         for box_id, text, upvotes in (shared.on_screen if shared else ())]
+            cache[key] = render_page(self, "current.html", code=code, thanks=thanks, ended=shared is None,
+                                     question=question, on_screen=on_screen).decode()
         return cache[key]
 
-    def unanswered_question(self, room, token: str) -> str | None:
-        """The definition of the oldest open question this phone has not answered, or None."""
-        for row in store.list_questions(self.db, room["code"]):
-            if row["state"] == "open" and not store.has_voted(
-                    self.db, room["code"], row["question_id"],
-                    voter_hash(room["room_key"], token, row["question_id"])):
-                return row["definition"]
+    def unanswered_question(self, code: str, token: str, *, answered: str | None = None) -> str | None:
+        """The definition of the oldest open question this phone has not answered (`answered` it
+        just has), or None."""
+        shared = self.shared_view(code)
+        for question_id, definition in shared.open_questions.items() if shared else ():
+            if question_id != answered and not store.has_voted(self.db, code, question_id, voter_hash(shared.room_key, token, question_id)):
+                return definition
         return None
+
+    def shared_view(self, code: str) -> SharedView | None:
+        """What every phone's view of the room shares, read once per change of the room (a change
+        wakes every phone at once); None when the room has ended."""
+        version = self.events.version.get(code, 0)
+        views = self.config["shared_views"]
+        if code in views and views[code].version == version:
+            return views[code]
+        views.pop(code, None)
+        room = store.get_room(self.db, code)
+        if room is None:
+            return None
+        views[code] = SharedView(
+            version, room["room_key"],
+            {r["question_id"]: r["definition"] for r in store.list_questions(self.db, code) if r["state"] == "open"},
+            tuple((r["box_id"], r["text"], r["upvotes"]) for r in store.box_questions(self.db, code, ("shown",))))
+        return views[code]
 
 
 class LandingHandler(BaseHandler):
@@ -307,7 +332,7 @@ class RoomPageHandler(ParticipantHandler):
         token = self.device_token(create=True)
         self.finish(render_page(self, "room.html", title=f"{self._('Room')} {code}", code=code,
                                 fragment=self.fragment(code, token, thanks=self.get_query_argument("thanks", "") == "1"),
-                                waiting=self.unanswered_question(room, token) is None,
+                                waiting=self.unanswered_question(code, token) is None,
                                 asked=self.get_query_argument("asked", "") == "1"))
 
 
@@ -334,8 +359,8 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         question_id = fields.get("question")
         if not isinstance(question_id, str) or not question_id:
             raise BadRequest("The answer does not say which question it is for.")
-        row = store.get_question(self.db, code, question_id)
-        question = stored_question(row["definition"])
+        question = stored_question(self.shared_view(code).open_questions.get(question_id)
+                                   or store.get_question(self.db, code, question_id)["definition"])
         skip = fields.get("skip") is True
         if question.kind == "word" and not skip:
             self.record_word(room, question, fields.get("word"))
@@ -347,7 +372,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         token = self.require_device_token()
         store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id),
                             chosen, skip=skip)
-        self.acknowledge(code, token, thanks=not skip)
+        self.acknowledge(code, token, thanks=not skip, answered=question_id)
 
     def record_word(self, room, question: Question, word) -> None:
         word = freetext.normalise_word(freetext.clean_text(word, max_length=question.max_length, what="word"))
@@ -355,7 +380,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
             raise BadRequest("Type a word with at least one letter, or press “Skip this question”.")
         token = self.require_device_token()
         store.record_word(self.db, room["code"], question.id, voter_hash(room["room_key"], token, question.id), word)
-        self.acknowledge(room["code"], token, thanks=True)
+        self.acknowledge(room["code"], token, thanks=True, answered=question.id)
 
     def require_device_token(self) -> str:
         token = self.device_token(create=False)
@@ -364,11 +389,12 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
                              "be counted once. Allow cookies for this page, reload it and answer again.")
         return token
 
-    def acknowledge(self, code: str, token: str, *, thanks: bool = False, query: str = "") -> None:
+    def acknowledge(self, code: str, token: str, *, thanks: bool = False, query: str = "",
+                    answered: str | None = None) -> None:
         """For the page's script, JSON with what the phone shows next (saving it a second request);
         for a plain form, back to the room page."""
         if self.wants_json:
-            self.finish({"ok": True, "html": self.fragment(code, token, thanks=thanks)})
+            self.finish({"ok": True, "html": self.fragment(code, token, thanks=thanks, answered=answered)})
         else:
             self.redirect(f"/r/{code}{query or ('?thanks=1' if thanks else '')}", status=303)
 
@@ -764,7 +790,7 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
                            "connection_limiter": ConnectionLimiter(burst=40, per_second=4),
                            # Questions for the box: a few at once, then one every 20 seconds.
                            "box_limiter": RateLimiter(burst=3, per_second=1 / 20),
-                           "fragments": {}}}
+                           "fragments": {}, "shared_views": {}}}
     api = rf"/api/rooms/{CODE_PATTERN}"
     routes = [
         (r"/", LandingHandler),
@@ -832,6 +858,10 @@ def run(*, host: str, port: int, data_dir, public_url: str | None = None) -> Non
     """Serve until SIGTERM or Ctrl-C. Writes data_dir/server.json (url, admin token) for the notebook."""
     configure_logging()
     raise_open_files_limit()
+    # A room holds thousands of long-lived objects (each phone's stream and handler), and Python's
+    # default collector rescanned them every 700 allocations: a fifth of the server's time at 1,000
+    # phones (benchmarks/README.md). Collecting less often cost no measurable memory there.
+    gc.set_threshold(GC_YOUNG_OBJECTS, 20, 20)
     data_dir = Path(data_dir)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
