@@ -24,8 +24,10 @@ What it does, all on 127.0.0.1, bounded in count and time (it stops by itself):
    acknowledgement - start); the client's and each server's CPU time over the same window are read
    (time.process_time, /proc/PID/stat), with the whole machine's CPU (/proc/stat) and the kernel's TCP
    timeouts (/proc/net/netstat), to show which side was saturated.
-6. Every question is closed and its count read from GET /api/rooms/CODE/questions/QID/count; answers
-   acknowledged 200 but not counted are "lost".
+6. After each round the question is closed, as a facilitator closes a poll before the next one, and
+   every phone gets its new view before the next round starts. At the end each question's count is
+   read from GET /api/rooms/CODE/questions/QID/count; answers acknowledged 200 but not counted are
+   "lost".
 """
 from __future__ import annotations
 
@@ -253,20 +255,23 @@ class Phone:
         self.stream.writer.write((f"GET /r/{self.code}/events HTTP/1.1\r\nHost: {HOST}\r\n"
                                   f"Accept: text/event-stream\r\nCookie: {self.cookie}\r\n\r\n").encode())
         head = await asyncio.wait_for(self.stream.reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
-        if not head.startswith(b"HTTP/1.1 200"):
+        if not head.startswith(b"HTTP/1.1 200") or b"transfer-encoding: chunked" not in head.lower():
             raise RuntimeError(f"events: {head[:40]!r}")
         self.listener = asyncio.create_task(self.listen())
         await self.wait_version(0)
         return time.perf_counter() - start
 
     async def listen(self) -> None:
-        """Read the event stream; note when each whole `change` event arrives, with its view."""
+        """Read the event stream (chunked, as tornado sends it); note when each whole `change` event
+        arrives, with its view. Ends with the connection."""
         buffer = b""
+        reader = self.stream.reader
         try:
             while True:
-                data = await self.stream.reader.read(65536)
-                if not data:
+                size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+                if size == 0:
                     return
+                data = (await reader.readexactly(size + 2))[:-2]
                 now = time.perf_counter()
                 *events, buffer = (buffer + data).split(b"\n\n")  # the last part is not whole yet
                 for event in events:
@@ -277,7 +282,7 @@ class Phone:
                         self.seen.setdefault(change["version"], now)
                         self.views.setdefault(change["version"], change.get("html", ""))
                 self.new_event.set()
-        except (ConnectionError, asyncio.CancelledError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             return
 
     async def wait_version(self, version: int) -> float:
@@ -476,6 +481,15 @@ async def run(args, work: Path) -> dict:
             version += 1
             return start, version
 
+        async def close_question(question_id) -> None:
+            """As the facilitator does before the next question; every phone is sent its new view,
+            and the next round starts once all have it."""
+            nonlocal version
+            start = time.perf_counter()
+            await facilitator.call("POST", f"/questions/{question_id}/close")
+            version += 1
+            await seen_by_all(start, version)
+
         async def seen_by_all(start, target) -> list[float]:
             seen = await gather_bounded([p.wait_version(target) for p in phones], REQUEST_TIMEOUT + 5)
             for error in (s for s in seen if isinstance(s, BaseException)):
@@ -519,6 +533,7 @@ async def run(args, work: Path) -> dict:
             if fragment:
                 round_result.update(current_p50_ms=1000 * percentile(current_times, 50),
                                     current_p99_ms=1000 * percentile(current_times, 99))
+            await close_question(question_id)
             print(f"{question_id} round: open -> last phone {max(propagation) * 1000:.0f} ms; {len(latencies)} "
                   f"answers over {args.think:.0f} s, p50 {round_result['answer_p50_ms']:.1f} ms, "
                   f"p99 {round_result['answer_p99_ms']:.1f} ms", flush=True)
@@ -563,6 +578,7 @@ async def run(args, work: Path) -> dict:
             mine = await burst(lambda p: p.page, question_id, counted=True)
             mine["open_to_last_phone_s"] = max(propagation)
             theirs = await burst(lambda p: p.bare, question_id, counted=False)
+            await close_question(question_id)
             mine["server_cpu_ms"] = 1000 * mine["busy"]["aftertalk"] * mine["seconds"] / max(1, mine["acknowledged"])
             theirs["server_cpu_ms"] = 1000 * theirs["busy"]["bare"] * theirs["seconds"] / max(1, theirs["acknowledged"])
             bursts.append({"aftertalk": mine, "bare": theirs,
@@ -573,10 +589,9 @@ async def run(args, work: Path) -> dict:
                   f"bare {theirs['answers_per_s']:.0f}/s; ratio {bursts[-1]['ratio']:.2f}", flush=True)
         results["bursts"] = bursts
 
-        # 4. close every question and compare its count with what was acknowledged
+        # 4. compare each (closed) question's count with what was acknowledged
         lost = {}
         for question_id in ["live", "fetch"] + [f"burst_{n}" for n in range(args.repeats)]:
-            await facilitator.call("POST", f"/questions/{question_id}/close")
             counted = (await facilitator.call("GET", f"/questions/{question_id}/count"))["answers"]
             lost[question_id] = {"acknowledged": acknowledged.get(question_id, 0), "counted": counted}
         results["lost"] = lost
