@@ -23,6 +23,7 @@ from typing import NamedTuple
 from urllib.parse import parse_qs
 
 import tornado.escape
+import tornado.httputil
 import tornado.httpserver
 import tornado.iostream
 import tornado.locks
@@ -47,6 +48,7 @@ MAX_THRESHOLD = 1000    # beyond any room; also keeps numbers inside SQLite's 64
 MAX_TALLY = 1_000_000   # hands raised in one room
 WORD_MIN_PEOPLE = 2  # a word only one person gave could be traced to them
 CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets past UTF-8 decoding
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
 GC_YOUNG_OBJECTS = 20_000  # new objects between garbage collections (Python's default is 700)
 MAX_CACHED_FRAGMENTS = 2048  # distinct phone views kept rendered; far above a room's few
@@ -87,8 +89,10 @@ def voter_hash(room_key: bytes, device_token: str, question_id: str) -> bytes:
     return hmac.new(room_key, f"{device_token}\x00{question_id}".encode(), hashlib.sha256).digest()
 
 
-class SharedView(NamedTuple):
+class LiveRoom(NamedTuple):
+    """What every phone's view of a room shares, read once per change of the room."""
     version: int  # the room's change count when this was read
+    code: str
     room_key: bytes
     open_questions: dict  # question id -> definition, oldest first
     on_screen: tuple  # (box id, text, upvotes) of the box questions shown
@@ -126,14 +130,14 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def initialize(self, db, events, settings):
         self.db, self.events, self.config = db, events, settings
-        self._language = None
+        self._language = self._cookie_values = None
 
     @property
     def language(self) -> str:
         """The page's language: ?lang= (remembered in a cookie), the cookie, or the browser's."""
         if self._language is None:
             requested = self.get_query_argument("lang", None)
-            self._language = i18n.choose_language(requested, self.get_cookie(LANGUAGE_COOKIE),
+            self._language = i18n.choose_language(requested, self.cookie(LANGUAGE_COOKIE),
                                                   self.request.headers.get("Accept-Language", ""))
             if requested == self._language:
                 self.set_cookie(LANGUAGE_COOKIE, self._language, expires_days=365, httponly=True,
@@ -188,10 +192,20 @@ class BaseHandler(tornado.web.RequestHandler):
     def room_or_404(self, code: str):
         room = store.get_room(self.db, code.upper())
         if room is None:
-            # Translated here, with the code filled in after, so the sentence itself can be looked up.
-            raise NotFound(self._("There is no room with the code {code}. Check the code on the screen "
-                                  "and try again.").format(code=code.upper()))
+            raise self.no_such_room(code)
         return room
+
+    def no_such_room(self, code: str) -> NotFound:
+        # Translated here, with the code filled in after, so the sentence itself can be looked up.
+        return NotFound(self._("There is no room with the code {code}. Check the code on the screen "
+                               "and try again.").format(code=code.upper()))
+
+    def cookie(self, name: str) -> str | None:
+        """A cookie's value. tornado's get_cookie builds a SimpleCookie of Morsels for each request,
+        a tenth of an answer's time; the plain parse it starts from gives the same values."""
+        if self._cookie_values is None:
+            self._cookie_values = tornado.httputil.parse_cookie(self.request.headers.get("Cookie", ""))
+        return self._cookie_values.get(name)
 
 
 @tornado.web.stream_request_body
@@ -228,7 +242,8 @@ class BodyHandler(BaseHandler):
             if not isinstance(data, dict):
                 raise BadRequest("The request body must be a JSON object.")
             try:  # JSON may escape a lone surrogate (\ud800), which no stored text can hold
-                json.dumps(data, ensure_ascii=False).encode("utf-8")
+                if SURROGATE_ESCAPE.search(text):
+                    json.dumps(data, ensure_ascii=False).encode("utf-8")
             except UnicodeEncodeError:
                 raise BadRequest("The request body contains text that is not valid Unicode.") from None
             return data
@@ -261,7 +276,7 @@ class ParticipantHandler(BaseHandler):
                                              "and try again.")
 
     def device_token(self, *, create: bool) -> str | None:
-        token = self.get_cookie(DEVICE_COOKIE)
+        token = self.cookie(DEVICE_COOKIE)
         if token and 16 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum():
             return token
         if not create:
@@ -274,42 +289,49 @@ class ParticipantHandler(BaseHandler):
     def fragment(self, code: str, token: str, *, thanks: bool = False, answered: str | None = None) -> str:
         """The middle of the room page as this phone should see it now. Rendered once per distinct
         view: after a change every phone in the room is sent it at the same moment."""
-        shared = self.shared_view(code)
+        room = self.live_room(code)
         definition = self.unanswered_question(code, token, answered=answered)
-        key = (code, self.language, thanks, shared is None, definition, shared and shared.on_screen)
+        key = (code, self.language, thanks, room is None, definition, room and room.on_screen)
         cache = self.config["fragments"]
         if key not in cache:
             if len(cache) >= MAX_CACHED_FRAGMENTS:
                 cache.clear()
             question = definition and phone_question(definition, self.language, self._("Prefer not to say"))
             on_screen = [dict(box_id=box_id, text=text, upvotes=upvotes)
-                         for box_id, text, upvotes in (shared.on_screen if shared else ())]
-            cache[key] = render_page(self, "current.html", code=code, thanks=thanks, ended=shared is None,
+                         for box_id, text, upvotes in (room.on_screen if room else ())]
+            cache[key] = render_page(self, "current.html", code=code, thanks=thanks, ended=room is None,
                                      question=question, on_screen=on_screen).decode()
         return cache[key]
 
     def unanswered_question(self, code: str, token: str, *, answered: str | None = None) -> str | None:
         """The definition of the oldest open question this phone has not answered (`answered` it
         just has), or None."""
-        shared = self.shared_view(code)
-        for question_id, definition in shared.open_questions.items() if shared else ():
-            if question_id != answered and not store.has_voted(self.db, code, question_id, voter_hash(shared.room_key, token, question_id)):
+        room = self.live_room(code)
+        for question_id, definition in room.open_questions.items() if room else ():
+            if question_id != answered and not store.has_voted(
+                    self.db, code, question_id, voter_hash(room.room_key, token, question_id)):
                 return definition
         return None
 
-    def shared_view(self, code: str) -> SharedView | None:
+    def live_room_or_404(self, code: str) -> LiveRoom:
+        room = self.live_room(code.upper())
+        if room is None:
+            raise self.no_such_room(code)
+        return room
+
+    def live_room(self, code: str) -> LiveRoom | None:
         """What every phone's view of the room shares, read once per change of the room (a change
         wakes every phone at once); None when the room has ended."""
         version = self.events.version.get(code, 0)
-        views = self.config["shared_views"]
+        views = self.config["live_rooms"]
         if code in views and views[code].version == version:
             return views[code]
         views.pop(code, None)
         room = store.get_room(self.db, code)
         if room is None:
             return None
-        views[code] = SharedView(
-            version, room["room_key"],
+        views[code] = LiveRoom(
+            version, code, room["room_key"],
             {r["question_id"]: r["definition"] for r in store.list_questions(self.db, code) if r["state"] == "open"},
             tuple((r["box_id"], r["text"], r["upvotes"]) for r in store.box_questions(self.db, code, ("shown",))))
         return views[code]
@@ -327,8 +349,8 @@ class LandingHandler(BaseHandler):
 class RoomPageHandler(ParticipantHandler):
     def get(self, code):
         self.check_flood("page_limiter")
-        room = self.room_or_404(code)
-        code = room["code"]
+        room = self.live_room_or_404(code)
+        code = room.code
         token = self.device_token(create=True)
         self.finish(render_page(self, "room.html", title=f"{self._('Room')} {code}", code=code,
                                 fragment=self.fragment(code, token, thanks=self.get_query_argument("thanks", "") == "1"),
@@ -353,13 +375,13 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
 
     def post(self, code):
         self.check_flood("answer_limiter")
-        room = self.room_or_404(code)
-        code = room["code"]
+        room = self.live_room_or_404(code)
+        code = room.code
         fields = self.body_fields(allow_form=True)
         question_id = fields.get("question")
         if not isinstance(question_id, str) or not question_id:
             raise BadRequest("The answer does not say which question it is for.")
-        question = stored_question(self.shared_view(code).open_questions.get(question_id)
+        question = stored_question(room.open_questions.get(question_id)
                                    or store.get_question(self.db, code, question_id)["definition"])
         skip = fields.get("skip") is True
         if question.kind == "word" and not skip:
@@ -370,7 +392,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
                              "sending it, and without JavaScript it cannot. You can skip it.")
         chosen = [] if skip else checked_options(question, fields.get("options"))
         token = self.require_device_token()
-        store.record_answer(self.db, code, question_id, voter_hash(room["room_key"], token, question_id),
+        store.record_answer(self.db, code, question_id, voter_hash(room.room_key, token, question_id),
                             chosen, skip=skip)
         self.acknowledge(code, token, thanks=not skip, answered=question_id)
 
@@ -379,8 +401,8 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         if not word:
             raise BadRequest("Type a word with at least one letter, or press “Skip this question”.")
         token = self.require_device_token()
-        store.record_word(self.db, room["code"], question.id, voter_hash(room["room_key"], token, question.id), word)
-        self.acknowledge(room["code"], token, thanks=True, answered=question.id)
+        store.record_word(self.db, room.code, question.id, voter_hash(room.room_key, token, question.id), word)
+        self.acknowledge(room.code, token, thanks=True, answered=question.id)
 
     def require_device_token(self) -> str:
         token = self.device_token(create=False)
@@ -428,23 +450,23 @@ class BoxHandler(AnswerHandler):
 
     def post(self, code):
         self.check_flood("box_limiter")
-        room = self.room_or_404(code)
+        room = self.live_room_or_404(code)
         text = freetext.clean_text(self.body_fields(allow_form=True).get("text"),
                                    max_length=freetext.BOX_MAX_LENGTH, what="question")
         token = self.require_device_token()  # only a phone that loaded the page, like answers
-        store.add_box_question(self.db, room["code"], secrets.token_hex(8), text, ", ".join(freetext.flags(text)))
-        self.acknowledge(room["code"], token, query="?asked=1")
+        store.add_box_question(self.db, room.code, secrets.token_hex(8), text, ", ".join(freetext.flags(text)))
+        self.acknowledge(room.code, token, query="?asked=1")
 
 
 class UpvoteHandler(AnswerHandler):
     def post(self, code, box_id):
         self.check_flood("answer_limiter")
-        room = self.room_or_404(code)
+        room = self.live_room_or_404(code)
         token = self.require_device_token()
-        store.upvote_box_question(self.db, room["code"], box_id,
-                                  voter_hash(room["room_key"], token, f"box:{box_id}"))
-        self.events.changed(room["code"])
-        self.acknowledge(room["code"], token, query="?upvoted=1")
+        store.upvote_box_question(self.db, room.code, box_id,
+                                  voter_hash(room.room_key, token, f"box:{box_id}"))
+        self.events.changed(room.code)
+        self.acknowledge(room.code, token, query="?upvoted=1")
 
 
 class EventsHandler(ParticipantHandler):
@@ -790,7 +812,7 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
                            "connection_limiter": ConnectionLimiter(burst=40, per_second=4),
                            # Questions for the box: a few at once, then one every 20 seconds.
                            "box_limiter": RateLimiter(burst=3, per_second=1 / 20),
-                           "fragments": {}, "shared_views": {}}}
+                           "fragments": {}, "live_rooms": {}}}
     api = rf"/api/rooms/{CODE_PATTERN}"
     routes = [
         (r"/", LandingHandler),
