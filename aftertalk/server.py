@@ -918,14 +918,22 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
 
 
 def raise_open_files_limit() -> None:
-    """Each phone holds two connections; a laptop's default 1,024 open files would cap a room near 480."""
+    """Each phone holds two connections; a laptop's default 1,024 open files would cap a room near 480
+    (256 on macOS: about 120)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-        except (ValueError, OSError):
-            log.warning("Could not raise the open-files limit above %d; large rooms may not all connect.", soft)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    # macOS reports an unlimited hard limit but refuses more than its per-process maximum (10,240).
+    for limit in (wanted, 10240, 4096):
+        if soft == resource.RLIM_INFINITY or soft >= limit:
+            return
+        if hard == resource.RLIM_INFINITY or limit <= hard:
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+                return
+            except (ValueError, OSError):
+                continue
+    log.warning("Could not raise the open-files limit above %d; a room of more than about %d phones will "
+                "not all connect.", soft, soft // 2 - 20)
 
 
 def write_private(path: Path, text: str) -> None:

@@ -63,10 +63,16 @@ CHOICES = [["calm"], ["close", "sleepy"], ["sad"], ["empty", "sad"], ["none"], [
 # --- the bare handler (a separate process) --------------------------------------------------------
 
 def bare_server(port_file: str) -> None:
-    """The stack's own limit: tornado, one route, the same POST, 200 and the same JSON, nothing else."""
+    """The stack's own limit: tornado, one route, the same POST, 200 and the same JSON, nothing else.
+    It collects garbage as the aftertalk server does, so the ratio is not flattered by that."""
+    import gc
+
     import tornado.httpserver
     import tornado.netutil
     import tornado.web
+
+    from aftertalk.server import GC_YOUNG_OBJECTS
+    gc.set_threshold(GC_YOUNG_OBJECTS, 20, 20)
 
     class Answer(tornado.web.RequestHandler):
         def post(self, code):
@@ -113,8 +119,8 @@ class Process:
         return self
 
     def _limit(self):
-        resource.setrlimit(resource.RLIMIT_NOFILE,
-                           (self.open_files, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        # Soft and hard: the server raises its soft limit to the hard one by itself.
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far, from /proc/PID/stat."""
@@ -682,8 +688,8 @@ def main() -> int:
     parser.add_argument("--profile", help="run the aftertalk server under cProfile, writing this file")
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--server-open-files", type=int,
-                        help="run aftertalk serve with this soft open-files limit (e.g. 1024, a laptop's "
-                             "default) instead of the raised one")
+                        help="run aftertalk serve with this open-files limit, soft and hard (e.g. 1024, "
+                             "a laptop's default) instead of the raised one")
     parser.add_argument("--bare-server", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
