@@ -44,6 +44,7 @@ DEVICE_COOKIE = "aftertalk_device"
 DEVICE_COOKIE_DAYS = 2
 LANGUAGE_COOKIE = "aftertalk_lang"  # the phone's own choice of language, kept on the phone only
 KEEPALIVE_SECONDS = 15
+COALESCE_SECONDS = 0.5  # upvotes reach the other phones at most this late, and at most this often
 MAX_THRESHOLD = 1000    # beyond any room; also keeps numbers inside SQLite's 64-bit integers
 MAX_TALLY = 1_000_000   # hands raised in one room
 WORD_MIN_PEOPLE = 2  # a word only one person gave could be traced to them
@@ -106,9 +107,21 @@ class RoomEvents:
         self.phones: dict[str, int] = {}
         self.ended: set[str] = set()
         self._conditions: dict[str, tornado.locks.Condition] = {}
+        self._waking_soon: set[str] = set()
 
-    def changed(self, code: str) -> None:
-        self.version[code] = self.version.get(code, 0) + 1
+    def changed(self, code: str, *, soon: bool = False) -> None:
+        """The room changed: wake its phones now, or, for a change that can wait a moment (an
+        upvote), within COALESCE_SECONDS, once for every change made meanwhile. Waking a room
+        sends every phone its view, so a stream of upvotes must not do it once per upvote."""
+        self.version[code] = self.version.get(code, 0) + 1  # views read after this see the change
+        if not soon:
+            self._condition(code).notify_all()
+        elif code not in self._waking_soon:
+            self._waking_soon.add(code)
+            asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._wake, code)
+
+    def _wake(self, code: str) -> None:
+        self._waking_soon.discard(code)
         self._condition(code).notify_all()
 
     def end(self, code: str) -> None:
@@ -465,7 +478,7 @@ class UpvoteHandler(AnswerHandler):
         token = self.require_device_token()
         store.upvote_box_question(self.db, room.code, box_id,
                                   voter_hash(room.room_key, token, f"box:{box_id}"))
-        self.events.changed(room.code)
+        self.events.changed(room.code, soon=True)
         self.acknowledge(room.code, token, query="?upvoted=1")
 
 
@@ -505,7 +518,8 @@ class EventsHandler(ParticipantHandler):
                 else:
                     self.write(": keep-alive\n\n")
                 await self.flush()
-                await events.wait(code, KEEPALIVE_SECONDS)
+                if events.version.get(code, 0) == seen:  # else it changed while this phone was written to
+                    await events.wait(code, KEEPALIVE_SECONDS)
         except tornado.iostream.StreamClosedError:
             pass
         finally:
