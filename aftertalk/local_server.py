@@ -42,7 +42,8 @@ class LocalServer:
     @classmethod
     def start(cls, data_dir: Path, *, host: str, port: int) -> "LocalServer":
         """Start `aftertalk serve` in the background and wait until it answers."""
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data_dir.chmod(0o700)  # the database and the server's log are this user's alone
         (data_dir / SERVER_INFO).unlink(missing_ok=True)
         if port and not port_is_free(host, port):
             port = 0  # another program has it: any free port will do, the QR code carries it

@@ -2,6 +2,7 @@
 
 conftest.py (at the top of the repo) makes every room here a headless rehearsal in a throwaway folder.
 """
+import stat
 from collections import Counter
 
 import pandas as pd
@@ -223,3 +224,11 @@ def test_a_new_room_can_raise_the_threshold_but_not_lower_it_below_3():
         assert room.status()["threshold"] == 8
     finally:
         room.end()
+
+
+def test_the_rooms_data_folder_and_files_are_the_facilitators_alone(room):
+    """The database holds room keys and unrevealed counts; the log and server.json sit beside it."""
+    data_dir = aftertalk.store.default_data_dir() / "rehearsal"
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    for name in ("aftertalk.sqlite3", "server.json"):
+        assert stat.S_IMODE((data_dir / name).stat().st_mode) & 0o077 == 0, name
