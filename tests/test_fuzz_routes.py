@@ -13,6 +13,7 @@ import json
 import re
 
 import pytest
+import tornado.httputil
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -28,7 +29,7 @@ MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "singl
 SHOWN = Question.from_dict({"id": "shown", "text": "Which have you felt?", "kind": "multi",
                             "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
                                         {"id": "none", "label": "None of these", "exclusive": True}]})
-DEVICE = re.compile(r"aftertalk_device=([A-Za-z0-9_\-]{16,64})(?:;|$)")
+DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 
 
 CHECK_IN = Question.from_dict({"id": "checkin", "text": "One word for today?", "kind": "word"})
@@ -228,6 +229,13 @@ def note(text: str) -> None:
         pass  # called outside a property
 
 
+def device_cookie(headers) -> str | None:
+    """The phone's device token as the server reads the Cookie header (the last of a name wins,
+    spaces and a pair of double quotes around a value are not part of it), if it is a usable one."""
+    value = tornado.httputil.parse_cookie(headers.get("Cookie", "")).get("aftertalk_device")
+    return value if value and DEVICE_TOKEN.fullmatch(value) else None
+
+
 def judge(target, method, path, headers, body, status, text):
     """The request's outcome against what the reference room allows: no 5xx, and nothing changed,
     except what one acknowledged participant request may do: one more answer to an open poll from a
@@ -244,7 +252,7 @@ def judge(target, method, path, headers, body, status, text):
     write = PARTICIPANT_WRITE.fullmatch(path) if method == "POST" else None
     assert status in (200, 303) and write and write.group(1).upper() == target.reference.code, \
         f"the reference room changed without an acknowledged participant request: {request}"
-    device = DEVICE.search(headers.get("Cookie", ""))
+    device = device_cookie(headers)
     assert device, f"a change without a usable device cookie: {request}"
     assert after["results"] == before["results"], f"revealed results changed: {request}"
     changes = []
@@ -253,7 +261,7 @@ def judge(target, method, path, headers, body, status, text):
         assert state == old_state, f"a participant changed the state of {qid}: {request}"
         if answers != old_answers:
             assert answers == old_answers + 1 and state == "open" and write.group(2) == "answer", request
-            changes.append((qid, device.group(1)))
+            changes.append((qid, device))
     assert set(after["questions"]) == set(before["questions"]), request
     for box_id, entry in after["box"].items():
         old = before["box"].get(box_id)
@@ -263,7 +271,7 @@ def judge(target, method, path, headers, body, status, text):
         elif entry != old:
             assert {**entry, "upvotes": old["upvotes"]} == old, f"a box question was changed: {request}"
             assert entry["upvotes"] == old["upvotes"] + 1 and write.group(3) == box_id, request
-            changes.append((box_id, device.group(1)))
+            changes.append((box_id, device))
     assert set(before["box"]) <= set(after["box"]), f"a box question vanished: {request}"
     assert len(changes) == 1, f"one request made {len(changes)} changes: {changes} {request}"
     assert changes[0] not in target.voted, f"the same phone was counted twice: {request}"
