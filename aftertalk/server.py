@@ -828,13 +828,13 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
                            "box_limiter": RateLimiter(burst=3, per_second=1 / 20),
                            "fragments": {}, "live_rooms": {}}}
     api = rf"/api/rooms/{CODE_PATTERN}"
-    routes = [
-        (r"/", LandingHandler),
-        (r"/away", AwayHandler),
-        (rf"/r/{CODE_PATTERN}", RoomPageHandler),
-        (rf"/r/{CODE_PATTERN}/current", CurrentFragmentHandler),
+    routes = [  # tornado tries them in order: what a thousand phones send comes first
         (rf"/r/{CODE_PATTERN}/answer", AnswerHandler),
         (rf"/r/{CODE_PATTERN}/events", EventsHandler),
+        (rf"/r/{CODE_PATTERN}", RoomPageHandler),
+        (rf"/r/{CODE_PATTERN}/current", CurrentFragmentHandler),
+        (r"/", LandingHandler),
+        (r"/away", AwayHandler),
         (rf"/r/{CODE_PATTERN}/box", BoxHandler),
         (rf"/r/{CODE_PATTERN}/box/([0-9a-f]{{16}})/upvote", UpvoteHandler),
         (r"/api/health", HealthHandler),

@@ -80,6 +80,15 @@ def get_question(db, code: str, question_id: str):
     return row
 
 
+def _question_state(db, code: str, question_id: str) -> str:
+    """The poll's state (open, closed, revealed), or raise NotFound; without the definition's text."""
+    row = db.execute("SELECT state FROM questions WHERE room_code = ? AND question_id = ?",
+                     (code, question_id)).fetchone()
+    if row is None:
+        get_question(db, code, question_id)  # raises NotFound with its message
+    return row["state"]
+
+
 def list_questions(db, code: str) -> list:
     return db.execute("SELECT * FROM questions WHERE room_code = ? ORDER BY position",
                       (code,)).fetchall()
@@ -129,7 +138,7 @@ def reveal_question(db, code: str, question_id: str) -> None:
 
 def _claim_vote(db, code: str, question_id: str, voter_hash: bytes) -> None:
     """Inside a transaction: the poll must be open and this device must not have answered it yet."""
-    if get_question(db, code, question_id)["state"] != "open":
+    if _question_state(db, code, question_id) != "open":
         raise Conflict("This poll has closed, so answers are no longer counted. "
                        "Wait for the next question.")
     try:
@@ -141,7 +150,7 @@ def _claim_vote(db, code: str, question_id: str, voter_hash: bytes) -> None:
 
 
 def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids, *, skip: bool = False) -> None:
-    """Count one device's answer: add its voter hash and increment each chosen option.
+    """Count one device's answer: add its voter hash and increment each chosen option (ids distinct).
 
     A skip marks the device done and counts nothing. (A randomized multi-select answer may tick
     no option at all and still counts as an answer.)
@@ -149,9 +158,8 @@ def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids
     with transaction(db):
         _claim_vote(db, code, question_id, voter_hash)
         if not skip:
-            db.executemany("UPDATE option_counts SET count = count + 1 "
-                           "WHERE room_code = ? AND question_id = ? AND option_id = ?",
-                           [(code, question_id, option_id) for option_id in option_ids])
+            db.execute("UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? "
+                       f"AND option_id IN ({','.join('?' * len(option_ids))})", (code, question_id, *option_ids))
             db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
                        (code, question_id))
 
