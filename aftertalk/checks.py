@@ -12,6 +12,7 @@ import csv
 import json
 import platform
 import re
+import resource
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +23,11 @@ from .local_server import DEFAULT_PORT, port_is_free
 from .questions import QuestionError, default_question_folder, load_question_file, load_questions
 from .reference import COLUMNS as REFERENCE_COLUMNS
 from .reference import load_reference
+from .server import raise_open_files_limit
 
 KERNEL_NAME = "python3"
+LARGE_ROOM = 1000  # phones; below this many, a low open-files limit is worth a warning
+FILES_KEPT_BACK = 50  # the server's own files: the database, its log, the listening sockets
 QUESTIONS_DOC = "see 'Question files' in README.md"
 # The Room methods whose string arguments are question ids, and the keywords that name one.
 ID_TAKING_METHODS = {"poll": 1, "tally": 1, "compare_with_research": 1, "before_after": 2, "words": 1}
@@ -88,8 +92,25 @@ def network_findings() -> list[Finding]:
     return findings
 
 
+def open_files_finding() -> Finding:
+    """How many phones the poll server will have room for: each holds two connections, and the
+    server raises its open-files limit as far as this laptop lets it, as done here."""
+    raise_open_files_limit()
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if limit == resource.RLIM_INFINITY or (limit - FILES_KEPT_BACK) // 2 >= LARGE_ROOM:
+        return Finding(True, "open files: room for more than 1,000 phones")
+    return Finding(True, f"open files: the poll server can hold about {(limit - FILES_KEPT_BACK) // 2:,} phones "
+                         f"(this laptop's open-files limit is {limit:,})",
+                   "for a larger room, raise the hard limit (ulimit -Hn) before starting the workshop",
+                   warning=True)
+
+
+def laptop_findings() -> list[Finding]:
+    return network_findings() + [open_files_finding()]
+
+
 def machine_findings() -> list[Finding]:
-    """Python, the question bank, the reference data, the LAN address and the poll port."""
+    """Python, the question bank, the reference data, the LAN address, the poll port, open files."""
     findings = [Finding(True, f"Python {platform.python_version()}")]
     try:
         findings.append(Finding(True, f"question bank: {len(load_questions())} questions load"))
@@ -99,7 +120,7 @@ def machine_findings() -> list[Finding]:
         findings.append(Finding(True, f"reference data: {len(load_reference())} published figures"))
     except (ValueError, OSError) as error:
         findings.append(Finding(False, f"reference data: {error}", "fix the CSV it names"))
-    return findings + network_findings()
+    return findings + laptop_findings()
 
 
 def install_check() -> bool:
@@ -174,7 +195,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     _check_notebooks(kit, known_ids, report)
     _check_reference(kit, report)
     if machine:
-        report.findings += network_findings()
+        report.findings += laptop_findings()
         report.join_url = join_url()
     return report
 

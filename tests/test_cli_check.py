@@ -6,6 +6,7 @@ checked by running `python -m aftertalk check PATH` in that folder, as an educat
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import socket
 import subprocess
@@ -307,3 +308,15 @@ def test_a_folder_that_is_not_a_kit_is_exit_2(kit):
     assert result.returncode == 2
     assert "is not an Aftertalk kit" in result.stderr and "notebooks" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_low_open_files_limit_warns_how_many_phones_fit(kit):
+    """Each phone holds two connections: a hard limit of 1,024 holds about 490 phones, not a lecture hall."""
+    result = subprocess.run([sys.executable, "-m", "aftertalk", "check", str(kit)], capture_output=True, text=True,
+                            timeout=60, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "this laptop: warning: open files: the poll server can hold about 487 phones" in result.stdout
+    assert "ulimit -Hn" in result.stdout
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or hard >= 2100:  # room for 1,000 phones: no warning
+        assert "open files" not in run_cli("check", str(kit)).stdout
