@@ -607,6 +607,10 @@ class RoomHandler(ApiHandler):
     def delete(self, code):
         code = self.authorised_room(code)["code"]
         store.end_room(self.db, code)
+        # Ending erases what the room collected: its key and the views (box questions) in memory too.
+        self.config["live_rooms"].pop(code, None)
+        for key in [key for key in self.config["fragments"] if key[0] == code]:
+            del self.config["fragments"][key]
         self.events.end(code)
         self.finish({"ended": code})
 
