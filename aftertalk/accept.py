@@ -52,8 +52,8 @@ def accept_connections(server: tornado.tcpserver.TCPServer, sockets: list[socket
         now = time.monotonic()
         if now - last_warning[0] >= WARN_EVERY_SECONDS:
             last_warning[0] = now
-            log.warning("Out of open files: new phones wait until others leave. Raise the open-files "
-                        "limit (ulimit -n) for a room this large.")
+            log.warning("Out of open files: new phones wait until others leave. For a room this large, "
+                        "raise the hard open-files limit (ulimit -Hn); `aftertalk check` says how many fit.")
         loop.remove_reader(sock.fileno())
         paused[sock.fileno()] = loop.call_later(PAUSE_SECONDS, resume, sock)
 
