@@ -32,6 +32,7 @@ import tornado.template
 import tornado.web
 
 from . import accept, freetext, i18n, network, privacy, store
+from .group_commit import GroupCommit
 from .ratelimit import ConnectionLimiter, RateLimiter
 from .errors import AftertalkError, BadRequest, Conflict, NotFound
 from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
@@ -386,7 +387,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         self.wants_json = self.request.headers.get("Content-Type", "").startswith("application/json")
         super().prepare()
 
-    def post(self, code):
+    async def post(self, code):
         self.check_flood("answer_limiter")
         room = self.live_room_or_404(code)
         code = room.code
@@ -398,23 +399,25 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
                                    or store.get_question(self.db, code, question_id)["definition"])
         skip = fields.get("skip") is True
         if question.kind == "word" and not skip:
-            self.record_word(room, question, fields.get("word"))
+            await self.record_word(room, question, fields.get("word"))
             return
         if question.design() and not skip and not self.wants_json:
             raise BadRequest("This question needs JavaScript: your phone scrambles the answer before "
                              "sending it, and without JavaScript it cannot. You can skip it.")
         chosen = [] if skip else checked_options(question, fields.get("options"))
         token = self.require_device_token()
-        store.record_answer(self.db, code, question_id, voter_hash(room.room_key, token, question_id),
-                            chosen, skip=skip)
+        hashed = voter_hash(room.room_key, token, question_id)
+        await self.config["answers"].write(
+            lambda db: store.count_answer(db, code, question_id, hashed, chosen, skip=skip))
         self.acknowledge(code, token, thanks=not skip, answered=question_id)
 
-    def record_word(self, room, question: Question, word) -> None:
+    async def record_word(self, room, question: Question, word) -> None:
         word = freetext.normalise_word(freetext.clean_text(word, max_length=question.max_length, what="word"))
         if not word:
             raise BadRequest("Type a word with at least one letter, or press “Skip this question”.")
         token = self.require_device_token()
-        store.record_word(self.db, room.code, question.id, voter_hash(room.room_key, token, question.id), word)
+        hashed = voter_hash(room.room_key, token, question.id)
+        await self.config["answers"].write(lambda db: store.count_word(db, room.code, question.id, hashed, word))
         self.acknowledge(room.code, token, thanks=True, answered=question.id)
 
     def require_device_token(self) -> str:
@@ -830,7 +833,8 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
                            "connection_limiter": ConnectionLimiter(burst=40, per_second=4),
                            # Questions for the box: a few at once, then one every 20 seconds.
                            "box_limiter": RateLimiter(burst=3, per_second=1 / 20),
-                           "fragments": {}, "live_rooms": {}}}
+                           "fragments": {}, "live_rooms": {},
+                           "answers": GroupCommit(db)}}
     api = rf"/api/rooms/{CODE_PATTERN}"
     routes = [  # tornado tries them in order: what a thousand phones send comes first
         (rf"/r/{CODE_PATTERN}/answer", AnswerHandler),

@@ -1,7 +1,7 @@
 """The SQLite store: rooms, question state and per-option counters. Plain functions over sqlite3.
 
 Nothing here can hold an individual answer: a submission only increments counters and adds a voter
-hash, inside one transaction, so an acknowledged answer is durable once this returns.
+hash, inside a transaction that commits before the phone is told its answer counted.
 """
 from __future__ import annotations
 
@@ -149,19 +149,19 @@ def _claim_vote(db, code: str, question_id: str, voter_hash: bytes) -> None:
                        "Each phone can answer once.") from None
 
 
-def record_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids, *, skip: bool = False) -> None:
-    """Count one device's answer: add its voter hash and increment each chosen option (ids distinct).
+def count_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids, *, skip: bool = False) -> None:
+    """Inside a transaction (the server's group commit): count one device's answer, adding its voter
+    hash and one to each chosen option (ids distinct). Raises Conflict before writing anything.
 
     A skip marks the device done and counts nothing. (A randomized multi-select answer may tick
     no option at all and still counts as an answer.)
     """
-    with transaction(db):
-        _claim_vote(db, code, question_id, voter_hash)
-        if not skip:
-            db.execute("UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? "
-                       f"AND option_id IN ({','.join('?' * len(option_ids))})", (code, question_id, *option_ids))
-            db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
-                       (code, question_id))
+    _claim_vote(db, code, question_id, voter_hash)
+    if not skip:
+        db.execute("UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? "
+                   f"AND option_id IN ({','.join('?' * len(option_ids))})", (code, question_id, *option_ids))
+        db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
+                   (code, question_id))
 
 
 def record_tally(db, code: str, question_id: str, counts: dict[str, int], people: int) -> None:
@@ -246,15 +246,14 @@ def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
 
 # --- one-word check-ins ---------------------------------------------------------------------------
 
-def record_word(db, code: str, question_id: str, voter_hash: bytes, word: str) -> None:
-    """Count one phone's word: its voter hash plus one on that word's counter."""
-    with transaction(db):
-        _claim_vote(db, code, question_id, voter_hash)
-        db.execute("INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, 1) "
-                   "ON CONFLICT (room_code, question_id, word) DO UPDATE SET count = count + 1",
-                   (code, question_id, word))
-        db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
-                   (code, question_id))
+def count_word(db, code: str, question_id: str, voter_hash: bytes, word: str) -> None:
+    """Inside a transaction, like count_answer: one phone's voter hash plus one on its word's counter."""
+    _claim_vote(db, code, question_id, voter_hash)
+    db.execute("INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, 1) "
+               "ON CONFLICT (room_code, question_id, word) DO UPDATE SET count = count + 1",
+               (code, question_id, word))
+    db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
+               (code, question_id))
 
 
 def word_counts(db, code: str, question_id: str) -> list:
