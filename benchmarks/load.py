@@ -654,7 +654,8 @@ def report(results: dict, args) -> str:
          f"CPU in cores: server {fetch['busy']['aftertalk']:.2f}, client {fetch['busy']['client']:.2f}, "
          f"machine {fetch['busy']['machine']:.2f}"),
         ("answer latency, all phones at once (median of rounds)", f"p50 {med('aftertalk', 'p50_ms'):.0f} ms",
-         f"p99 {med('aftertalk', 'p99_ms'):.0f} ms"),
+         f"p99 {med('aftertalk', 'p99_ms'):.0f} ms; the bare handler, same burst: p50 {med('bare', 'p50_ms'):.0f} ms, "
+         f"p99 {med('bare', 'p99_ms'):.0f} ms (the last of {n:,} answers at once waits for all before it)"),
         ("answers per second, aftertalk (burst)", f"{med('aftertalk', 'answers_per_s'):.0f}/s",
          f"CPU in cores: server {busy('aftertalk', 'aftertalk'):.2f}, client {busy('aftertalk', 'client'):.2f}, "
          f"whole machine {busy('aftertalk', 'machine'):.2f} of {os.cpu_count()}; "
