@@ -232,3 +232,43 @@ def test_the_rooms_data_folder_and_files_are_the_facilitators_alone(room):
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     for name in ("aftertalk.sqlite3", "server.json"):
         assert stat.S_IMODE((data_dir / name).stat().st_mode) & 0o077 == 0, name
+
+
+def test_a_real_kernel_restart_mid_poll_reattaches_to_the_same_room(tmp_path):
+    """A real Jupyter kernel opens a poll, is restarted, and `aftertalk.room()` finds the same room,
+    with the poll still open and still counting phones."""
+    import json
+    import os
+    from jupyter_client.manager import start_new_kernel
+    from conftest import Phone
+
+    env = {**os.environ, "AFTERTALK_DATA_DIR": str(tmp_path / "laptop")}
+    manager, kernel = start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
+
+    def run(code) -> dict:
+        printed = []
+        reply = kernel.execute_interactive(code, timeout=60, output_hook=lambda message: printed.append(
+            message["content"].get("text", "")) if message["msg_type"] == "stream" else None)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return json.loads("".join(printed))
+
+    report = ("print(json.dumps({'code': room.code, 'url': room.api_url, 'state': room.state('pcd_ever'),"
+              " 'count': room.count('pcd_ever')}))")
+    try:
+        before = run("import aftertalk, json\nroom = aftertalk.room(participants=8)\n"
+                     "room.open('pcd_ever')\n" + report)
+        manager.restart_kernel(now=True)
+        kernel.wait_for_ready(timeout=60)
+        after = run("import aftertalk, json\nroom = aftertalk.room()\n" + report)
+        assert after["code"] == before["code"] and after["url"] == before["url"]
+        assert after["state"] == "open" and after["count"] >= before["count"]
+
+        class Server:  # where a phone in the room reaches the same poll server
+            port = int(after["url"].rsplit(":", 1)[1])
+        assert Phone(Server, after["code"], "after-restart").answer("pcd_ever", ["yes"])[0] == 200
+        assert run("room.end()\nprint(json.dumps({'ended': True}))") == {"ended": True}
+    finally:
+        kernel.stop_channels()
+        manager.shutdown_kernel(now=True)
+        for info in (tmp_path / "laptop").glob("*/server.json"):  # the poll server outlives kernels
+            os.kill(json.loads(info.read_text())["pid"], 15)
