@@ -2,16 +2,21 @@
 
 conftest.py (at the top of the repo) makes every room here a headless rehearsal in a throwaway folder.
 """
+import json
+import os
 import stat
 from collections import Counter
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from jupyter_client.manager import start_new_kernel
 from pypdf import PdfReader
 
 import aftertalk
-from conftest import run_notebook
+from conftest import Phone, run_notebook
 from aftertalk import RoomError
+from aftertalk.local_server import LocalServer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -237,11 +242,6 @@ def test_the_rooms_data_folder_and_files_are_the_facilitators_alone(room):
 def test_a_real_kernel_restart_mid_poll_reattaches_to_the_same_room(tmp_path):
     """A real Jupyter kernel opens a poll, is restarted, and `aftertalk.room()` finds the same room,
     with the poll still open and still counting phones."""
-    import json
-    import os
-    from jupyter_client.manager import start_new_kernel
-    from conftest import Phone
-
     env = {**os.environ, "AFTERTALK_DATA_DIR": str(tmp_path / "laptop")}
     manager, kernel = start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
 
@@ -262,13 +262,12 @@ def test_a_real_kernel_restart_mid_poll_reattaches_to_the_same_room(tmp_path):
         after = run("import aftertalk, json\nroom = aftertalk.room()\n" + report)
         assert after["code"] == before["code"] and after["url"] == before["url"]
         assert after["state"] == "open" and after["count"] >= before["count"]
-
-        class Server:  # where a phone in the room reaches the same poll server
-            port = int(after["url"].rsplit(":", 1)[1])
-        assert Phone(Server, after["code"], "after-restart").answer("pcd_ever", ["yes"])[0] == 200
+        same_server = SimpleNamespace(port=int(after["url"].rsplit(":", 1)[1]))
+        assert Phone(same_server, after["code"], "after-restart").answer("pcd_ever", ["yes"])[0] == 200
         assert run("room.end()\nprint(json.dumps({'ended': True}))") == {"ended": True}
     finally:
         kernel.stop_channels()
         manager.shutdown_kernel(now=True)
-        for info in (tmp_path / "laptop").glob("*/server.json"):  # the poll server outlives kernels
-            os.kill(json.loads(info.read_text())["pid"], 15)
+        for folder in (tmp_path / "laptop").glob("*/"):  # the poll server outlives kernels
+            if (server := LocalServer.find(folder)) is not None:
+                server.stop()
