@@ -67,6 +67,13 @@ HIDDEN_NOTE = ("Hatched bars are hidden to protect privacy: so few people chose 
                "did not) that a number could point to someone.")
 ESTIMATE_NOTE = ("Estimates: each phone randomized its answer before sending it, for privacy. "
                  "Bars show the estimated share; lines show the 95% interval.")
+# Why a revealed chart shows nothing (privacy.WITHHELD_REASONS), in plain words for the room.
+WITHHELD_NOTES = {
+    "too_few_answers": "Too few answers to show safely, so every bar stays hidden.",
+    "few_outside_exclusive": "Too few answers other than {labels} to show safely, so every bar stays hidden.",
+    "could_point_to_someone": ("Any chart of these answers could point to someone, so every bar stays "
+                               "hidden."),
+}
 MULTI_NOTE = "People could choose more than one answer, so the shares add up to more than 100%."
 WORD_NOTE = ("Words are shown from 10 answers on, and only words that at least 2 people gave, so no "
              "single word can be traced to the person who wrote it.")
@@ -274,6 +281,8 @@ class _Question:
     n: int
     is_estimate: bool
     rows: list[_Row]
+    withheld: str | None = None  # why nothing may show (privacy.WITHHELD_REASONS), or None
+    standalone_labels: tuple[str, ...] = ()  # "None of these", "Doesn't apply", "Prefer not to say"
 
     @classmethod
     def from_results(cls, results: pd.DataFrame) -> _Question:
@@ -305,7 +314,8 @@ class _Question:
             raise ValueError(f"results has n = {int(n)} answers but no option rows")
         text = str(attrs.get("text") or attrs.get("question_id") or "")
         rows = [_read_row(record, is_estimate, int(n)) for record in results.to_dict("records")]
-        return cls(text, kind, int(n), is_estimate, rows)
+        return cls(text, kind, int(n), is_estimate, rows, attrs.get("withheld"),
+                   tuple(attrs.get("standalone_labels") or ()))
 
     def title(self, subtitle: str = "") -> str:
         counted = _t("people answered") if self.kind == "multi" else _t("answers")
@@ -437,14 +447,17 @@ def _count_text(row: _Row) -> str:
 def _notes_for(question: _Question) -> list[str]:
     notes = []
     if question.kind == "multi":
-        notes.append(MULTI_NOTE)
+        notes.append(_t(MULTI_NOTE))
     if question.kind == "word":
-        notes.append(WORD_NOTE)
-    if any(row.hidden for row in question.rows):
-        notes.append(HIDDEN_NOTE)
+        notes.append(_t(WORD_NOTE))
+    if question.withheld in WITHHELD_NOTES:
+        labels = " / ".join(f"“{label}”" for label in question.standalone_labels)
+        notes.append(_t(WITHHELD_NOTES[question.withheld]).format(labels=labels))
+    elif any(row.hidden for row in question.rows):
+        notes.append(_t(HIDDEN_NOTE))
     if question.is_estimate:
-        notes.append(ESTIMATE_NOTE)
-    return [_t(note) for note in notes]
+        notes.append(_t(ESTIMATE_NOTE))
+    return notes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ class Room:
                 frame[column] = frame[column].astype(float)
         frame.attrs.update({"question_id": question.id, "text": question.text, "kind": question.kind,
                             "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"],
-                            "language": self.language})
+                            "language": self.language, "withheld": data.get("withheld"),
+                            "standalone_labels": [o.label for o in question.all_options if o.exclusive]})
         if question.privacy == "randomized":
             # epsilon: the privacy loss of one option; answer_epsilon: of a whole multi-select answer
             frame.attrs.update({"epsilon": data["epsilon"], "answer_epsilon": data["answer_epsilon"]})

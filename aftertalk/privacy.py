@@ -28,8 +28,14 @@ __all__ = [
     "ALL_BUT_A_FEW",
     "HIDDEN",
     "check_threshold",
+    "estimate_threshold",
     "revealable",
     "suppress",
+    "release",
+    "Release",
+    "WITHHELD_TOO_FEW_ANSWERS",
+    "WITHHELD_FEW_OUTSIDE_EXCLUSIVE",
+    "WITHHELD_COULD_POINT_TO_SOMEONE",
     "wilson_interval",
     "forced_response_probabilities",
     "grr_probabilities",
@@ -89,6 +95,15 @@ def check_threshold(k: int, question_id: str | None = None) -> int:
             f"the reveal threshold is {k}, but it may never be below {MIN_THRESHOLD}",
         )
     return k
+
+
+def estimate_threshold(k: int = DEFAULT_THRESHOLD) -> int:
+    """Answers a randomized-response estimate needs in a room whose threshold is k.
+
+    RANDOMIZED_THRESHOLD, or k when the room raised its threshold above it: raising the threshold
+    never shows more.
+    """
+    return max(RANDOMIZED_THRESHOLD, check_threshold(k))
 
 
 def revealable(n: int, k: int = DEFAULT_THRESHOLD) -> bool:
@@ -168,6 +183,29 @@ def _validate_counts(
         )
 
 
+@dataclass(frozen=True)
+class Release:
+    """What a revealed direct question may show.
+
+    cells: one Cell per option, in the order of the counts.
+    withheld: None when the chart may show, or why every cell is hidden, as one of the WITHHELD_*
+        codes below; the notebook words it for the room in the facilitator's language.
+    """
+
+    cells: dict[str, Cell]
+    withheld: str | None = None
+
+
+#: Fewer answers than the rule needs: k for anything, 2k before a nonzero count can show.
+WITHHELD_TOO_FEW_ANSWERS = "too_few_answers"
+#: Multi-select: fewer than k people ticked anything beside the stand-alone answers ("Doesn't
+#: apply", "None of these", "Prefer not to say"), so any bar would describe those few people.
+WITHHELD_FEW_OUTSIDE_EXCLUSIVE = "few_outside_exclusive"
+#: Any chart the rules could draw would let a reader who knows them work out a hidden count.
+WITHHELD_COULD_POINT_TO_SOMEONE = "could_point_to_someone"
+WITHHELD_REASONS = (WITHHELD_TOO_FEW_ANSWERS, WITHHELD_FEW_OUTSIDE_EXCLUSIVE, WITHHELD_COULD_POINT_TO_SOMEONE)
+
+
 def suppress(
     counts: Mapping[str, int],
     n: int,
@@ -175,12 +213,33 @@ def suppress(
     *,
     multi: bool,
     question_id: str,
+    exclusive: Iterable[str] = (),
 ) -> dict[str, Cell]:
-    """Decide, option by option, what a direct question may show.
+    """The cells of `release`: what each option of a direct question may show."""
+    return release(counts, n, k, multi=multi, question_id=question_id, exclusive=exclusive).cells
+
+
+def release(
+    counts: Mapping[str, int],
+    n: int,
+    k: int = DEFAULT_THRESHOLD,
+    *,
+    multi: bool,
+    question_id: str,
+    exclusive: Iterable[str] = (),
+) -> Release:
+    """Decide, option by option, what a direct question may show, or why nothing may.
 
     counts maps each option to its number of answers c, n is the number of
-    people who answered, k the reveal threshold (>= MIN_THRESHOLD). The
-    result keeps the order of `counts`. A hidden cell has count None.
+    people who answered, k the reveal threshold (>= MIN_THRESHOLD). For
+    multi-select, `exclusive` names the options that stand alone ("None of
+    these", "Doesn't apply", "Prefer not to say"). The result keeps the order
+    of `counts`. A hidden cell has count None.
+
+    The reader these rules must beat (research/privacy.md, last section)
+    knows n, every shown number and range, these rules, the question's
+    constraints and their own answer. No hidden cell, and no group count such
+    as R below, may be pinned to one value by such a reader.
 
     Primary rule (DESIGN point 5): a cell is hidden when 0 < c < k or
     n - c < k (this includes c = n, which would tell everyone's answer).
@@ -194,22 +253,12 @@ def suppress(
       protect others (see below for what a reader can still infer), and for
       every cell when the whole question is withheld.
 
-    Nothing is shown when n < k: every cell is "hidden".
-
-    Multi-select (options are not exclusive, so no sum ties them): each
-    option is judged on its own against n. Every answer ticks at least one
-    option, so when one cell is hidden and every shown cell is 0 the whole
-    question is withheld (that cell would be exactly n). In multi-select
-    "hidden" promises nothing: 0..n. Otherwise zeros are shown: a 0 says nobody
-    ticked that option and nothing about the others. Below 2k answers every
-    nonzero option breaks a rule and the two ranges overlap (n = k, c = n
-    would read "all but a few" = exactly k), so hidden cells read "hidden".
-    This assumes an answer with no ticks is allowed: if the phone demanded
-    at least one tick, "all but a few" beside shown zeros would be exactly n.
+    Nothing is shown below 2k answers (below k nothing at all could show; from
+    k to 2k - 1 every nonzero cell breaks a rule): `withheld` says
+    WITHHELD_TOO_FEW_ANSWERS.
 
     Single choice (the counts sum to n, so hidden cells are tied to the
-    total): below 2k answers every nonzero cell breaks a rule, so the whole
-    question is withheld (every cell "hidden"). From 2k answers on:
+    total):
 
     1. Hide the cells the primary rule names.
     2. Hide more cells, one at a time, until no hidden cell can be worked
@@ -238,56 +287,105 @@ def suppress(
     nothing, and withholding it too keeps a withheld chart from pointing at
     the few rooms that cannot be shown, such as 4, 4, 4 with k = 5).
 
+    Multi-select: every answer is one exclusive option alone, or one or more
+    ordinary options. So the exclusive cells and R, the number of people who
+    ticked any ordinary option, are a single-choice partition of n; every
+    ordinary cell is at most R, and together they are at least R.
+
+    1. 0 < R < k: withheld (WITHHELD_FEW_OUTSIDE_EXCLUSIVE). Any bar would
+       describe those few people's answers; with R = 1, each bar would be
+       exactly their combination.
+    2. The partition (exclusive cells, R) goes through the single-choice
+       steps 1 and 2 above; R is never drawn, but it is protected as a cell
+       (hidden R reads like any hidden cell to the check below). Without
+       exclusive options R = n and there is nothing to partition.
+    3. Ordinary cells follow the primary rule against R, the people they
+       describe: hidden when 0 < c < k ("fewer than k") or when c > 0 and
+       R - c < k (nearly everyone who ticked anything ticked it: "hidden").
+       Zeros are shown.
+    4. The reader check of step 3 above, over the partition and the
+       ordinary cells together: every hidden cell and R keep two values,
+       for an onlooker, for a reader who chose a stand-alone answer, and for
+       a reader who ticked ordinary options (the worst such tick set).
+
     What a reader learns is therefore: shown counts; "fewer than k"
     (0..k-1); "all but a few" (n-k+1..n); and for a "hidden" cell in a
-    chart that shows other cells, that it holds at least k answers, at most
-    n - k, and no more than the shown counts (less than those listed before
-    it). The tests check, for every count vector of small rooms, that no
-    hidden count can be pinned from what is shown, even by a participant
-    who knows these rules and their own answer.
+    chart that shows other cells, a range that they can narrow but never to
+    one value. The tests enumerate every count vector of small rooms and
+    every question shape in the bank, and check that no hidden count and no
+    R can be pinned from what is shown, even by a participant who knows
+    these rules and their own answer.
     """
     check_threshold(k, question_id)
+    exclusive = set(exclusive)
     _validate_counts(counts, n, multi=multi, question_id=question_id)
     options = list(counts)
     values = tuple(counts[o] for o in options)
-    withheld = {o: _hidden(HIDDEN) for o in options}
-
-    if n < k:
-        return withheld
-
     if multi:
-        def multi_label(c: int) -> str:
-            if n < 2 * k:
-                return HIDDEN
-            return FEWER_THAN.format(k=k) if c < k else ALL_BUT_A_FEW
+        labels, reason = _multi_select_labels(values, [o in exclusive for o in options], n, k, question_id)
+    else:
+        labels, reason = _single_choice_release(values, n, k)
+    if reason is not None:
+        return Release({o: _hidden(HIDDEN) for o in options}, reason)
+    return Release({o: _shown(c) if label is None else _hidden(label)
+                    for o, c, label in zip(options, values, labels)})
 
-        cells = {
-            o: _hidden(multi_label(c)) if _is_primary(c, n, k) else _shown(c)
-            for o, c in zip(options, values)
-        }
-        # Everyone who answers ticks at least one option. If one cell is hidden and every shown
-        # cell is 0, all the ticks are in that cell: it would be exactly n. Withhold the question.
-        hidden_cells = [cell for cell in cells.values() if cell.hidden]
-        shown_total = sum(cell.count for cell in cells.values() if not cell.hidden)
-        if len(hidden_cells) == 1 and shown_total == 0:
-            return withheld
-        return cells
 
+def _single_choice_release(values: tuple[int, ...], n: int, k: int):
+    """Labels (None = shown) and a withholding reason for a single-choice question."""
     if n < 2 * k:
         # Every nonzero cell is small or "all but a few": nothing can show.
-        return withheld
+        return None, WITHHELD_TOO_FEW_ANSWERS
     labels = _single_choice_labels(values, n, k)
     if all(label is None for label in labels):
-        return {o: _shown(c) for o, c in zip(options, values)}
+        return labels, None
     says_almost_nothing = ALL_BUT_A_FEW not in labels and all(
         label is not None or c == 0 for c, label in zip(values, labels)
     )
     if says_almost_nothing or not _no_reader_can_pin(values, labels, n, k):
-        return withheld
-    return {
-        o: _shown(c) if label is None else _hidden(label)
-        for o, c, label in zip(options, values, labels)
-    }
+        return None, WITHHELD_COULD_POINT_TO_SOMEONE
+    return labels, None
+
+
+def _ordinary_label(c: int, people: int, k: int) -> str | None:
+    """Step 3 of multi-select: an ordinary cell against the `people` who ticked anything."""
+    if 0 < c < k:
+        return FEWER_THAN.format(k=k)
+    if c > 0 and people - c < k:
+        return HIDDEN
+    return None
+
+
+def _multi_select_labels(values, is_exclusive, n: int, k: int, question_id: str):
+    """Labels (None = shown) and a withholding reason for a multi-select question."""
+    exclusive = [i for i, e in enumerate(is_exclusive) if e]
+    ordinary = [i for i, e in enumerate(is_exclusive) if not e]
+    people = n - sum(values[i] for i in exclusive)  # R: who ticked any ordinary option
+    ordinary_values = [values[i] for i in ordinary]
+    if people < 0 or any(c > people for c in ordinary_values) or (
+            ordinary and sum(ordinary_values) < people):
+        raise _fail(question_id, f"these counts cannot come from {n} answers: every answer is one "
+                                 "stand-alone option or at least one other tick")
+    if n < 2 * k:
+        return None, WITHHELD_TOO_FEW_ANSWERS
+    if 0 < people < k:
+        return None, WITHHELD_FEW_OUTSIDE_EXCLUSIVE
+    if exclusive:
+        partition = tuple(values[i] for i in exclusive) + (people,)
+        partition_labels = _single_choice_labels(partition, n, k)
+        if all(label is not None for label in partition_labels) and HIDDEN in partition_labels:
+            return None, WITHHELD_COULD_POINT_TO_SOMEONE  # step 2 ran out of cells
+    else:
+        partition, partition_labels = (people,), (None,)
+    ordinary_labels = tuple(_ordinary_label(c, people, k) for c in ordinary_values)
+    if not _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordinary_labels, n, k):
+        return None, WITHHELD_COULD_POINT_TO_SOMEONE
+    labels: list[str | None] = [None] * len(values)
+    for i, label in zip(exclusive, partition_labels):
+        labels[i] = label
+    for i, label in zip(ordinary, ordinary_labels):
+        labels[i] = label
+    return tuple(labels), None
 
 
 # Most count vectors `_no_reader_can_pin` will list (a few tenths of a second)
@@ -400,14 +498,7 @@ def _no_reader_can_pin(values, labels, n: int, k: int) -> bool:
     """
     hidden = [i for i, label in enumerate(labels) if label is not None]
     hidden_total = n - sum(c for c, label in zip(values, labels) if label is None)
-    ranges = []
-    for i in hidden:
-        if labels[i] == ALL_BUT_A_FEW:
-            ranges.append((n - k + 1, n))
-        elif labels[i] == HIDDEN:
-            ranges.append((k, _complement_ceiling(i, values, hidden, n, k)))
-        else:  # fewer than k
-            ranges.append((0, k - 1))
+    ranges = _label_ranges(values, labels, hidden, n, k)
 
     seen = [set() for _ in hidden]
     # seen_by_chooser[o][t]: values of hidden cell t, not counting the
@@ -435,6 +526,135 @@ def _no_reader_can_pin(values, labels, n: int, k: int) -> bool:
                 continue
             if len(s) < 2 and not (t == o and s == {0}):
                 return False
+    return True
+
+
+def _label_ranges(values, labels, hidden, n: int, k: int) -> list[tuple[int, int]]:
+    """What a reader knows of each hidden single-choice cell from its label alone."""
+    ranges = []
+    for i in hidden:
+        if labels[i] == ALL_BUT_A_FEW:
+            ranges.append((n - k + 1, n))
+        elif labels[i] == HIDDEN:
+            ranges.append((k, _complement_ceiling(i, values, hidden, n, k)))
+        else:  # fewer than k
+            ranges.append((0, k - 1))
+    return ranges
+
+
+def _ordinary_box(label: str, people: int, k: int) -> tuple[int, int]:
+    """The values a hidden ordinary cell can hold, by its label, when `people` ticked anything."""
+    if label == HIDDEN:  # c >= k and people - c < k
+        return max(k, people - k + 1), people
+    return 1, min(k - 1, people)  # fewer than k; a zero would be shown
+
+
+def _ordinary_display_fits(people: int, values, labels, k: int) -> bool:
+    """Would the rules show these ordinary cells this way if `people` had ticked anything?"""
+    if people == 0:
+        return all(label is None and c == 0 for c, label in zip(values, labels))
+    shown = [c for c, label in zip(values, labels) if label is None]
+    if any(_ordinary_label(c, people, k) is not None for c in shown):
+        return False
+    boxes = [_ordinary_box(label, people, k) for label in labels if label is not None]
+    if any(lo > hi for lo, hi in boxes):
+        return False
+    return sum(shown) + sum(hi for _, hi in boxes) >= people  # each of them ticked something
+
+
+def _ordinary_values_seen(t: int, people: int, shown, hidden_labels, k: int, *, engaged: bool, own: int):
+    """The values hidden ordinary cell t can take for others than the reader, or None if none.
+
+    Every cell is inside its box, at most `people`, and the cells sum to at least `people`. An
+    engaged reader (one who ticked ordinary options) removes their own ticks: the worst case for
+    the room is a reader who ticked every other hidden option and every shown nonzero one, since
+    each known tick raises the least value t can take.
+    """
+    boxes = [_ordinary_box(label, people, k) for label in hidden_labels]
+    others_high = sum(hi for u, (_, hi) in enumerate(boxes) if u != t)
+    shown_sum = sum(shown)
+    if engaged:
+        own_elsewhere = (len(boxes) - 1) + sum(1 for c in shown if c > 0)
+        if own == 0 and own_elsewhere == 0:
+            return None  # this reader ticked nothing: not an engaged reader
+        others_people = people - 1
+        low_for_sum = others_people - (shown_sum - sum(1 for c in shown if c > 0)) - (
+            others_high - (len(boxes) - 1))
+    else:
+        others_people = people
+        low_for_sum = people - shown_sum - others_high
+    lo, hi = boxes[t]
+    low = max(lo - own, low_for_sum, 0)
+    high = min(hi - own, others_people)
+    return range(low, high + 1) if low <= high else None
+
+
+def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordinary_labels,
+                             n: int, k: int) -> bool:
+    """Step 4 of multi-select: can a reader who knows the rules pin a hidden cell, or R?
+
+    Lists the partitions (exclusive cells and R) that agree with what is shown, that the rules
+    would label the same way and that the shown ordinary cells fit; every hidden partition cell
+    must keep two values (as in `_no_reader_can_pin`, also for a reader who chose it). Then each
+    hidden ordinary cell, over every R left, must keep two values for an onlooker, for a reader
+    who chose each stand-alone answer, and for a reader who ticked ordinary options.
+    """
+    hidden = [i for i, label in enumerate(partition_labels) if label is not None]
+    hidden_total = n - sum(c for c, label in zip(partition, partition_labels) if label is None)
+    ranges = _label_ranges(partition, partition_labels, hidden, n, k)
+    shown = [c for c, label in zip(ordinary_values, ordinary_labels) if label is None]
+    hidden_ordinary = [label for label in ordinary_labels if label is not None]
+
+    candidates = []
+    for listed, assignment in enumerate(_vectors_in_ranges(ranges, hidden_total)):
+        if listed >= _MAX_VECTORS_TO_LIST:
+            return False
+        candidate = list(partition)
+        for i, x in zip(hidden, assignment):
+            candidate[i] = x
+        people = candidate[-1]
+        if 0 < people < k:
+            continue  # the rules would have withheld the question
+        if len(partition) > 1 and _single_choice_labels(tuple(candidate), n, k) != tuple(partition_labels):
+            continue
+        if _ordinary_display_fits(people, ordinary_values, ordinary_labels, k):
+            candidates.append(candidate)
+
+    # Hidden partition cells, R included: two values each, also for a reader who chose one.
+    seen = [set() for _ in hidden]
+    seen_by_chooser = [[set() for _ in hidden] for _ in hidden]
+    for candidate in candidates:
+        for t, i in enumerate(hidden):
+            seen[t].add(candidate[i])
+        for o, i in enumerate(hidden):
+            if candidate[i] >= 1:
+                for t, j in enumerate(hidden):
+                    seen_by_chooser[o][t].add(candidate[j] - (t == o))
+    if any(len(s) < 2 for s in seen):
+        return False
+    for o, by_chooser in enumerate(seen_by_chooser):
+        for t, s in enumerate(by_chooser):
+            if s and len(s) < 2 and not (t == o and s == {0}):
+                return False
+
+    # Hidden ordinary cells, over every R a reader cannot rule out.
+    if not hidden_ordinary:
+        return True
+    readers = [(sorted({c[-1] for c in candidates}), False)]
+    for i in (i for i in hidden if i != len(partition) - 1):
+        readers.append((sorted({c[-1] for c in candidates if c[i] >= 1}), False))  # chose exclusive i
+    readers.append((sorted({c[-1] for c in candidates if c[-1] >= 1}), True))  # ticked ordinary options
+    for people_values, engaged in readers:
+        for t in range(len(hidden_ordinary)):
+            for own in ((0, 1) if engaged else (0,)):
+                values: set[int] = set()
+                for people in people_values:
+                    seen_values = _ordinary_values_seen(t, people, shown, hidden_ordinary, k,
+                                                        engaged=engaged, own=own)
+                    if seen_values is not None:
+                        values.update(seen_values)
+                if len(values) == 1 and not (own == 1 and values == {0}):
+                    return False
     return True
 
 

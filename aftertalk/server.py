@@ -405,6 +405,10 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
             raise BadRequest("This question needs JavaScript: your phone scrambles the answer before "
                              "sending it, and without JavaScript it cannot. You can skip it.")
         chosen = [] if skip else checked_options(question, fields.get("options"))
+        if question.design() and chosen == [PREFER_NOT_TO_SAY]:
+            # "Prefer not to say" is never randomized; counted, it would be the one exact number beside
+            # the estimates (n minus the reports). So it is kept as a skip: this phone is done, no count.
+            skip, chosen = True, []
         token = self.require_device_token()
         hashed = voter_hash(room.room_key, token, question_id)
         await self.config["answers"].write(
@@ -656,6 +660,9 @@ class TallyHandler(ApiHandler):
 
 def checked_tally(question: Question, counts, people) -> tuple[dict[str, int], int]:
     """A typed-in tally, checked: known options, whole non-negative counts, and how many people."""
+    if question.design():
+        raise BadRequest(f"'{question.id}' is a randomized question: a show of hands cannot be randomized, "
+                         "so it cannot stand in for the phones here. Skip this poll, or ask it without hands.")
     if not isinstance(counts, dict) or not counts:
         raise BadRequest("A tally needs counts per option, for example {\"calm\": 7, \"sad\": 2}.")
     for option_id, count in counts.items():
@@ -674,6 +681,14 @@ def checked_tally(question: Question, counts, people) -> tuple[dict[str, int], i
     if not isinstance(people, int) or isinstance(people, bool) or not max(counts.values()) <= people <= MAX_TALLY:
         raise BadRequest("For a multi-select question, say how many people raised a hand at all "
                          "(people=...), at least as many as the largest count.")
+    # The privacy rules rely on what a multi-select answer is: one stand-alone option, or one or more
+    # of the others. Hands that cannot add up that way would make them reason about a room that isn't.
+    ticked_any = people - sum(c for o, c in counts.items() if question.option(o).exclusive)
+    ticks = [c for o, c in counts.items() if not question.option(o).exclusive]
+    if ticked_any < 0 or any(c > ticked_any for c in ticks) or sum(ticks) < ticked_any:
+        raise BadRequest(f"These hands cannot come from {people} people: each person raises a hand for one "
+                         "stand-alone answer (such as “None of these”) or for one or more of the others. "
+                         "Count again, or give people as the number who raised a hand at all.")
     return counts, people
 
 
@@ -700,15 +715,18 @@ class ResultsHandler(ApiHandler):
 def revealed_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
     """What the facilitator may see: small or near-total cells hidden, so no one can be singled out.
 
-    A hidden cell's count never leaves the server, not even to the notebook. Randomized questions
-    give estimates with intervals instead (see `randomized_results`).
+    A hidden cell's count never leaves the server, not even to the notebook; when nothing may show,
+    `withheld` says why (one of privacy.WITHHELD_REASONS). Randomized questions give estimates with
+    intervals instead (see `randomized_results`).
     """
     counts = {o.id: counts.get(o.id, 0) for o in question.all_options}
     if question.design():
         return randomized_results(question, n, counts, threshold)
-    cells = privacy.suppress(counts, n, threshold, multi=question.kind == "multi", question_id=question.id)
+    released = privacy.release(counts, n, threshold, multi=question.kind == "multi", question_id=question.id,
+                               exclusive={o.id for o in question.all_options if o.exclusive})
+    cells = released.cells
     return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
-            "revealable": privacy.revealable(n, threshold), "options": [
+            "revealable": released.withheld is None, "withheld": released.withheld, "options": [
                 {"id": o.id, "label": o.label, "count": cells[o.id].count, "hidden": cells[o.id].hidden,
                  "shown_as": cells[o.id].shown_as,
                  "share": None if cells[o.id].hidden or not n else cells[o.id].count / n}
@@ -718,44 +736,38 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
 def randomized_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
     """Unbiased estimates with 95% intervals from the phones' randomized answers.
 
-    "Prefer not to say" is never randomized, so it is judged like a direct answer. Nothing is
-    estimated below RANDOMIZED_THRESHOLD randomized answers.
+    Every one of the n answers is a randomized report: "Prefer not to say", which cannot be
+    randomized, is kept as a skip (AnswerHandler), so no exact count stands beside the estimates for
+    n minus the reports, or an interval's width, to give away. Nothing is estimated below the
+    room's estimate threshold (privacy.estimate_threshold).
     """
     design = question.design()
-    declined = counts.get(PREFER_NOT_TO_SAY, 0)
-    randomized_n = n - declined
+    needed = privacy.estimate_threshold(threshold)
     real = {o.id: counts[o.id] for o in question.options}
     estimates = {}
-    if randomized_n >= privacy.RANDOMIZED_THRESHOLD:
+    if n >= needed:
         if design["method"] == "forced":
             yes_id, no_id = (o.id for o in question.options)
-            yes = privacy.forced_response(real[yes_id], randomized_n, design["p_yes"], design["p_no"],
-                                          question_id=question.id)
+            yes = privacy.forced_response(real[yes_id], n, design["p_yes"], design["p_no"], question_id=question.id)
             estimates = {yes_id: yes, no_id: privacy.Estimate(
                 1 - yes.estimate, 1 - yes.high, 1 - yes.low, yes.epsilon, yes.clipped, 1 - yes.raw)}
         elif design["method"] == "grr":
-            estimates = privacy.grr(real, randomized_n, design["epsilon"], question_id=question.id)
+            estimates = privacy.grr(real, n, design["epsilon"], question_id=question.id)
         else:
-            estimates = privacy.unary(real, randomized_n, design["epsilon"], question_id=question.id)
+            estimates = privacy.unary(real, n, design["epsilon"], question_id=question.id)
     rows = []
     for option in question.options:
         estimate = estimates.get(option.id)
         rows.append({"id": option.id, "label": option.label, "count": real[option.id] if estimate else None,
-                     "share": real[option.id] / randomized_n if estimate else None,
+                     "share": real[option.id] / n if estimate else None,
                      "hidden": estimate is None,
                      "shown_as": f"about {estimate.estimate:.0%}" if estimate else "hidden",
                      "estimate": estimate.estimate if estimate else None,
                      "low": estimate.low if estimate else None, "high": estimate.high if estimate else None})
-    if question.prefer_not_to_say:
-        cell = privacy.suppress({"declined": declined, "answered": randomized_n}, n, threshold, multi=False,
-                                question_id=question.id)["declined"]
-        rows.append({"id": PREFER_NOT_TO_SAY, "label": question.all_options[-1].label, "count": cell.count,
-                     "share": None if cell.hidden or not n else cell.count / n, "hidden": cell.hidden,
-                     "shown_as": cell.shown_as, "estimate": None, "low": None, "high": None})
     answer_epsilon = (privacy.unary_answer_epsilon(len(question.options), design["epsilon"])
                       if design["method"] == "unary" else design["epsilon"])
-    return {"question": question.to_dict(), "state": "revealed", "n": n, "randomized_n": randomized_n,
-            "threshold": privacy.RANDOMIZED_THRESHOLD, "revealable": bool(estimates),
+    return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": needed,
+            "revealable": bool(estimates), "withheld": None if estimates else privacy.WITHHELD_TOO_FEW_ANSWERS,
             "design": design, "epsilon": design["epsilon"], "answer_epsilon": answer_epsilon,
             "options": rows}
 

@@ -18,6 +18,8 @@ from aftertalk.privacy import (
     Cell,
     PrivacyError,
     check_threshold,
+    WITHHELD_TOO_FEW_ANSWERS,
+    release,
     revealable,
     suppress,
 )
@@ -87,7 +89,7 @@ def test_one_tearful_answer_multi_select():
         "calm": "7",
         "tearful": "fewer than 5",
         "sad": "fewer than 5",
-        "empty": ALL_BUT_A_FEW,  # ticked by everyone: n - c = 0 < 5
+        "empty": HIDDEN,  # ticked by everyone who ticked anything: R - c = 0 < 5
     }
 
 
@@ -147,7 +149,7 @@ def test_zeros_are_shown_when_harmless():
 def test_nothing_shown_below_k():
     cells = suppress({"a": 3, "b": 1}, 4, 5, multi=False, question_id="q1")
     assert all(c == Cell(None, True, HIDDEN) for c in cells.values())
-    cells = suppress({"a": 3, "b": 0}, 4, 5, multi=True, question_id="q1")
+    cells = suppress({"a": 3, "b": 1}, 4, 5, multi=True, question_id="q1")
     assert all(c == Cell(None, True, HIDDEN) for c in cells.values())
 
 
@@ -156,15 +158,12 @@ def test_single_choice_below_2k_is_withheld():
     assert set(shown_as({"a": 6, "b": 3, "c": 0}).values()) == {HIDDEN}
 
 
-def test_multi_select_below_2k_uses_one_neutral_label():
-    # "all but a few" for the 9 would mean 5..9, "fewer than 5" for the 3
-    # 1..4; with n = k = 5 the first would pin c = 5. So: "hidden".
-    assert shown_as({"a": 6, "b": 3, "c": 0}, n=9, multi=True) == {
-        "a": HIDDEN,
-        "b": HIDDEN,
-        "c": "0",
-    }
-    # A lone hidden cell beside zeros would be everyone (each answer ticks something): withheld.
+def test_multi_select_below_2k_is_withheld():
+    # Below 2k every nonzero cell is small or nearly everyone's, and the zeros beside them would
+    # narrow what the hidden ones hold: nothing shows, and the release says why.
+    released = release({"a": 6, "b": 3, "c": 0}, 9, 5, multi=True, question_id="q1")
+    assert released.withheld == WITHHELD_TOO_FEW_ANSWERS
+    assert {o: c.shown_as for o, c in released.cells.items()} == {"a": HIDDEN, "b": HIDDEN, "c": HIDDEN}
     assert shown_as({"a": 5, "b": 0}, n=5, multi=True) == {"a": HIDDEN, "b": HIDDEN}
 
 
@@ -278,7 +277,10 @@ def rooms(draw):
     n = draw(st.integers(1, 40))  # with no answers there is nobody to protect
     multi = draw(st.booleans())
     if multi:
+        # every answer ticks at least one option: each count at most n, together at least n
         counts = draw(st.lists(st.integers(0, n), min_size=m, max_size=m))
+        while sum(counts) < n:
+            counts[sum(counts) % m] = min(n, counts[sum(counts) % m] + 1)
     else:
         # single choice: cut 0..n at m - 1 points
         cuts = sorted(draw(st.lists(st.integers(0, n), min_size=m - 1, max_size=m - 1)))
