@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -94,10 +95,10 @@ def _migrate(db: sqlite3.Connection) -> None:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     if "rooms" not in tables or db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
         return
-    statements = SCHEMA.read_text().split(";")
+    schema = SCHEMA.read_text()
     with transaction(db):
         for table in ("box_voters", "box_questions", "word_counts", "option_counts"):  # box_voters referred to box_questions
-            create, = [statement for statement in statements if f"CREATE TABLE IF NOT EXISTS {table} (" in statement]
+            create = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\) WITHOUT ROWID", schema, re.S).group()
             db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
             db.execute(create)
             db.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
