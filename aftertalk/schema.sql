@@ -1,5 +1,13 @@
 -- Aftertalk store. Privacy by construction: counters per option, never one row per answer,
 -- no timestamps on answers, no addresses or user agents anywhere.
+-- The file holds the present, not the past (store.py's docstring says how):
+-- - How many phones answered a question (skips excluded) is its option_counts row with option_id ''.
+-- - Counters (count, upvotes) hold store.COUNTER_BASE + n, so that every value has the same width
+--   and an increment overwrites its cell in place; store.py adds and removes the offset. They have no
+--   default, so that no row can be written without it.
+-- - option_counts, box_questions and word_counts are rewritten in key order by store.py in every
+--   transaction that writes to them, with a DELETE that SQLite does page by page (zeroing each page)
+--   only when no foreign key is involved: they, and box_voters, have none; store.end_room erases them.
 
 CREATE TABLE IF NOT EXISTS rooms (
     code        TEXT PRIMARY KEY,           -- the short join code phones type
@@ -14,7 +22,6 @@ CREATE TABLE IF NOT EXISTS questions (
     definition  TEXT NOT NULL,              -- the question as JSON, as the facilitator sent it
     state       TEXT NOT NULL CHECK (state IN ('open', 'closed', 'revealed')),
     position    INTEGER NOT NULL,           -- order of opening, so phones see the oldest open poll first
-    answers     INTEGER NOT NULL DEFAULT 0, -- how many phones answered (skips excluded)
     PRIMARY KEY (room_code, question_id)
 );
 
@@ -22,9 +29,8 @@ CREATE TABLE IF NOT EXISTS option_counts (
     room_code   TEXT NOT NULL,
     question_id TEXT NOT NULL,
     option_id   TEXT NOT NULL,
-    count       INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (room_code, question_id, option_id),
-    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (room_code, question_id, option_id)
 ) WITHOUT ROWID;
 
 -- One row per device per question: HMAC(room key, device token + question id). The token itself is
@@ -38,14 +44,15 @@ CREATE TABLE IF NOT EXISTS voters (
 ) WITHOUT ROWID;
 
 -- The anonymous question box. Each question gets a random id and the table is ordered by it, so
--- neither time nor order of arrival is kept. Text only; no author, no device.
+-- neither time nor order of arrival is kept (in the file too: see above). Text only; no author, no
+-- device.
 CREATE TABLE IF NOT EXISTS box_questions (
-    room_code   TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
+    room_code   TEXT NOT NULL,
     box_id      TEXT NOT NULL,
     text        TEXT NOT NULL,
     state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'shown', 'answered', 'hidden')),
     flags       TEXT NOT NULL DEFAULT '',   -- why it deserves a second look: name, phone, email, link
-    upvotes     INTEGER NOT NULL DEFAULT 0,
+    upvotes     INTEGER NOT NULL,
     PRIMARY KEY (room_code, box_id)
 ) WITHOUT ROWID;
 
@@ -54,8 +61,7 @@ CREATE TABLE IF NOT EXISTS box_voters (
     room_code   TEXT NOT NULL,
     box_id      TEXT NOT NULL,
     voter_hash  BLOB NOT NULL,
-    PRIMARY KEY (room_code, box_id, voter_hash),
-    FOREIGN KEY (room_code, box_id) REFERENCES box_questions(room_code, box_id) ON DELETE CASCADE
+    PRIMARY KEY (room_code, box_id, voter_hash)
 ) WITHOUT ROWID;
 
 -- One-word check-ins: a counter per normalised word, never one row per answer.
@@ -63,8 +69,7 @@ CREATE TABLE IF NOT EXISTS word_counts (
     room_code   TEXT NOT NULL,
     question_id TEXT NOT NULL,
     word        TEXT NOT NULL,
-    count       INTEGER NOT NULL DEFAULT 0,
+    count       INTEGER NOT NULL,
     hidden      INTEGER NOT NULL DEFAULT 0, -- the facilitator hid it before the reveal
-    PRIMARY KEY (room_code, question_id, word),
-    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE
+    PRIMARY KEY (room_code, question_id, word)
 ) WITHOUT ROWID;

@@ -2,12 +2,28 @@
 
 Nothing here can hold an individual answer: a submission only increments counters and adds a voter
 hash, inside a transaction that commits before the phone is told its answer counted.
+
+The file holds the present, not the past (DESIGN.md point 10): a copy of the data folder taken
+between two commits holds the current counters and nothing from which an earlier state or the order
+of arrival could be rebuilt. Three choices give that, each checked page by page in
+tests/test_disk_holds_present.py:
+- a rollback journal truncated at every commit, not a write-ahead log that keeps every commit as frames
+  (`connect`), with `secure_delete` zeroing whatever a write frees;
+- counters stored as COUNTER_BASE + n, so every value has the same width and an increment rewrites its
+  cell in place instead of moving it (a moved cell marks the latest change);
+- every table that answers or people's texts change (counters, box questions, check-in words) rewritten
+  in key order in each transaction that writes to it (`transaction`): its pages are then the very pages
+  a new database would get from the current rows, with no trace of where a row was slotted in or what
+  a counter held before. A question's answer count is a counter row of its own (option id ""), so
+  the questions table, which holds the long definitions, is not rewritten per answer.
+What is not made canonical: the voters tables (see `count_answer`).
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -15,44 +31,127 @@ from .errors import Conflict, NotFound, Unavailable
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DATABASE_NAME = "aftertalk.sqlite3"
+SCHEMA_VERSION = 2  # PRAGMA user_version; before 2: counters stored as plain n, and foreign keys (`_migrate`)
+
+# Every counter (option and word counts, answers, upvotes) is stored as COUNTER_BASE + n: SQLite then
+# encodes each one as a 6-byte integer whatever n is (up to 2**47), so `count = count + 1` overwrites
+# the cell in place. Stored as plain n, going from 1 to 2 or 127 to 128 changes the record's size and
+# SQLite moves the cell, and the cells' positions tell which counters changed last. Only this module
+# sees the offset: every count it returns is n.
+COUNTER_BASE = 2 ** 40
+
+# The tables that answers and people's texts write to, with the key each is rewritten in (`transaction`).
+REWRITTEN_IN_KEY_ORDER = {"option_counts": "room_code, question_id, option_id", "box_questions": "room_code, box_id",
+                          "word_counts": "room_code, question_id, word"}
+ANSWERS = ""  # the option id of the counter of phones that answered a question (skips excluded)
+
+_QUESTION_COLUMNS = ("room_code, question_id, definition, state, position, "
+                     f"(SELECT count - {COUNTER_BASE} FROM option_counts WHERE option_counts.room_code = questions.room_code "
+                     "AND option_counts.question_id = questions.question_id AND option_id = '') AS answers")
+_BOX_COLUMNS = f"room_code, box_id, text, state, flags, upvotes - {COUNTER_BASE} AS upvotes"
+
+
+class _Store(sqlite3.Connection):
+    """A connection that remembers which tables the open transaction must rewrite in key order."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tables_to_rewrite: set[str] = set()
 
 
 def connect(data_dir) -> sqlite3.Connection:
-    """Open (and create) the store in `data_dir`, in WAL mode with the schema applied."""
+    """Open (and create) the store in `data_dir`, with a rollback journal and the schema applied."""
     path = Path(data_dir) / DATABASE_NAME
     # Room keys and unrevealed counts: readable by this user only (SQLite gives its -wal and -shm
     # files the same permissions as the database).
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=_Store)
     db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode = WAL")
-    # NORMAL in WAL mode survives a killed process (the commit is in the WAL file); only a power cut
-    # can lose the last commits. That is the trade-off that keeps 1,000 answers fast.
+    # A rollback journal, emptied at every commit: between commits the folder holds the database file
+    # and an empty journal. (A write-ahead log keeps each commit's pages as frames until a checkpoint,
+    # so a copy of it replays the answers batch by batch.) While a commit is being written the journal
+    # holds that one batch's pages as they were before it; SECURITY.md states this window.
+    db.execute("PRAGMA journal_mode = TRUNCATE")
+    # NORMAL with a rollback journal syncs at every commit: a killed process or a power cut loses no
+    # acknowledged answer. The sync costs about 0.6 ms per commit here, shared by the answers of a
+    # batch (group_commit.py); benchmarks/README.md has the measurements.
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA secure_delete = ON")  # erased rooms are overwritten, not just unlinked
+    # Freed cells, freed pages and erased rooms are overwritten with zeros, not just unlinked.
+    db.execute("PRAGMA secure_delete = ON")
+    db.execute("PRAGMA temp_store = MEMORY")  # sorts never spill answers into a temporary file
     db.execute("PRAGMA busy_timeout = 5000")
+    _migrate(db)
     db.executescript(SCHEMA.read_text())
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return db
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a store written by an older Aftertalk (user_version below 2) to this layout, keeping its
+    rooms: counters move to COUNTER_BASE + n, each question's answer count moves to its counter row,
+    and the counter, box and word tables are made again without their foreign keys (schema.sql)."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    if "rooms" not in tables or db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    schema = SCHEMA.read_text()
+    with transaction(db):
+        for table in ("box_voters", "box_questions", "word_counts", "option_counts"):  # box_voters referred to box_questions
+            create = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\) WITHOUT ROWID", schema, re.S).group()
+            db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+            db.execute(create)
+            db.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
+            db.execute(f"DROP TABLE old_{table}")
+        for table, column in (("option_counts", "count"), ("word_counts", "count"), ("box_questions", "upvotes")):
+            db.execute(f"UPDATE {table} SET {column} = {column} + {COUNTER_BASE}")
+        db.execute("INSERT INTO option_counts (room_code, question_id, option_id, count) "
+                   f"SELECT room_code, question_id, '', answers + {COUNTER_BASE} FROM questions")
+        db.execute("UPDATE questions SET answers = 0")  # the old column stays, unused
+        db.tables_to_rewrite.update(REWRITTEN_IN_KEY_ORDER)
 
 
 @contextlib.contextmanager
 def transaction(db: sqlite3.Connection):
-    """BEGIN IMMEDIATE ... COMMIT; a full or read-only disk becomes `Unavailable`, never a lost answer."""
+    """BEGIN IMMEDIATE ... COMMIT; a full or read-only disk becomes `Unavailable`, never a lost answer.
+
+    Before the COMMIT, each table marked in `db.tables_to_rewrite` is rewritten in key order, so the
+    committed file never shows where a new row was slotted in.
+    """
     try:
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            for table in sorted(db.tables_to_rewrite):
+                _rewrite_in_key_order(db, table)
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        finally:
+            db.tables_to_rewrite.clear()
         db.execute("COMMIT")
     except sqlite3.OperationalError as error:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise Unavailable("The poll server cannot save answers right now "
                           f"({error}). Nothing was counted; please try again in a moment.") from error
+
+
+def _rewrite_in_key_order(db: sqlite3.Connection, table: str) -> None:
+    """Inside a transaction: delete the whole table and insert its rows again in key order.
+
+    SQLite fills a page's cell area from its end downwards, so the byte offsets of the cells in a page
+    record the order they were inserted in, even in a table sorted by a random key. A DELETE without
+    WHERE on a table without foreign keys zeroes its root page and frees (and, with `secure_delete`,
+    zeroes) the others; the rows inserted again in key order then give the very pages a new database
+    would get from the same rows, whatever order they arrived in. The whole table, not one room's rows:
+    a page shared with another room's rows would keep the holes of the old layout. It costs a pass over
+    the table, which only box questions and check-in words (a few hundred rows) pay.
+    """
+    rows = [tuple(row) for row in db.execute(f"SELECT * FROM {table} ORDER BY {REWRITTEN_IN_KEY_ORDER[table]}")]
+    db.execute(f"DELETE FROM {table}")
+    if rows:
+        db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
 
 def create_room(db, code: str, room_key: bytes, token_hash: str, threshold: int) -> None:
@@ -72,7 +171,7 @@ def room_codes(db) -> list[str]:
 
 def get_question(db, code: str, question_id: str):
     """The question row with its definition decoded, or raise NotFound."""
-    row = db.execute("SELECT * FROM questions WHERE room_code = ? AND question_id = ?",
+    row = db.execute(f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE room_code = ? AND question_id = ?",
                      (code, question_id)).fetchone()
     if row is None:
         raise NotFound(f"There is no question '{question_id}' in room {code}. "
@@ -90,7 +189,7 @@ def _question_state(db, code: str, question_id: str) -> str:
 
 
 def list_questions(db, code: str) -> list:
-    return db.execute("SELECT * FROM questions WHERE room_code = ? ORDER BY position",
+    return db.execute(f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE room_code = ? ORDER BY position",
                       (code,)).fetchall()
 
 
@@ -115,8 +214,9 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
                               (code,)).fetchone()[0]
         db.execute("INSERT INTO questions (room_code, question_id, definition, state, position) "
                    "VALUES (?, ?, ?, 'open', ?)", (code, question_id, encoded, position))
-        db.executemany("INSERT INTO option_counts (room_code, question_id, option_id) VALUES (?, ?, ?)",
-                       [(code, question_id, option_id) for option_id in option_ids])
+        db.executemany("INSERT INTO option_counts (room_code, question_id, option_id, count) VALUES (?, ?, ?, ?)",
+                       [(code, question_id, option_id, COUNTER_BASE) for option_id in (ANSWERS, *option_ids)])
+        db.tables_to_rewrite.add("option_counts")
     return True
 
 
@@ -155,13 +255,19 @@ def count_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids,
 
     A skip marks the device done and counts nothing. (A randomized multi-select answer may tick
     no option at all and still counts as an answer.)
+
+    The counters are rewritten in key order at the batch's commit. The voter hash is not: its cell's
+    place among the others in a page, and stale copies that page splits leave in a page's free gap,
+    can tell the order in which phones answered one question (never what they answered: no counter is
+    tied to a voter). Rewriting every voter hash per batch costs a pass over all of them; SECURITY.md
+    states this.
     """
     _claim_vote(db, code, question_id, voter_hash)
     if not skip:
         db.execute("UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? "
-                   f"AND option_id IN ({','.join('?' * len(option_ids))})", (code, question_id, *option_ids))
-        db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
-                   (code, question_id))
+                   f"AND option_id IN ({','.join('?' * (len(option_ids) + 1))})",
+                   (code, question_id, ANSWERS, *option_ids))
+        db.tables_to_rewrite.add("option_counts")
 
 
 def record_tally(db, code: str, question_id: str, counts: dict[str, int], people: int) -> None:
@@ -177,9 +283,11 @@ def record_tally(db, code: str, question_id: str, counts: dict[str, int], people
             raise Conflict(f"Question '{question_id}' already has answers from phones or was closed; "
                            "a show-of-hands tally needs a poll of its own. Use a new question id.")
         db.executemany("UPDATE option_counts SET count = ? WHERE room_code = ? AND question_id = ? AND option_id = ?",
-                       [(count, code, question_id, option_id) for option_id, count in counts.items()])
-        db.execute("UPDATE questions SET answers = ?, state = 'revealed' WHERE room_code = ? AND question_id = ?",
-                   (people, code, question_id))
+                       [(COUNTER_BASE + count, code, question_id, option_id)
+                        for option_id, count in {**counts, ANSWERS: people}.items()])
+        db.execute("UPDATE questions SET state = 'revealed' WHERE room_code = ? AND question_id = ?",
+                   (code, question_id))
+        db.tables_to_rewrite.add("option_counts")
 
 
 def has_voted(db, code: str, question_id: str, voter_hash: bytes) -> bool:
@@ -188,17 +296,19 @@ def has_voted(db, code: str, question_id: str, voter_hash: bytes) -> bool:
 
 
 def option_counts(db, code: str, question_id: str) -> dict[str, int]:
-    rows = db.execute("SELECT option_id, count FROM option_counts WHERE room_code = ? AND question_id = ?",
+    rows = db.execute(f"SELECT option_id, count - {COUNTER_BASE} AS count FROM option_counts "
+                      "WHERE room_code = ? AND question_id = ? AND option_id != ''",
                       (code, question_id))
     return {row["option_id"]: row["count"] for row in rows}
 
 
 def end_room(db, code: str) -> None:
-    """Erase the room: its key, token hash, questions, counts and voter hashes."""
+    """Erase the room: its key, token hash, questions, counts and voter hashes (zeroed on disk by
+    `secure_delete`; the rest cascades from `rooms`)."""
     with transaction(db):
+        for table in ("box_voters", "box_questions", "word_counts", "option_counts"):  # no foreign key: schema.sql
+            db.execute(f"DELETE FROM {table} WHERE room_code = ?", (code,))
         db.execute("DELETE FROM rooms WHERE code = ?", (code,))
-    # Fold the WAL back into the main file so erased pages do not linger in the log.
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def default_data_dir() -> Path:
@@ -210,14 +320,16 @@ def default_data_dir() -> Path:
 
 def add_box_question(db, code: str, box_id: str, text: str, flags: str) -> None:
     with transaction(db):
-        db.execute("INSERT INTO box_questions (room_code, box_id, text, flags) VALUES (?, ?, ?, ?)",
-                   (code, box_id, text, flags))
+        db.execute("INSERT INTO box_questions (room_code, box_id, text, flags, upvotes) VALUES (?, ?, ?, ?, ?)",
+                   (code, box_id, text, flags, COUNTER_BASE))
+        db.tables_to_rewrite.add("box_questions")
 
 
 def box_questions(db, code: str, states=("pending", "shown", "answered", "hidden")) -> list:
     """The room's box, ordered by random id: the order says nothing about who asked first."""
     marks = ",".join("?" * len(states))
-    return db.execute(f"SELECT * FROM box_questions WHERE room_code = ? AND state IN ({marks}) ORDER BY box_id",
+    return db.execute(f"SELECT {_BOX_COLUMNS} FROM box_questions WHERE room_code = ? AND state IN ({marks}) "
+                      "ORDER BY box_id",
                       (code, *states)).fetchall()
 
 
@@ -227,6 +339,7 @@ def set_box_state(db, code: str, box_id: str, state: str) -> None:
                              (state, code, box_id)).rowcount
         if not updated:
             raise NotFound(f"There is no question '{box_id}' in this room's question box.")
+        db.tables_to_rewrite.add("box_questions")
 
 
 def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
@@ -242,6 +355,7 @@ def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
             raise Conflict("This phone has already upvoted that question.") from None
         db.execute("UPDATE box_questions SET upvotes = upvotes + 1 WHERE room_code = ? AND box_id = ?",
                    (code, box_id))
+        db.tables_to_rewrite.add("box_questions")
 
 
 # --- one-word check-ins ---------------------------------------------------------------------------
@@ -249,16 +363,17 @@ def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
 def count_word(db, code: str, question_id: str, voter_hash: bytes, word: str) -> None:
     """Inside a transaction, like count_answer: one phone's voter hash plus one on its word's counter."""
     _claim_vote(db, code, question_id, voter_hash)
-    db.execute("INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, 1) "
+    db.execute("INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, ?) "
                "ON CONFLICT (room_code, question_id, word) DO UPDATE SET count = count + 1",
-               (code, question_id, word))
-    db.execute("UPDATE questions SET answers = answers + 1 WHERE room_code = ? AND question_id = ?",
+               (code, question_id, word, COUNTER_BASE + 1))
+    db.execute("UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? AND option_id = ''",
                (code, question_id))
+    db.tables_to_rewrite.update(("word_counts", "option_counts"))  # once per batch, at its commit
 
 
 def word_counts(db, code: str, question_id: str) -> list:
-    return db.execute("SELECT word, count, hidden FROM word_counts WHERE room_code = ? AND question_id = ? "
-                      "ORDER BY count DESC, word", (code, question_id)).fetchall()
+    return db.execute(f"SELECT word, count - {COUNTER_BASE} AS count, hidden FROM word_counts "
+                      "WHERE room_code = ? AND question_id = ? ORDER BY count DESC, word", (code, question_id)).fetchall()
 
 
 def hide_word(db, code: str, question_id: str, word: str) -> None:
@@ -269,3 +384,4 @@ def hide_word(db, code: str, question_id: str, word: str) -> None:
                              (code, question_id, word)).rowcount
         if not updated:
             raise NotFound(f"Nobody answered '{word}' to this question.")
+        db.tables_to_rewrite.add("word_counts")

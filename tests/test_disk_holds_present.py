@@ -1,0 +1,262 @@
+"""The disk holds the present, not the past (DESIGN.md point 10).
+
+A real server takes single and multi-select answers, box questions (moderated and upvoted) and a word
+check-in; then, with no request in flight (between commits), the live data folder is copied byte by
+byte, as someone with the laptop for a minute would. From that copy alone:
+- no write-ahead log holds any frame (so no commit can be replayed), and the journal is empty;
+- every b-tree page's unused bytes, every freeblock and every free page is zeros;
+- the counter, box and word tables are byte for byte the pages a new database gets from their current
+  rows inserted in key order, so they cannot hold an earlier count or the order rows arrived in; in
+  particular each page's cells lie in key order, which the arrival order (seeded, shuffled) is not;
+- the counter cells sit exactly where they sat before the first answer: none moved.
+The page parser below reads the SQLite file format (sqlite.org/fileformat.html) itself, so it sees
+what a hex editor would, not what SQLite chooses to return.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+import struct
+from pathlib import Path
+
+from aftertalk import Question
+from conftest import Phone, call
+
+SINGLE = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
+                             "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"},
+                                         {"id": "low", "label": "Low"}]})
+MULTI = Question.from_dict({"id": "felt", "text": "Which have you felt?", "kind": "multi",
+                            "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
+                                        {"id": "tears", "label": "Tears"}, {"id": "guilt", "label": "Guilt"}]})
+WORDS = Question.from_dict({"id": "word", "text": "One word for today?", "kind": "word", "options": []})
+CHECKED_TABLES = ("option_counts", "box_questions", "word_counts")
+WAL_HEADER, WAL_FRAME_HEADER = 32, 24
+
+
+# --- a small reader of the SQLite file format -----------------------------------------------------
+
+def varint(data: bytes, at: int) -> tuple[int, int]:
+    value = 0
+    for n in range(9):
+        byte = data[at + n]
+        if n == 8:
+            return (value << 8) | byte, at + 9
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + n + 1
+    raise AssertionError("unreachable")
+
+
+class DatabaseFile:
+    def __init__(self, data: bytes):
+        self.data = data
+        self.page_size = struct.unpack(">H", data[16:18])[0] or 65536
+        self.usable = self.page_size - data[20]
+        self.page_count = len(data) // self.page_size
+
+    def page(self, number: int) -> bytes:
+        return self.data[(number - 1) * self.page_size:number * self.page_size]
+
+    def free_pages(self) -> tuple[list[int], list[int]]:
+        """(trunk pages, leaf pages) of the freelist."""
+        trunk, trunks, leaves = struct.unpack(">I", self.data[32:36])[0], [], []
+        while trunk:
+            page = self.page(trunk)
+            trunks.append(trunk)
+            trunk, count = struct.unpack(">II", page[:8])
+            leaves += struct.unpack(f">{count}I", page[8:8 + 4 * count])
+        return trunks, leaves
+
+    def btree_page(self, number: int) -> dict:
+        """Header, cells (offset, size, child, overflow) in pointer (key) order, and freeblocks."""
+        page, start = self.page(number), 100 if number == 1 else 0
+        kind = page[start]
+        assert kind in (2, 5, 10, 13), f"page {number} is not a b-tree page"
+        first_free, cell_count, content_start, fragmented = struct.unpack(">HHHB", page[start + 1:start + 8])
+        interior = kind in (2, 5)
+        header_end = start + (12 if interior else 8)
+        cells = []
+        for i in range(cell_count):
+            offset = at = struct.unpack(">H", page[header_end + 2 * i:header_end + 2 * i + 2])[0]
+            child = overflow = None
+            if interior:
+                child, at = struct.unpack(">I", page[at:at + 4])[0], at + 4
+            if kind == 5:
+                _rowid, at = varint(page, at)
+            else:
+                size, at = varint(page, at)
+                if kind == 13:
+                    _rowid, at = varint(page, at)
+                most = self.usable - 35 if kind == 13 else (self.usable - 12) * 64 // 255 - 23
+                least = (self.usable - 12) * 32 // 255 - 23
+                local = size if size <= most else (
+                    least + (size - least) % (self.usable - 4) if least + (size - least) % (self.usable - 4) <= most
+                    else least)
+                at += local
+                if local < size:
+                    overflow, at = struct.unpack(">I", page[at:at + 4])[0], at + 4
+            cells.append({"offset": offset, "size": at - offset, "child": child, "overflow": overflow})
+        freeblocks, at = [], first_free
+        while at:
+            following, size = struct.unpack(">HH", page[at:at + 4])
+            freeblocks.append((at, size))
+            at = following
+        return {"start": start, "kind": kind, "cells": cells, "freeblocks": freeblocks, "fragmented": fragmented,
+                "pointers_end": header_end + 2 * cell_count, "content_start": content_start or 65536,
+                "right_child": struct.unpack(">I", page[start + 8:start + 12])[0] if interior else None}
+
+    def tree(self, root: int) -> list[int]:
+        """The pages of one b-tree, in key order (each interior page before its children)."""
+        pages, page = [root], self.btree_page(root)
+        for cell in page["cells"]:
+            if cell["child"]:
+                pages += self.tree(cell["child"])
+        if page["right_child"]:
+            pages += self.tree(page["right_child"])
+        return pages
+
+    def unused_bytes(self, number: int) -> bytes:
+        """Every byte of a b-tree page outside its header, cell pointers, cells and freeblock headers."""
+        page, parsed = self.page(number), self.btree_page(number)
+        used = bytearray(len(page))
+        used[:parsed["pointers_end"]] = b"\1" * parsed["pointers_end"]
+        for cell in parsed["cells"]:
+            used[cell["offset"]:cell["offset"] + cell["size"]] = b"\1" * cell["size"]
+        for at, _ in parsed["freeblocks"]:
+            used[at:at + 4] = b"\1" * 4
+        return bytes(byte for byte, in_use in zip(page, used) if not in_use)
+
+    def tree_image(self, root: int) -> list[bytes]:
+        """The table's pages in key order with page numbers blanked (they depend on which pages happened
+        to be free, not on the rows)."""
+        image = []
+        for number in self.tree(root):
+            page, parsed = bytearray(self.page(number)), self.btree_page(number)
+            if parsed["right_child"] is not None:
+                page[parsed["start"] + 8:parsed["start"] + 12] = bytes(4)
+            for cell in parsed["cells"]:
+                if cell["child"]:
+                    page[cell["offset"]:cell["offset"] + 4] = bytes(4)
+            image.append(bytes(page[parsed["start"]:]))
+        return image
+
+
+def roots(database: Path) -> dict[str, int]:
+    with sqlite3.connect(f"file:{database}?immutable=1", uri=True) as db:
+        return dict(db.execute("SELECT name, rootpage FROM sqlite_schema WHERE rootpage > 0"))
+
+
+def wal_commits(wal: bytes) -> list[list[int]]:
+    """The page numbers written by each commit in a WAL file (frames whose header says "commit")."""
+    commits, current = [], []
+    if len(wal) < WAL_HEADER:
+        return commits
+    page_size = struct.unpack(">I", wal[8:12])[0]
+    for at in range(WAL_HEADER, len(wal) - WAL_FRAME_HEADER - page_size + 1, WAL_FRAME_HEADER + page_size):
+        page_number, commit_size = struct.unpack(">II", wal[at:at + 8])
+        current.append(page_number)
+        if commit_size:
+            commits.append(current)
+            current = []
+    return commits
+
+
+# --- the room ---------------------------------------------------------------------------------------
+
+def fill_the_room(server, room, rnd: random.Random) -> dict:
+    """Answers, box questions and words, in an arrival order that is not the key order."""
+    room.open(SINGLE)
+    room.open(MULTI)
+    room.open(WORDS)
+    copy_before = copy_folder(server.data_dir, server.data_dir.parent / "before-answers")
+    for n in range(14):
+        phone = Phone(server, room.code, f"p{n}")
+        assert phone.answer("mood", [rnd.choice(["good", "meh", "low"])])[0] == 200
+        ticks = rnd.sample(["calm", "sad", "tears", "guilt"], rnd.randint(1, 3))
+        assert phone.answer("felt", ticks, skip=n == 3)[0] == 200
+    words = ["wired", "calm", "tired", "hopeful", "anxious", "fine", "curious", "sleepy", "ok"]
+    rnd.shuffle(words)
+    assert words != sorted(words)
+    for n, word in enumerate(words + words[:4]):  # some words twice, so their counters grow in place
+        status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "word", "word": word},
+                            headers={"Cookie": Phone(server, room.code, f"w{n}").cookie})
+        assert status == 200, body
+    texts = [f"Question number {n}: is it normal to {'really ' * rnd.randint(0, 12)}feel this way?" for n in range(9)]
+    for n, text in enumerate(texts):
+        status, body = call(server, "POST", f"/r/{room.code}/box", body={"text": text},
+                            headers={"Cookie": Phone(server, room.code, f"b{n}").cookie})
+        assert status == 200, body
+    shown = rnd.choice(room.box())["id"]
+    room.show_box_question(shown)
+    for n in range(3):
+        status, body = call(server, "POST", f"/r/{room.code}/box/{shown}/upvote", body={},
+                            headers={"Cookie": Phone(server, room.code, f"up{n}").cookie})
+        assert status == 200, body
+    return {"texts": texts, "before": copy_before}
+
+
+def copy_folder(data_dir: Path, to: Path) -> Path:
+    """Byte copies of every file in the folder, as `cp -r` would take them."""
+    to.mkdir()
+    for path in data_dir.iterdir():
+        if path.is_file():
+            shutil.copyfile(path, to / path.name)
+    return to
+
+
+def test_a_copy_of_the_live_folder_holds_only_the_present(server, room, tmp_path):
+    rnd = random.Random(1310)
+    filled = fill_the_room(server, room, rnd)
+    copy = copy_folder(server.data_dir, tmp_path / "copy")  # every request has its reply: no commit in flight
+    database = copy / "aftertalk.sqlite3"
+
+    # No log to replay: no WAL with a frame, and any rollback journal is empty.
+    wal = copy / "aftertalk.sqlite3-wal"
+    if wal.exists():
+        assert wal_commits(wal.read_bytes()) == [], "the WAL holds commits that replay the answers one batch at a time"
+    journal = copy / "aftertalk.sqlite3-journal"
+    assert not journal.exists() or journal.stat().st_size == 0
+
+    file = DatabaseFile(database.read_bytes())
+    tables = roots(database)
+    trunks, leaves = file.free_pages()
+    for number in leaves:
+        assert not any(file.page(number)), f"free page {number} still holds data"
+    for number in trunks:
+        assert not any(file.page(number)[8 + 4 * struct.unpack(">I", file.page(number)[4:8])[0]:])
+    for name, root in tables.items():
+        for number in file.tree(root):
+            assert not any(file.unused_bytes(number)), f"{name}: page {number} keeps old bytes in its free space"
+
+    # The counter, box and word tables are exactly what their current rows alone give.
+    with sqlite3.connect(f"file:{database}?immutable=1", uri=True) as live:
+        fresh_path = tmp_path / "fresh.sqlite3"
+        with sqlite3.connect(fresh_path) as fresh:
+            fresh.execute("PRAGMA secure_delete = ON")
+            for table in CHECKED_TABLES:
+                schema, = live.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()
+                fresh.execute(schema)
+                rows = live.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+                fresh.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        box_in_key_order = [text for text, in live.execute("SELECT text FROM box_questions ORDER BY box_id")]
+        words_in_key_order = [word for word, in live.execute("SELECT word FROM word_counts ORDER BY word")]
+    assert box_in_key_order != filled["texts"], "the box ids happened to sort in arrival order: the test proves nothing"
+    fresh_file, fresh_roots = DatabaseFile(fresh_path.read_bytes()), roots(fresh_path)
+    for table in CHECKED_TABLES:
+        assert file.tree_image(tables[table]) == fresh_file.tree_image(fresh_roots[table]), (
+            f"{table}: the pages differ from those its current rows give, so they keep some of the past")
+
+    # Which means, page by page: cells lie in key order, from the end of the page down.
+    for table in ("box_questions", "word_counts"):
+        for number in file.tree(tables[table]):
+            offsets = [cell["offset"] for cell in file.btree_page(number)["cells"]]
+            assert offsets == sorted(offsets, reverse=True), f"{table}: page {number} keeps its rows' arrival order"
+    assert len(box_in_key_order) == 9 and len(words_in_key_order) == 9
+
+    # And no counter moved since the questions were opened.
+    before = DatabaseFile((filled["before"] / "aftertalk.sqlite3").read_bytes())
+    before_tables = roots(filled["before"] / "aftertalk.sqlite3")
+    assert ([cell["offset"] for cell in before.btree_page(before_tables["option_counts"])["cells"]]
+            == [cell["offset"] for cell in file.btree_page(tables["option_counts"])["cells"]])
+    assert room.count("mood") == 14 and room.count("felt") == 13
