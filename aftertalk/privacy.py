@@ -779,3 +779,126 @@ def simulate_unary(
                 report.add(option)
         reports.append(report)
     return reports
+
+
+# --------------------------------------------------------------------------
+# One-word check-ins and two releases of one question (DESIGN point 11)
+#
+# The room's threshold k governs both: raising it never shows more. Every
+# decision below is a function of what the reader is shown anyway, or of
+# counts at least k people share, so a withheld result points at nobody.
+# --------------------------------------------------------------------------
+
+#: Why a result is not shown, as the server says it (the notebook words it).
+TOO_FEW_ANSWERS = "too_few_answers"
+NO_SHARED_WORD = "no_shared_word"
+PAIR_COUNTS_TOO_CLOSE = "pair_counts_too_close"
+PAIR_DIFFERENCE_TOO_SMALL = "pair_difference_too_small"
+
+
+def word_min_answers(k: int = DEFAULT_THRESHOLD) -> int:
+    """Answers a one-word check-in needs before any word shows: max(10, k).
+
+    Free text can be recognised by its wording, hence RANDOMIZED_THRESHOLD;
+    a room's higher threshold raises it.
+    """
+    return max(RANDOMIZED_THRESHOLD, check_threshold(k))
+
+
+def word_passes(count: int, n: int, k: int = DEFAULT_THRESHOLD) -> bool:
+    """A word may show (and be reviewed) only when k or more people gave it
+    and k or more did not: a word (nearly) everyone gave tells everyone's."""
+    return count >= k and n - count >= k
+
+
+@dataclass(frozen=True)
+class WordRelease:
+    """What a revealed one-word check-in shows: words with their counts, or why none."""
+
+    words: tuple[tuple[str, int], ...]
+    withheld: str | None  # TOO_FEW_ANSWERS, NO_SHARED_WORD, or None when words show
+
+
+def shown_words(counts: Mapping[str, int], n: int, k: int = DEFAULT_THRESHOLD,
+                hidden: Iterable[str] = ()) -> WordRelease:
+    """The words a check-in with n answers may show, most common first.
+
+    Nothing below `word_min_answers(k)` answers. A word shows when
+    `word_passes` and the facilitator did not hide it. The people whose word
+    is not shown form a group too ("n minus the shown words"): when that
+    group is smaller than k but not empty, the least common shown words are
+    dropped until it is empty or at least k, so no group count points at
+    fewer than k people.
+    """
+    check_threshold(k)
+    if not _is_int(n) or n < 0:
+        raise _fail(None, f"the number of answers must be a whole number >= 0, got {n!r}")
+    if n < word_min_answers(k):
+        return WordRelease((), TOO_FEW_ANSWERS)
+    hidden = set(hidden)
+    shown = sorted(((word, count) for word, count in counts.items()
+                    if word not in hidden and word_passes(count, n, k)),
+                   key=lambda item: (-item[1], item[0]))
+    while shown and 0 < n - sum(count for _, count in shown) < k:
+        shown.pop()  # the least common (alphabetically last among equals)
+    return WordRelease(tuple(shown), None if shown else NO_SHARED_WORD)
+
+
+def pair_withheld(first_n: int, second_n: int, k: int = DEFAULT_THRESHOLD,
+                  first_cells: Mapping[str, int | None] | None = None,
+                  second_cells: Mapping[str, int | None] | None = None) -> str | None:
+    """Whether the second release of a before/after pair must be withheld, and why.
+
+    A reader who assumes that the people who answered both times kept their
+    answer reads the difference of the two charts as the answers of the d =
+    second_n - first_n people who arrived (or, d < 0, left). So:
+
+    - d = 0: shown (nobody arrived or left, as far as the counts tell);
+    - 0 < |d| < k: withheld, PAIR_COUNTS_TOO_CLOSE (fewer than k people);
+    - |d| >= k: the difference is a chart of |d| people, judged by the cell
+      rule of a direct chart: for every option shown in both charts (a cell
+      value, None when hidden), the difference c must be 0, or at least k with
+      at least k of the |d| people outside it. Otherwise withheld,
+      PAIR_DIFFERENCE_TOO_SMALL.
+
+    The first two cases depend on n only, which every phone count shows.
+    """
+    check_threshold(k)
+    d = second_n - first_n
+    if d == 0:
+        return None
+    if abs(d) < k:
+        return PAIR_COUNTS_TOO_CLOSE
+    first_cells, second_cells = first_cells or {}, second_cells or {}
+    for option, after in second_cells.items():
+        before = first_cells.get(option)
+        if before is None or after is None:
+            continue
+        c = (after - before) if d > 0 else (before - after)
+        if c != 0 and not (k <= c <= abs(d) - k):
+            return PAIR_DIFFERENCE_TOO_SMALL
+    return None
+
+
+def _plain(text: str) -> str:
+    """Text as a reader compares it: case, accents' forms, punctuation and spacing aside."""
+    import unicodedata
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+
+
+def repeat_form(definition: Mapping) -> tuple:
+    """What makes two question definitions (as `Question.to_dict()` gives them) the same question
+    to a reader: kind and text, and the options by label or by id. Notes, translations and
+    settings do not change what the two charts would count."""
+    options = definition.get("options") or []
+    return (definition.get("kind"), _plain(str(definition.get("text", ""))),
+            tuple(sorted(_plain(str(o.get("label", ""))) for o in options)),
+            tuple(sorted(str(o.get("id", "")) for o in options)))
+
+
+def same_question(first: Mapping, second: Mapping) -> bool:
+    """True when two charts of these definitions could be subtracted: same kind, same text, and
+    the same options by label or by id."""
+    a, b = repeat_form(first), repeat_form(second)
+    return a[:2] == b[:2] and (a[2] == b[2] or a[3] == b[3])
