@@ -79,7 +79,7 @@ WITHHELD_TEXT = {
                               "one {n}. Comparing the two charts could show how the few people who arrived or "
                               "left in between answered."),
     "pair_difference_too_small": ("Not shown, to protect privacy: comparing this chart with the first asking "
-                                  "would show how a small group of the people who arrived or left answered."),
+                                  "could show how a few of the people who arrived or left answered."),
 }
 WITHHELD_FALLBACK = "Not shown, to protect privacy."
 RESEARCH_WARNING = ("Careful: the samples and measures differ between these studies and this room, "
@@ -192,15 +192,15 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     """
     first = _Question.from_results(before)
     second = _Question.from_results(after)
+    title = _wrap(first.text, TITLE_WRAP) + f"\n{_t('Before')}: n = {first.n}   ·   {_t('After')}: n = {second.n}"
+    if first.withheld or second.withheld:
+        return _no_answers_figure(title, withheld_text(after if second.withheld else before))
     if [row.option for row in first.rows] != [row.option for row in second.rows]:
         raise ValueError("before and after must have the same options in the same order; got "
                          f"{[r.option for r in first.rows]} and {[r.option for r in second.rows]}")
     if first.kind != second.kind:
         raise ValueError(f"before and after must be the same kind of question; "
                          f"got '{first.kind}' and '{second.kind}'")
-    title = _wrap(first.text, TITLE_WRAP) + f"\n{_t('Before')}: n = {first.n}   ·   {_t('After')}: n = {second.n}"
-    if first.withheld or second.withheld:
-        return _no_answers_figure(title, withheld_text(after if second.withheld else before))
     if first.n == 0 and second.n == 0:
         return _no_answers_figure(title)
 

@@ -856,10 +856,12 @@ def pair_withheld(first_n: int, second_n: int, k: int = DEFAULT_THRESHOLD,
     - d = 0: shown (nobody arrived or left, as far as the counts tell);
     - 0 < |d| < k: withheld, PAIR_COUNTS_TOO_CLOSE (fewer than k people);
     - |d| >= k: the difference is a chart of |d| people, judged by the cell
-      rule of a direct chart: for every option shown in both charts (a cell
-      value, None when hidden), the difference c must be 0, or at least k with
-      at least k of the |d| people outside it. Otherwise withheld,
-      PAIR_DIFFERENCE_TOO_SMALL.
+      rule of a direct chart: every option must be shown as a number in both
+      charts (a cell value; None when hidden), and its difference c must be 0,
+      or at least k with at least k of the |d| people outside it. Otherwise
+      withheld, PAIR_DIFFERENCE_TOO_SMALL. A hidden cell's range can bound the
+      difference well enough to pin it (the enumeration in tests/test_repeats.py
+      found such charts), so a hidden cell withholds.
 
     The first two cases depend on n only, which every phone count shows.
     """
@@ -870,10 +872,10 @@ def pair_withheld(first_n: int, second_n: int, k: int = DEFAULT_THRESHOLD,
     if abs(d) < k:
         return PAIR_COUNTS_TOO_CLOSE
     first_cells, second_cells = first_cells or {}, second_cells or {}
-    for option, after in second_cells.items():
-        before = first_cells.get(option)
+    for option in {**first_cells, **second_cells}:
+        before, after = first_cells.get(option), second_cells.get(option)
         if before is None or after is None:
-            continue
+            return PAIR_DIFFERENCE_TOO_SMALL
         c = (after - before) if d > 0 else (before - after)
         if c != 0 and not (k <= c <= abs(d) - k):
             return PAIR_DIFFERENCE_TOO_SMALL
