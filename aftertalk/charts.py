@@ -67,16 +67,23 @@ HIDDEN_NOTE = ("Hatched bars are hidden to protect privacy: so few people chose 
                "did not) that a number could point to someone.")
 ESTIMATE_NOTE = ("Estimates: each phone randomized its answer before sending it, for privacy. "
                  "Bars show the estimated share; lines show the 95% interval.")
-# Why a revealed chart shows nothing (privacy.WITHHELD_REASONS), in plain words for the room.
-WITHHELD_NOTES = {
-    "too_few_answers": "Too few answers to show safely, so every bar stays hidden.",
-    "few_outside_exclusive": "Too few answers other than {labels} to show safely, so every bar stays hidden.",
-    "could_point_to_someone": ("Any chart of these answers could point to someone, so every bar stays "
-                               "hidden."),
-}
 MULTI_NOTE = "People could choose more than one answer, so the shares add up to more than 100%."
-WORD_NOTE = ("Words are shown from 10 answers on, and only words that at least 2 people gave, so no "
-             "single word can be traced to the person who wrote it.")
+WORD_NOTE = ("Words are shown from {min_answers} answers on, and only words that at least {k} people gave, so "
+             "no single word can be traced to the person who wrote it.")
+# Why the server withheld a whole result (results.attrs["withheld"]), in plain words for the projector.
+WITHHELD_TEXT = {
+    "too_few_answers": "Too few answers to show safely: this chart needs at least {min_answers}.",
+    "few_outside_exclusive": "Too few answers other than {labels} to show safely.",
+    "could_point_to_someone": "Not shown, to protect privacy: any chart of these answers could point to someone.",
+    "no_shared_word": ("No word was given by {k} or more people, so none is shown: a rarer word could point "
+                       "to the person who wrote it."),
+    "pair_counts_too_close": ("Not shown, to protect privacy: the first asking had {first_n} answers and this "
+                              "one {n}. Comparing the two charts could show how the few people who arrived or "
+                              "left in between answered."),
+    "pair_difference_too_small": ("Not shown, to protect privacy: comparing this chart with the first asking "
+                                  "could show how a few of the people who arrived or left answered."),
+}
+WITHHELD_FALLBACK = "Not shown, to protect privacy."
 RESEARCH_WARNING = ("Careful: the samples and measures differ between these studies and this room, "
                     "so compare loosely.")
 
@@ -125,6 +132,8 @@ def room_chart(results: pd.DataFrame) -> Figure:
     bars in scale order. Raises ValueError for malformed results or an unknown kind.
     """
     question = _Question.from_results(results)
+    if question.withheld:
+        return _no_answers_figure(question.title(), withheld_text(results))
     if question.n == 0:
         return _no_answers_figure(question.title())
     notes = _notes_for(question)
@@ -185,13 +194,15 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     """
     first = _Question.from_results(before)
     second = _Question.from_results(after)
+    title = _wrap(first.text, TITLE_WRAP) + f"\n{_t('Before')}: n = {first.n}   ·   {_t('After')}: n = {second.n}"
+    if first.withheld or second.withheld:
+        return _no_answers_figure(title, withheld_text(after if second.withheld else before))
     if [row.option for row in first.rows] != [row.option for row in second.rows]:
         raise ValueError("before and after must have the same options in the same order; got "
                          f"{[r.option for r in first.rows]} and {[r.option for r in second.rows]}")
     if first.kind != second.kind:
         raise ValueError(f"before and after must be the same kind of question; "
                          f"got '{first.kind}' and '{second.kind}'")
-    title = _wrap(first.text, TITLE_WRAP) + f"\n{_t('Before')}: n = {first.n}   ·   {_t('After')}: n = {second.n}"
     if first.n == 0 and second.n == 0:
         return _no_answers_figure(title)
 
@@ -219,6 +230,23 @@ def live_count(count: int, noun: str, caption: str) -> Figure:
     return figure
 
 
+def withheld_text(results: pd.DataFrame) -> str | None:
+    """Why the server withheld these results, in plain words (the facilitator's language), or None."""
+    attrs = getattr(results, "attrs", {})
+    reason = attrs.get("withheld")
+    if not reason:
+        return None
+    token = _language.set(attrs.get("language", "en"))
+    try:
+        pair = attrs.get("pair") or {}
+        return _t(WITHHELD_TEXT.get(reason, WITHHELD_FALLBACK)).format(
+            n=attrs.get("n"), k=attrs.get("threshold"), min_answers=attrs.get("min_answers"),
+            first_n=pair.get("first_n"),
+            labels=" / ".join(f"“{label}”" for label in attrs.get("standalone_labels") or ()))
+    finally:
+        _language.reset(token)
+
+
 def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     """Render `figure` to PNG bytes with the Agg canvas (no pyplot, safe off the main thread).
 
@@ -240,6 +268,8 @@ def results_markdown(results: pd.DataFrame) -> str:
     """
     question = _Question.from_results(results)
     lines = [f"**{_escape(question.text)}**", "", f"n = {question.n}", ""]
+    if question.withheld:
+        return "\n".join(lines + [_escape(withheld_text(results))]) + "\n"
     if question.n == 0:
         return "\n".join(lines + [f"{_t(NO_ANSWERS_TEXT)}."]) + "\n"
     lines += ["| Option | Share | Count |", "|---|---|---|"]
@@ -281,8 +311,9 @@ class _Question:
     n: int
     is_estimate: bool
     rows: list[_Row]
-    withheld: str | None = None  # why nothing may show (privacy.WITHHELD_REASONS), or None
-    standalone_labels: tuple[str, ...] = ()  # "None of these", "Doesn't apply", "Prefer not to say"
+    withheld: str | None = None
+    threshold: int = 5
+    min_answers: int = 10
 
     @classmethod
     def from_results(cls, results: pd.DataFrame) -> _Question:
@@ -310,12 +341,13 @@ class _Question:
         missing = [column for column in ESTIMATE_COLUMNS if column not in results.columns]
         if is_estimate and missing:
             raise ValueError(f"randomized results are missing the column(s) {', '.join(missing)}")
-        if n > 0 and results.empty:
+        withheld = attrs.get("withheld") or None
+        if n > 0 and results.empty and not withheld:
             raise ValueError(f"results has n = {int(n)} answers but no option rows")
         text = str(attrs.get("text") or attrs.get("question_id") or "")
         rows = [_read_row(record, is_estimate, int(n)) for record in results.to_dict("records")]
-        return cls(text, kind, int(n), is_estimate, rows, attrs.get("withheld"),
-                   tuple(attrs.get("standalone_labels") or ()))
+        return cls(text, kind, int(n), is_estimate, rows, withheld, attrs.get("threshold") or 5,
+                   attrs.get("min_answers") or 10)
 
     def title(self, subtitle: str = "") -> str:
         counted = _t("people answered") if self.kind == "multi" else _t("answers")
@@ -447,16 +479,14 @@ def _count_text(row: _Row) -> str:
 def _notes_for(question: _Question) -> list[str]:
     notes = []
     if question.kind == "multi":
-        notes.append(_t(MULTI_NOTE))
-    if question.kind == "word":
-        notes.append(_t(WORD_NOTE))
-    if question.withheld in WITHHELD_NOTES:
-        labels = " / ".join(f"“{label}”" for label in question.standalone_labels)
-        notes.append(_t(WITHHELD_NOTES[question.withheld]).format(labels=labels))
-    elif any(row.hidden for row in question.rows):
-        notes.append(_t(HIDDEN_NOTE))
+        notes.append(MULTI_NOTE)
+    if any(row.hidden for row in question.rows):
+        notes.append(HIDDEN_NOTE)
     if question.is_estimate:
-        notes.append(_t(ESTIMATE_NOTE))
+        notes.append(ESTIMATE_NOTE)
+    notes = [_t(note) for note in notes]
+    if question.kind == "word":
+        notes.append(_t(WORD_NOTE).format(min_answers=question.min_answers, k=question.threshold))
     return notes
 
 
@@ -522,13 +552,18 @@ def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, object
     return figure, chart_ax
 
 
-def _no_answers_figure(title: str) -> Figure:
+def _no_answers_figure(title: str, reason: str | None = None) -> Figure:
+    """A slide with no bars: "No answers yet", or why the results are withheld."""
     figure = Figure(figsize=(FIGURE_WIDTH, FIGURE_HEIGHT), layout="constrained", facecolor="white")
     figure.suptitle(title, fontsize=TITLE_SIZE, x=0.01, ha="left", color=TEXT_COLOUR)
     ax = figure.add_subplot()
     ax.axis("off")
-    ax.text(0.5, 0.5, _t(NO_ANSWERS_TEXT), fontsize=40, ha="center", va="center", color=NEUTRAL_GREY,
-            transform=ax.transAxes)
+    if reason:
+        ax.text(0.5, 0.5, _wrap(reason, 48), fontsize=28, ha="center", va="center", color=TEXT_COLOUR,
+                transform=ax.transAxes, linespacing=1.4)
+    else:
+        ax.text(0.5, 0.5, _t(NO_ANSWERS_TEXT), fontsize=40, ha="center", va="center", color=NEUTRAL_GREY,
+                transform=ax.transAxes)
     return figure
 
 

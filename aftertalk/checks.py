@@ -20,7 +20,8 @@ import yaml
 
 from . import network
 from .local_server import DEFAULT_PORT, port_is_free
-from .questions import QuestionError, default_question_folder, load_question_file, load_questions
+from .privacy import same_question
+from .questions import QuestionError, default_question_folder, load_question_file, load_questions, pair_problem
 from .reference import COLUMNS as REFERENCE_COLUMNS
 from .reference import load_reference
 from .server import raise_open_files_limit
@@ -223,6 +224,7 @@ def _check_question_bank(kit: Path, report: KitReport) -> set[str]:
                                      "add a question file, or run aftertalk new-lesson"))
     first_seen: dict[str, tuple[Path, int | None]] = {}
     known: set[str] = set()
+    bank = {}
     for path in files:
         report.question_files += 1
         try:
@@ -248,8 +250,33 @@ def _check_question_bank(kit: Path, report: KitReport) -> set[str]:
                     f"{shown_path(other)}:{other_line}", "give one of the two questions another id"))
                 continue
             first_seen[question.id] = (path, question.line)
+            bank[question.id] = question
             report.questions += 1
+    report.findings += _repeat_findings(bank)
     return known
+
+
+def _repeat_findings(bank: dict) -> list[Finding]:
+    """A room asks each question once, or twice as a declared before/after pair (`after:`): a second
+    chart of the same question could be subtracted from the first to single out a latecomer."""
+    findings = []
+    for question in bank.values():
+        problem = pair_problem(question, bank)
+        if problem:
+            what, _, advice = problem.partition("; ")
+            findings.append(_fail(Path(question.source), question.line, f"after: {what}", advice))
+    questions = list(bank.values())
+    for index, second in enumerate(questions):
+        for first in questions[:index]:
+            if second.after != first.id and first.after != second.id and same_question(first.to_dict(),
+                                                                                       second.to_dict()):
+                findings.append(_fail(
+                    Path(second.source), second.line,
+                    f"'{second.id}' asks the same question as '{first.id}' "
+                    f"({shown_path(Path(first.source))}:{first.line}), and a room refuses to ask a question twice",
+                    f"declare the pair with 'after: {first.id}' if it is asked again at the end, or change "
+                    "its wording or options"))
+    return findings
 
 
 def _question_finding(path: Path, error: QuestionError) -> Finding:

@@ -136,7 +136,10 @@ class Room:
         """The revealed results: one row per option with option, label, count, share, hidden, shown_as.
 
         A hidden cell (too few answers, or nearly everyone's) has no count or share, only a range in
-        `shown_as`, such as "fewer than 5". Raises RoomError before the poll is revealed.
+        `shown_as`, such as "fewer than 5". A result the server withheld as a whole (a one-word
+        check-in with too few answers, the second half of a before/after pair) has no rows, and
+        attrs["withheld"] says why (`charts.withheld_text` words it). Raises RoomError before the
+        poll is revealed.
         """
         data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
         question = self.in_my_language(Question.from_dict(data["question"]))
@@ -154,6 +157,9 @@ class Room:
                             "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"],
                             "language": self.language, "withheld": data.get("withheld"),
                             "standalone_labels": [o.label for o in question.all_options if o.exclusive]})
+        for name in ("min_answers", "pair"):  # words: answers needed; the second of a pair: the first
+            if name in data:
+                frame.attrs[name] = data[name]
         if question.privacy == "randomized":
             # epsilon: the privacy loss of one option; answer_epsilon: of a whole multi-select answer
             frame.attrs.update({"epsilon": data["epsilon"], "answer_epsilon": data["answer_epsilon"]})
@@ -253,11 +259,13 @@ class Room:
         return QuestionBoxPanel(self)
 
     def words(self, question_id: str) -> list[dict]:
-        """A one-word check-in's words that would be shown (given by 2 or more), to review privately."""
+        """A closed one-word check-in's words that pass the room's threshold (given by k or more people),
+        to review privately before the reveal. Raises RoomError while the poll is open or once revealed."""
         return self._api("GET", f"/questions/{self._qid(question_id)}/words")["words"]
 
     def hide_word(self, question_id: str, word: str) -> None:
-        """Keep a word off the chart; only before the reveal."""
+        """Keep a word off the chart; only after the close and before the reveal. The server answers the
+        same whether anyone typed the word or not."""
         self._api("POST", f"/questions/{self._qid(question_id)}/words", body={"word": word})
 
     def export(self, path):

@@ -190,13 +190,14 @@ class PollPanel(widgets.VBox):
         for button in (self.open_button, self.reveal_button, self.stop_button):
             button.disabled = True
         rows = []
+        threshold = self.room.status()["threshold"]
         for entry in self.room.words(self.question.id):
             hide = widgets.Button(description="Hide", disabled=entry["hidden"])
             hide.on_click(lambda button, word=entry["word"]: (self.room.hide_word(self.question.id, word),
                                                              setattr(button, "disabled", True)))
             rows.append(widgets.HBox([widgets.Label(f"{entry['word']} ({entry['count']})"), hide]))
-        review = widgets.Accordion([widgets.VBox(rows or [widgets.Label("No word was given by 2 or more people.")])],
-                                   selected_index=None)
+        nothing = f"No word passes the room's threshold (given by {threshold} or more people), so none will be shown."
+        review = widgets.Accordion([widgets.VBox(rows or [widgets.Label(nothing)])], selected_index=None)
         review.set_title(0, "Review the words privately before revealing (open only when the projector "
                             "shows something else)")
         reveal = widgets.Button(description="Reveal the words", button_style="warning", icon="eye")
@@ -219,7 +220,8 @@ class PollPanel(widgets.VBox):
         results = self.room.results(self.question.id)
         self.results = results
         self.live.image.value = charts.figure_png(charts.room_chart(results), dpi=80)
-        self._say("Closed and revealed." + privacy_note(results))
+        withheld = charts.withheld_text(results)
+        self._say("Closed and revealed." + (f" {withheld}" if withheld else privacy_note(results)))
         self.text_version.value = ("<details><summary>Text version of this chart</summary><pre>"
                                    f"{html.escape(charts.results_markdown(results))}</pre></details>")
 

@@ -28,14 +28,15 @@ __all__ = [
     "ALL_BUT_A_FEW",
     "HIDDEN",
     "check_threshold",
-    "estimate_threshold",
+    "strict_threshold",
+    "direct_min_answers",
     "revealable",
     "suppress",
     "release",
     "Release",
-    "WITHHELD_TOO_FEW_ANSWERS",
-    "WITHHELD_FEW_OUTSIDE_EXCLUSIVE",
-    "WITHHELD_COULD_POINT_TO_SOMEONE",
+    "TOO_FEW_ANSWERS",
+    "FEW_OUTSIDE_EXCLUSIVE",
+    "COULD_POINT_TO_SOMEONE",
     "wilson_interval",
     "forced_response_probabilities",
     "grr_probabilities",
@@ -97,13 +98,18 @@ def check_threshold(k: int, question_id: str | None = None) -> int:
     return k
 
 
-def estimate_threshold(k: int = DEFAULT_THRESHOLD) -> int:
-    """Answers a randomized-response estimate needs in a room whose threshold is k.
+def strict_threshold(k: int = DEFAULT_THRESHOLD) -> int:
+    """Answers a randomized-response estimate or a one-word check-in needs where the threshold is k.
 
-    RANDOMIZED_THRESHOLD, or k when the room raised its threshold above it: raising the threshold
-    never shows more.
+    RANDOMIZED_THRESHOLD (an interval is too wide below it, and free text can be recognised by its
+    wording), or k when the room raised its threshold above it: raising it never shows more.
     """
     return max(RANDOMIZED_THRESHOLD, check_threshold(k))
+
+
+def direct_min_answers(k: int = DEFAULT_THRESHOLD) -> int:
+    """Answers a direct question needs before any nonzero count can show: 2k (see `release`)."""
+    return 2 * check_threshold(k)
 
 
 def revealable(n: int, k: int = DEFAULT_THRESHOLD) -> bool:
@@ -188,22 +194,28 @@ class Release:
     """What a revealed direct question may show.
 
     cells: one Cell per option, in the order of the counts.
-    withheld: None when the chart may show, or why every cell is hidden, as one of the WITHHELD_*
-        codes below; the notebook words it for the room in the facilitator's language.
+    withheld: None when the chart may show, or why every cell is hidden, as one of the reason codes
+        below; the notebook words it for the room in the facilitator's language.
     """
 
     cells: dict[str, Cell]
     withheld: str | None = None
 
 
-#: Fewer answers than the rule needs: k for anything, 2k before a nonzero count can show.
-WITHHELD_TOO_FEW_ANSWERS = "too_few_answers"
+# Why a result is not shown, as the server says it (the notebook words it: charts.WITHHELD_TEXT).
+#: Fewer answers than the rule needs: 2k before a direct count can show, `strict_threshold(k)` for
+#: randomized estimates and one-word check-ins.
+TOO_FEW_ANSWERS = "too_few_answers"
 #: Multi-select: fewer than k people ticked anything beside the stand-alone answers ("Doesn't
 #: apply", "None of these", "Prefer not to say"), so any bar would describe those few people.
-WITHHELD_FEW_OUTSIDE_EXCLUSIVE = "few_outside_exclusive"
+FEW_OUTSIDE_EXCLUSIVE = "few_outside_exclusive"
 #: Any chart the rules could draw would let a reader who knows them work out a hidden count.
-WITHHELD_COULD_POINT_TO_SOMEONE = "could_point_to_someone"
-WITHHELD_REASONS = (WITHHELD_TOO_FEW_ANSWERS, WITHHELD_FEW_OUTSIDE_EXCLUSIVE, WITHHELD_COULD_POINT_TO_SOMEONE)
+COULD_POINT_TO_SOMEONE = "could_point_to_someone"
+#: One-word check-in: no word was given by k or more people (and not by nearly everyone).
+NO_SHARED_WORD = "no_shared_word"
+#: The second of a before/after pair: see `pair_withheld`.
+PAIR_COUNTS_TOO_CLOSE = "pair_counts_too_close"
+PAIR_DIFFERENCE_TOO_SMALL = "pair_difference_too_small"
 
 
 def suppress(
@@ -255,7 +267,7 @@ def release(
 
     Nothing is shown below 2k answers (below k nothing at all could show; from
     k to 2k - 1 every nonzero cell breaks a rule): `withheld` says
-    WITHHELD_TOO_FEW_ANSWERS.
+    TOO_FEW_ANSWERS.
 
     Single choice (the counts sum to n, so hidden cells are tied to the
     total):
@@ -292,7 +304,7 @@ def release(
     ticked any ordinary option, are a single-choice partition of n; every
     ordinary cell is at most R, and together they are at least R.
 
-    1. 0 < R < k: withheld (WITHHELD_FEW_OUTSIDE_EXCLUSIVE). Any bar would
+    1. 0 < R < k: withheld (FEW_OUTSIDE_EXCLUSIVE). Any bar would
        describe those few people's answers; with R = 1, each bar would be
        exactly their combination.
     2. The partition (exclusive cells, R) goes through the single-choice
@@ -333,9 +345,9 @@ def release(
 
 def _single_choice_release(values: tuple[int, ...], n: int, k: int):
     """Labels (None = shown) and a withholding reason for a single-choice question."""
-    if n < 2 * k:
+    if n < direct_min_answers(k):
         # Every nonzero cell is small or "all but a few": nothing can show.
-        return None, WITHHELD_TOO_FEW_ANSWERS
+        return None, TOO_FEW_ANSWERS
     labels = _single_choice_labels(values, n, k)
     if all(label is None for label in labels):
         return labels, None
@@ -343,7 +355,7 @@ def _single_choice_release(values: tuple[int, ...], n: int, k: int):
         label is not None or c == 0 for c, label in zip(values, labels)
     )
     if says_almost_nothing or not _no_reader_can_pin(values, labels, n, k):
-        return None, WITHHELD_COULD_POINT_TO_SOMEONE
+        return None, COULD_POINT_TO_SOMEONE
     return labels, None
 
 
@@ -366,20 +378,20 @@ def _multi_select_labels(values, is_exclusive, n: int, k: int, question_id: str)
             ordinary and sum(ordinary_values) < people):
         raise _fail(question_id, f"these counts cannot come from {n} answers: every answer is one "
                                  "stand-alone option or at least one other tick")
-    if n < 2 * k:
-        return None, WITHHELD_TOO_FEW_ANSWERS
+    if n < direct_min_answers(k):
+        return None, TOO_FEW_ANSWERS
     if 0 < people < k:
-        return None, WITHHELD_FEW_OUTSIDE_EXCLUSIVE
+        return None, FEW_OUTSIDE_EXCLUSIVE
     if exclusive:
         partition = tuple(values[i] for i in exclusive) + (people,)
         partition_labels = _single_choice_labels(partition, n, k)
         if all(label is not None for label in partition_labels) and HIDDEN in partition_labels:
-            return None, WITHHELD_COULD_POINT_TO_SOMEONE  # step 2 ran out of cells
+            return None, COULD_POINT_TO_SOMEONE  # step 2 ran out of cells
     else:
         partition, partition_labels = (people,), (None,)
     ordinary_labels = tuple(_ordinary_label(c, people, k) for c in ordinary_values)
     if not _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordinary_labels, n, k):
-        return None, WITHHELD_COULD_POINT_TO_SOMEONE
+        return None, COULD_POINT_TO_SOMEONE
     labels: list[str | None] = [None] * len(values)
     for i, label in zip(exclusive, partition_labels):
         labels[i] = label
@@ -999,3 +1011,112 @@ def simulate_unary(
                 report.add(option)
         reports.append(report)
     return reports
+
+
+# --------------------------------------------------------------------------
+# One-word check-ins and two releases of one question (DESIGN point 11)
+#
+# The room's threshold k governs both: raising it never shows more. Every
+# decision below is a function of what the reader is shown anyway, or of
+# counts at least k people share, so a withheld result points at nobody.
+# --------------------------------------------------------------------------
+
+def word_passes(count: int, n: int, k: int = DEFAULT_THRESHOLD) -> bool:
+    """A word may show (and be reviewed) only when k or more people gave it
+    and k or more did not: a word (nearly) everyone gave tells everyone's."""
+    return count >= k and n - count >= k
+
+
+@dataclass(frozen=True)
+class WordRelease:
+    """What a revealed one-word check-in shows: words with their counts, or why none."""
+
+    words: tuple[tuple[str, int], ...]
+    withheld: str | None  # TOO_FEW_ANSWERS, NO_SHARED_WORD, or None when words show
+
+
+def shown_words(counts: Mapping[str, int], n: int, k: int = DEFAULT_THRESHOLD,
+                hidden: Iterable[str] = ()) -> WordRelease:
+    """The words a check-in with n answers may show, most common first.
+
+    Nothing below `strict_threshold(k)` answers. A word shows when
+    `word_passes` and the facilitator did not hide it. The people whose word
+    is not shown form a group too ("n minus the shown words"): when that
+    group is smaller than k but not empty, the least common shown words are
+    dropped until it is empty or at least k, so no group count points at
+    fewer than k people.
+    """
+    check_threshold(k)
+    if not _is_int(n) or n < 0:
+        raise _fail(None, f"the number of answers must be a whole number >= 0, got {n!r}")
+    if n < strict_threshold(k):
+        return WordRelease((), TOO_FEW_ANSWERS)
+    hidden = set(hidden)
+    shown = sorted(((word, count) for word, count in counts.items()
+                    if word not in hidden and word_passes(count, n, k)),
+                   key=lambda item: (-item[1], item[0]))
+    while shown and 0 < n - sum(count for _, count in shown) < k:
+        shown.pop()  # the least common (alphabetically last among equals)
+    return WordRelease(tuple(shown), None if shown else NO_SHARED_WORD)
+
+
+def pair_withheld(first_n: int, second_n: int, k: int = DEFAULT_THRESHOLD,
+                  first_cells: Mapping[str, int | None] | None = None,
+                  second_cells: Mapping[str, int | None] | None = None) -> str | None:
+    """Whether the second release of a before/after pair must be withheld, and why.
+
+    A reader who assumes that the people who answered both times kept their
+    answer reads the difference of the two charts as the answers of the d =
+    second_n - first_n people who arrived (or, d < 0, left). So:
+
+    - d = 0: shown (nobody arrived or left, as far as the counts tell);
+    - 0 < |d| < k: withheld, PAIR_COUNTS_TOO_CLOSE (fewer than k people);
+    - |d| >= k: the difference is a chart of |d| people, judged by the cell
+      rule of a direct chart: every option must be shown as a number in both
+      charts (a cell value; None when hidden), and its difference c must be 0,
+      or at least k with at least k of the |d| people outside it. Otherwise
+      withheld, PAIR_DIFFERENCE_TOO_SMALL. A hidden cell's range can bound the
+      difference well enough to pin it (the enumeration in tests/test_repeats.py
+      found such charts), so a hidden cell withholds.
+
+    The first two cases depend on n only, which every phone count shows.
+    """
+    check_threshold(k)
+    d = second_n - first_n
+    if d == 0:
+        return None
+    if abs(d) < k:
+        return PAIR_COUNTS_TOO_CLOSE
+    first_cells, second_cells = first_cells or {}, second_cells or {}
+    for option in {**first_cells, **second_cells}:
+        before, after = first_cells.get(option), second_cells.get(option)
+        if before is None or after is None:
+            return PAIR_DIFFERENCE_TOO_SMALL
+        c = (after - before) if d > 0 else (before - after)
+        if c != 0 and not (k <= c <= abs(d) - k):
+            return PAIR_DIFFERENCE_TOO_SMALL
+    return None
+
+
+def _plain(text: str) -> str:
+    """Text as a reader compares it: case, accents' forms, punctuation and spacing aside."""
+    import unicodedata
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+
+
+def repeat_form(definition: Mapping) -> tuple:
+    """What makes two question definitions (as `Question.to_dict()` gives them) the same question
+    to a reader: kind and text, and the options by label or by id. Notes, translations and
+    settings do not change what the two charts would count."""
+    options = definition.get("options") or []
+    return (definition.get("kind"), _plain(str(definition.get("text", ""))),
+            tuple(sorted(_plain(str(o.get("label", ""))) for o in options)),
+            tuple(sorted(str(o.get("id", "")) for o in options)))
+
+
+def same_question(first: Mapping, second: Mapping) -> bool:
+    """True when two charts of these definitions could be subtracted: same kind, same text, and
+    the same options by label or by id."""
+    a, b = repeat_form(first), repeat_form(second)
+    return a[:2] == b[:2] and (a[2] == b[2] or a[3] == b[3])

@@ -22,7 +22,7 @@ MAX_TEXT = 500
 MAX_LABEL = 120
 MAX_OPTIONS = 20
 QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "randomization", "notes",
-                   "translations", "max_length")
+                   "translations", "max_length", "after")
 TRANSLATION_FIELDS = ("text", "options", "notes")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # Settings of a randomized question's design, by kind (defaults in aftertalk.privacy).
@@ -75,6 +75,9 @@ class Question:
     # count towards the same option ids.
     translations: dict = field(default_factory=dict)
     max_length: int = WORD_MAX_LENGTH  # for kind "word": the longest answer accepted
+    # The id of the first half of a before/after pair: the same question asked earlier in the room,
+    # whose second asking the server releases only when subtracting the two points at nobody.
+    after: str | None = None
     prefer_not_label: str = field(default=PREFER_NOT_TO_SAY_LABEL, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
@@ -138,6 +141,8 @@ class Question:
             data["translations"] = self.translations
         if self.notes:
             data["notes"] = self.notes
+        if self.after:
+            data["after"] = self.after
         return data
 
     @classmethod
@@ -180,7 +185,7 @@ class Question:
         for name in ("prefer_not_to_say",):
             if not isinstance(data.get(name, True), bool):
                 fail("must be true or false", name, (name,))
-        for name in ("privacy", "notes"):
+        for name in ("privacy", "notes", "after"):
             if name in data and not isinstance(data[name], str):
                 fail("must be text", name, (name,))
         option_ids = [o.id for o in built] or [o["id"] for o in DEFAULT_OPTIONS.get(data["kind"], [])]
@@ -193,7 +198,7 @@ class Question:
                        privacy=data.get("privacy", "direct"), notes=data.get("notes", ""),
                        randomization=data.get("randomization", {}),
                        translations=data.get("translations", {}),
-                       max_length=data.get("max_length", WORD_MAX_LENGTH),
+                       max_length=data.get("max_length", WORD_MAX_LENGTH), after=data.get("after"),
                        source=source, line=lines.get(("id",)) or lines.get(()))
         except QuestionError as error:
             key = (error.field_name,) if error.field_name else ()
@@ -247,6 +252,9 @@ def _validate(question: Question) -> None:
         fail(f"unknown kind '{question.kind}'; choose one of {', '.join(KINDS)}", "kind")
     if question.privacy not in PRIVACY_MODES:
         fail(f"unknown privacy '{question.privacy}'; choose one of {', '.join(PRIVACY_MODES)}", "privacy")
+    if question.after is not None and (not ID_PATTERN.fullmatch(question.after) or question.after == question.id):
+        fail(f"'{question.after}' cannot be paired: give the id of the question this one repeats "
+             "(asked earlier, for example comfort_before)", "after")
     if question.kind == "word":
         if question.options:
             fail("a one-word check-in has no options: people type their word", "options")
@@ -361,7 +369,33 @@ def load_questions(folder=None) -> dict[str, Question]:
                                     "give this question another id", source=str(path),
                                     line=question.line, field_name="id")
             bank[question.id] = question
+    for question in bank.values():
+        problem = pair_problem(question, bank)
+        if problem:
+            raise QuestionError(problem, source=question.source, line=question.line, field_name="after")
     return bank
+
+
+def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
+    """What is wrong with a question's declared before/after pair, or None (also when it has none).
+
+    The first half must exist, be the same question (kind, text, options), and not itself be the
+    second half of another pair: a room asks each question at most twice.
+    """
+    if question.after is None:
+        return None
+    from .privacy import same_question
+    first = bank.get(question.after)
+    if first is None:
+        return f"there is no question '{question.after}' to pair with; give the id of the first asking"
+    if first.after is not None:
+        return (f"'{first.id}' is itself the second half of a pair; a question can be asked twice at most, "
+                f"so pair this one with '{first.after}' or ask something else")
+    if not same_question(first.to_dict(), question.to_dict()) or [o.id for o in first.options] != [
+            o.id for o in question.options]:
+        return (f"'{first.id}' is not the same question; a pair asks the same text with the same kind and "
+                "options (ids and labels), so the two charts compare like with like")
+    return None
 
 
 def default_question_folder() -> Path:

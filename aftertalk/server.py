@@ -48,7 +48,6 @@ KEEPALIVE_SECONDS = 15
 COALESCE_SECONDS = 0.5  # upvotes reach the other phones at most this late, and at most this often
 MAX_THRESHOLD = 1000    # beyond any room; also keeps numbers inside SQLite's 64-bit integers
 MAX_TALLY = 1_000_000   # hands raised in one room
-WORD_MIN_PEOPLE = 2  # a word only one person gave could be traced to them
 CODE_PATTERN = r"([A-Za-z0-9]{1,16})"
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets past UTF-8 decoding
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
@@ -705,18 +704,45 @@ class ResultsHandler(ApiHandler):
         if row["state"] != "revealed":
             raise Conflict(f"Results of '{question_id}' are hidden until the poll is closed and revealed.")
         question = stored_question(row["definition"])
-        if question.kind == "word":
-            self.finish(word_results(question, row["answers"], store.word_counts(self.db, room["code"], question_id)))
-            return
-        self.finish(revealed_results(question, row["answers"],
-                                     store.option_counts(self.db, room["code"], question_id), room["threshold"]))
+        self.finish(paired_release(self.db, room, question, question_results(self.db, room, question, row)))
+
+
+def question_results(db, room, question: Question, row) -> dict:
+    """A revealed question's results as the facilitator may see them, whatever its kind."""
+    if question.kind == "word":
+        return word_results(question, row["answers"], store.word_counts(db, room["code"], question.id),
+                            room["threshold"])
+    return revealed_results(question, row["answers"], store.option_counts(db, room["code"], question.id),
+                            room["threshold"])
+
+
+def paired_release(db, room, question: Question, results: dict) -> dict:
+    """The second half of a before/after pair, withheld when subtracting the first from it could
+    single out the people who arrived or left in between (`privacy.pair_withheld`)."""
+    if not question.after:
+        return results
+    try:
+        first_row = store.get_question(db, room["code"], question.after)
+    except NotFound:
+        return results  # the first half was never asked here: nothing to subtract
+    first = question_results(db, room, stored_question(first_row["definition"]), first_row)
+
+    def cells(release):
+        return {o["id"]: None if o["hidden"] else o["count"] for o in release["options"]}
+
+    reason = privacy.pair_withheld(first_row["answers"], results["n"], room["threshold"], cells(first),
+                                   cells(results))
+    results["pair"] = {"first": question.after, "first_n": first_row["answers"]}
+    if reason:
+        results.update({"revealable": False, "withheld": reason, "options": []})
+    return results
 
 
 def revealed_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
     """What the facilitator may see: small or near-total cells hidden, so no one can be singled out.
 
     A hidden cell's count never leaves the server, not even to the notebook; when nothing may show,
-    `withheld` says why (one of privacy.WITHHELD_REASONS). Randomized questions give estimates with
+    `withheld` says why (a reason code of aftertalk.privacy). Randomized questions give estimates with
     intervals instead (see `randomized_results`).
     """
     counts = {o.id: counts.get(o.id, 0) for o in question.all_options}
@@ -726,7 +752,8 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
                                exclusive={o.id for o in question.all_options if o.exclusive})
     cells = released.cells
     return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
-            "revealable": released.withheld is None, "withheld": released.withheld, "options": [
+            "revealable": released.withheld is None, "withheld": released.withheld,
+            "min_answers": privacy.direct_min_answers(threshold), "options": [
                 {"id": o.id, "label": o.label, "count": cells[o.id].count, "hidden": cells[o.id].hidden,
                  "shown_as": cells[o.id].shown_as,
                  "share": None if cells[o.id].hidden or not n else cells[o.id].count / n}
@@ -739,10 +766,10 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
     Every one of the n answers is a randomized report: "Prefer not to say", which cannot be
     randomized, is kept as a skip (AnswerHandler), so no exact count stands beside the estimates for
     n minus the reports, or an interval's width, to give away. Nothing is estimated below the
-    room's estimate threshold (privacy.estimate_threshold).
+    room's strict threshold (privacy.strict_threshold).
     """
     design = question.design()
-    needed = privacy.estimate_threshold(threshold)
+    needed = privacy.strict_threshold(threshold)
     real = {o.id: counts[o.id] for o in question.options}
     estimates = {}
     if n >= needed:
@@ -766,8 +793,9 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
                      "low": estimate.low if estimate else None, "high": estimate.high if estimate else None})
     answer_epsilon = (privacy.unary_answer_epsilon(len(question.options), design["epsilon"])
                       if design["method"] == "unary" else design["epsilon"])
-    return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": needed,
-            "revealable": bool(estimates), "withheld": None if estimates else privacy.WITHHELD_TOO_FEW_ANSWERS,
+    return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
+            "min_answers": needed,
+            "revealable": bool(estimates), "withheld": None if estimates else privacy.TOO_FEW_ANSWERS,
             "design": design, "epsilon": design["epsilon"], "answer_epsilon": answer_epsilon,
             "options": rows}
 
@@ -793,38 +821,54 @@ class BoxActionHandler(ApiHandler):
 
 
 class WordsHandler(ApiHandler):
-    """Before the reveal: the words that would be shown, so the facilitator can hide any of them."""
+    """Between close and reveal: the words that pass the room's threshold, so the facilitator can
+    hide any of them. Nothing while the poll is open (only its count), nothing after the reveal."""
 
     def get(self, code, question_id):
-        code = self.authorised_room(code)["code"]
-        self.word_question(code, question_id)
-        self.finish({"words": [{"word": r["word"], "count": r["count"], "hidden": bool(r["hidden"])}
-                               for r in store.word_counts(self.db, code, question_id)
-                               if r["count"] >= WORD_MIN_PEOPLE]})
+        room = self.authorised_room(code)
+        row = self.closed_word_question(room["code"], question_id)
+        n, k = row["answers"], room["threshold"]
+        withheld = privacy.TOO_FEW_ANSWERS if n < privacy.strict_threshold(k) else None
+        words = [] if withheld else [
+            {"word": r["word"], "count": r["count"], "hidden": bool(r["hidden"])}
+            for r in store.word_counts(self.db, room["code"], question_id) if privacy.word_passes(r["count"], n, k)]
+        self.finish({"words": words, "n": n, "threshold": k, "min_answers": privacy.strict_threshold(k),
+                     "withheld": withheld})
 
     def post(self, code, question_id):
+        """Hide a word. The answer is the same whether many, one or nobody gave it: a request must
+        never confirm that someone typed a word."""
         code = self.authorised_room(code)["code"]
-        self.word_question(code, question_id)
+        self.closed_word_question(code, question_id)
         word = self.body_fields(allow_form=False).get("word")
         if not isinstance(word, str):
             raise BadRequest("Say which word to hide: {\"word\": \"...\"}.")
+        word = freetext.normalise_word(word)
+        if not word:
+            raise BadRequest("Say which word to hide: it needs at least one letter.")
         store.hide_word(self.db, code, question_id, word)
-        self.finish({"hidden": word})
+        self.finish({"ok": True, "note": "That word will not be on the chart."})
 
-    def word_question(self, code, question_id) -> None:
+    def closed_word_question(self, code, question_id):
         row = store.get_question(self.db, code, question_id)
         if json.loads(row["definition"])["kind"] != "word":
             raise BadRequest(f"'{question_id}' is not a one-word check-in.")
+        if row["state"] != "closed":
+            raise Conflict("Words can be reviewed and hidden only after the poll is closed and before it "
+                           f"is revealed; '{question_id}' is {row['state']}.")
+        return row
 
 
-def word_results(question: Question, n: int, rows) -> dict:
-    """Words shown only from 10 answers, and only those at least 2 people gave and nobody hid."""
-    revealable = n >= privacy.RANDOMIZED_THRESHOLD  # free text needs the higher threshold
-    words = [{"id": r["word"], "label": r["word"], "count": r["count"], "share": r["count"] / n,
-              "hidden": False, "shown_as": str(r["count"])}
-             for r in rows if revealable and r["count"] >= WORD_MIN_PEOPLE and not r["hidden"]]
-    return {"question": question.to_dict(), "state": "revealed", "n": n, "revealable": revealable,
-            "threshold": privacy.RANDOMIZED_THRESHOLD, "options": words}
+def word_results(question: Question, n: int, rows, threshold: int) -> dict:
+    """The words `privacy.shown_words` allows: from max(10, k) answers, each given by k or more
+    people (and not by all but a few), minus those the facilitator hid. Says why when none show."""
+    release = privacy.shown_words({r["word"]: r["count"] for r in rows}, n, threshold,
+                                  hidden=[r["word"] for r in rows if r["hidden"]])
+    words = [{"id": word, "label": word, "count": count, "share": count / n, "hidden": False,
+              "shown_as": str(count)} for word, count in release.words]
+    return {"question": question.to_dict(), "state": "revealed", "n": n, "revealable": release.withheld is None,
+            "withheld": release.withheld, "threshold": threshold, "min_answers": privacy.strict_threshold(threshold),
+            "options": words}
 
 
 class JsonNotFoundHandler(ApiHandler):

@@ -27,6 +27,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+from . import privacy
 from .errors import Conflict, NotFound, Unavailable
 
 SCHEMA = Path(__file__).with_name("schema.sql")
@@ -196,7 +197,10 @@ def list_questions(db, code: str) -> list:
 def open_question(db, code: str, question_id: str, definition: dict, option_ids) -> bool:
     """Open a poll. Returns False when the same question is already open (a retried request).
 
-    A closed poll never reopens, so two reveals can never differ by one late answer.
+    A closed poll never reopens, and a room asks each question once: a second chart of the same
+    question under a new id could be subtracted from the first, and the difference would single
+    out whoever answered only one of them. A before/after pair is declared (`after` names the first)
+    and released by `privacy.pair_withheld`.
     """
     encoded = json.dumps(definition, sort_keys=True)
     with transaction(db):
@@ -205,11 +209,26 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
         if row is not None:
             if row["state"] != "open":
                 raise Conflict(f"Question '{question_id}' was already closed in this room, and a closed "
-                               "poll never reopens. Ask it again under a new id.")
+                               "poll never reopens: two charts of one question could be subtracted to "
+                               "single out someone who answered only one of them.")
             if row["definition"] != encoded:
                 raise Conflict(f"Question '{question_id}' is already open with a different wording. "
                                "Close it first, or use a new id.")
             return False
+        first = definition.get("after")
+        for earlier in db.execute("SELECT question_id, definition, state FROM questions WHERE room_code = ?",
+                                  (code,)).fetchall():
+            if earlier["question_id"] == first:
+                if earlier["state"] == "open":
+                    raise Conflict(f"'{question_id}' is the second half of a pair with '{first}', which is "
+                                   f"still open. Close '{first}' first, so that its count is final.")
+            elif privacy.same_question(json.loads(earlier["definition"]), definition):
+                raise Conflict(
+                    f"'{question_id}' asks the same question as '{earlier['question_id']}', which this room "
+                    "has already asked. A room asks each question once: the two charts could be subtracted, "
+                    "and the difference would single out someone who answered only one of them. To ask it "
+                    f"at the start and at the end, declare the pair in the question file (after: "
+                    f"{earlier['question_id']}); otherwise change the question.")
         position = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE room_code = ?",
                               (code,)).fetchone()[0]
         db.execute("INSERT INTO questions (room_code, question_id, definition, state, position) "
@@ -377,11 +396,12 @@ def word_counts(db, code: str, question_id: str) -> list:
 
 
 def hide_word(db, code: str, question_id: str, word: str) -> None:
+    """Keep a word off the chart; only between close and reveal. A word nobody gave changes nothing
+    and is not an error: whether anyone typed a word is never an answer to a request."""
     with transaction(db):
-        if get_question(db, code, question_id)["state"] == "revealed":
-            raise Conflict("The words are already revealed; hide words before the reveal.")
-        updated = db.execute("UPDATE word_counts SET hidden = 1 WHERE room_code = ? AND question_id = ? AND word = ?",
-                             (code, question_id, word)).rowcount
-        if not updated:
-            raise NotFound(f"Nobody answered '{word}' to this question.")
+        if get_question(db, code, question_id)["state"] != "closed":
+            raise Conflict("Words can be reviewed and hidden only after the poll is closed and before it "
+                           "is revealed.")
+        db.execute("UPDATE word_counts SET hidden = 1 WHERE room_code = ? AND question_id = ? AND word = ?",
+                   (code, question_id, word))
         db.tables_to_rewrite.add("word_counts")

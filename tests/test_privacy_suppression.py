@@ -18,7 +18,7 @@ from aftertalk.privacy import (
     Cell,
     PrivacyError,
     check_threshold,
-    WITHHELD_TOO_FEW_ANSWERS,
+    TOO_FEW_ANSWERS,
     release,
     revealable,
     suppress,
@@ -162,7 +162,7 @@ def test_multi_select_below_2k_is_withheld():
     # Below 2k every nonzero cell is small or nearly everyone's, and the zeros beside them would
     # narrow what the hidden ones hold: nothing shows, and the release says why.
     released = release({"a": 6, "b": 3, "c": 0}, 9, 5, multi=True, question_id="q1")
-    assert released.withheld == WITHHELD_TOO_FEW_ANSWERS
+    assert released.withheld == TOO_FEW_ANSWERS
     assert {o: c.shown_as for o, c in released.cells.items()} == {"a": HIDDEN, "b": HIDDEN, "c": HIDDEN}
     assert shown_as({"a": 5, "b": 0}, n=5, multi=True) == {"a": HIDDEN, "b": HIDDEN}
 
