@@ -39,6 +39,8 @@ from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
 
 WEB_DIR = Path(__file__).with_name("web")
 MAX_BODY_BYTES = 8 * 1024
+TOO_LARGE = f"The request is too large (the limit is {MAX_BODY_BYTES} bytes)."
+MAX_FORM_FIELDS = 50  # a multi-select form sends one field per option ticked: at most 21, plus 2
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read off a projector
 CODE_LENGTH = 5
 DEVICE_COOKIE = "aftertalk_device"
@@ -230,12 +232,22 @@ class BodyHandler(BaseHandler):
         self._body = bytearray()
         length = self.request.headers.get("Content-Length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            raise tornado.web.HTTPError(413, f"The request is too large (the limit is {MAX_BODY_BYTES} bytes).")
+            raise tornado.web.HTTPError(413, TOO_LARGE)
 
     def data_received(self, chunk):
+        if self._body is None:
+            return  # already too large: read and thrown away
+        if len(self._body) + len(chunk) > MAX_BODY_BYTES:
+            # A chunked body has no length up front. Raising here would drop the connection with no reply
+            # (tornado logs it as uncaught), so the rest is read and thrown away, and once the body has
+            # ended the request is refused in place of the route's own method.
+            self._body = None
+            setattr(self, self.request.method.lower(), self.refuse_too_large)
+            return
         self._body.extend(chunk)
-        if len(self._body) > MAX_BODY_BYTES:
-            raise tornado.web.HTTPError(413, f"The request is too large (the limit is {MAX_BODY_BYTES} bytes).")
+
+    def refuse_too_large(self, *args):
+        raise tornado.web.HTTPError(413, TOO_LARGE)
 
     def body_fields(self, *, allow_form: bool) -> dict:
         """The body as a dict, from JSON (or, for the no-JavaScript page, a form)."""
@@ -262,7 +274,10 @@ class BodyHandler(BaseHandler):
                 raise BadRequest("The request body contains text that is not valid Unicode.") from None
             return data
         if allow_form and content_type == "application/x-www-form-urlencoded":
-            form = parse_qs(text, keep_blank_values=True, max_num_fields=50, strict_parsing=False)
+            try:
+                form = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
+            except ValueError:  # more fields than any page of ours sends
+                raise BadRequest(f"The form has too many fields (the limit is {MAX_FORM_FIELDS}).") from None
             return {"question": (form.get("question") or [""])[0], "options": form.get("option", []),
                     "skip": (form.get("action") or [""])[0] == "skip", "word": (form.get("word") or [""])[0],
                     "text": (form.get("text") or [""])[0]}
