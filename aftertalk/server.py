@@ -41,6 +41,16 @@ WEB_DIR = Path(__file__).with_name("web")
 MAX_BODY_BYTES = 8 * 1024
 TOO_LARGE = f"The request is too large (the limit is {MAX_BODY_BYTES} bytes)."
 MAX_FORM_FIELDS = 50  # a multi-select form sends one field per option ticked: at most 21, plus 2
+# Every body the page's script sends (answer, skip, word, box question, "me too") is padded with spaces to
+# this many UTF-8 bytes: the largest answer any question allows is about 1,500 (21 option ids of 64
+# characters, all ticked), a box question at most 1,700 (280 characters, each escaped to 6), so one size
+# hides which answer, which word, or whether it was a skip (test_browser_phone.py).
+ANSWER_BODY_BYTES = 2048
+# Every JSON reply to a phone's POST is padded to a multiple of this: one size for every view of the bank's
+# questions in English and Spanish (the largest, what_helps in Spanish, is 3.4 KB) with three box questions
+# of 280 characters on the screen (about 0.55 KB each). A bigger view grows in whole steps.
+REPLY_BYTES = 8192
+NOTHING_CHOSEN = "00"  # what a no-JavaScript single-choice form sends when no option is picked
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read off a projector
 CODE_LENGTH = 5
 DEVICE_COOKIE = "aftertalk_device"
@@ -228,6 +238,8 @@ class BaseHandler(tornado.web.RequestHandler):
 class BodyHandler(BaseHandler):
     """Reads a small body, refusing an oversized one before it is buffered."""
 
+    sent_as_form = False  # the body was a form from the page without JavaScript
+
     def prepare(self):
         self._body = bytearray()
         length = self.request.headers.get("Content-Length")
@@ -274,6 +286,7 @@ class BodyHandler(BaseHandler):
                 raise BadRequest("The request body contains text that is not valid Unicode.") from None
             return data
         if allow_form and content_type == "application/x-www-form-urlencoded":
+            self.sent_as_form = True
             try:
                 form = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
             except ValueError:  # more fields than any page of ours sends
@@ -289,7 +302,8 @@ def render_page(handler, template, **values) -> bytes:
     loader = handler.application.settings["template_loader"]
     languages = [(code, i18n.LANGUAGE_NAMES.get(code, code)) for code in i18n.available_languages()]
     return loader.load(template).generate(static_url=handler.static_url, lang=handler.language, _=handler._,
-                                          languages=languages, **values)
+                                          languages=languages, answer_bytes=ANSWER_BODY_BYTES,
+                                          nothing_chosen=NOTHING_CHOSEN, **values)
 
 
 # --- participant pages ----------------------------------------------------------------------------
@@ -419,12 +433,16 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         if question.design() and not skip and not self.wants_json:
             raise BadRequest("This question needs JavaScript: your phone scrambles the answer before "
                              "sending it, and without JavaScript it cannot. You can skip it.")
-        chosen = [] if skip else checked_options(question, fields.get("options"))
+        options = fields.get("options")
+        if self.sent_as_form and not skip:
+            options = options_by_position(question, options)
+        chosen = [] if skip else checked_options(question, options)
         token = self.require_device_token()
         hashed = voter_hash(room.room_key, token, question_id)
         await self.config["answers"].write(
             lambda db: store.count_answer(db, code, question_id, hashed, chosen, skip=skip))
-        self.acknowledge(code, token, thanks=not skip, answered=question_id)
+        # The same reply for an answer and a skip: its content and size tell nothing about which it was.
+        self.acknowledge(code, token, thanks=True, answered=question_id)
 
     async def record_word(self, room, question: Question, word) -> None:
         word = freetext.normalise_word(freetext.clean_text(word, max_length=question.max_length, what="word"))
@@ -447,9 +465,26 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         """For the page's script, JSON with what the phone shows next (saving it a second request);
         for a plain form, back to the room page."""
         if self.wants_json:
-            self.finish({"ok": True, "html": self.fragment(code, token, thanks=thanks, answered=answered)})
+            reply = tornado.escape.json_encode({"ok": True, "html": self.fragment(code, token, thanks=thanks,
+                                                                                  answered=answered)})
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(reply + " " * (-len(reply) % REPLY_BYTES))  # ASCII: json_encode escapes the rest
         else:
             self.redirect(f"/r/{code}{query or ('?thanks=1' if thanks else '')}", status=303)
+
+
+def options_by_position(question: Question, values) -> list:
+    """The option ids a no-JavaScript form names by position: two digits, "01" for the first, so every
+    single-choice answer is the same length; NOTHING_CHOSEN ("00") is sent when nothing was picked.
+    Anything else is passed on for `checked_options` to refuse."""
+    options = question.all_options
+    chosen = []
+    for value in values if isinstance(values, list) else [values]:
+        if value == NOTHING_CHOSEN:
+            continue
+        valid = isinstance(value, str) and len(value) == 2 and value.isascii() and value.isdigit()
+        chosen.append(options[int(value) - 1].id if valid and 1 <= int(value) <= len(options) else value)
+    return chosen
 
 
 def checked_options(question: Question, options) -> list[str]:

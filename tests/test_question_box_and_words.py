@@ -212,7 +212,7 @@ def test_phones_send_questions_and_words_in_chromium(browser, server, room):
     expect(page.get_by_role("heading", name=CHECK_IN.text)).to_be_visible()
     page.get_by_label("Your word").fill("Hopeful")
     page.get_by_role("button", name="Send anonymously").click()
-    expect(page.get_by_text("Thanks, your answer was counted anonymously.")).to_be_visible()
+    expect(page.get_by_text("Thanks, that was sent anonymously.")).to_be_visible()
     assert room.count("one_word") == 1 and room.box()[0]["text"] == "How do I ask for aftercare?"
     room.show_box_question(room.box()[0]["id"])
     expect(page.get_by_text("How do I ask for aftercare?")).to_be_visible()

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 import aftertalk
 from aftertalk import Question, QuestionError
+from aftertalk.server import ANSWER_BODY_BYTES
 from conftest import Phone, answer_many, call
 from test_browser_phone import PHONE, THANKS, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
@@ -43,7 +44,7 @@ def test_truthful_no_answers_arrive_as_yes_at_the_forced_rate(browser, server, r
 
 def sent_bodies(page):
     bodies = []
-    page.on("request", lambda request: bodies.append(request.post_data) if request.method == "POST" else None)
+    page.on("request", lambda request: bodies.append(request.post_data_buffer) if request.method == "POST" else None)
     return bodies
 
 
@@ -58,7 +59,7 @@ def test_every_answer_is_the_same_size_and_explained(browser, server, room, choi
     page.get_by_text(choice, exact=True).click()
     page.get_by_role("button", name="Send anonymously").click()
     expect(page.get_by_text(THANKS)).to_be_visible()
-    assert [len(body) for body in bodies] == [1024]
+    assert [len(body) for body in bodies] == [ANSWER_BODY_BYTES]
     context.close()
 
 
