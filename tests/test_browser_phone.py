@@ -327,3 +327,31 @@ def test_every_single_choice_question_in_the_bank_sends_one_size_without_javascr
                       for value in values for action in ("send", "skip")}
             assert len({len(body) for body in bodies}) == 1, (question.id, bodies)
         room.close(question.id)
+
+
+def test_the_padding_sizes_hold_the_largest_answer_and_every_view_of_the_bank(server, room):
+    """ANSWER_BODY_BYTES holds the largest body the script can send; REPLY_BYTES every view of the kit's
+    questions in every language, with three long box questions on the screen."""
+    import json
+    import aftertalk
+    import tornado.escape
+    from aftertalk.server import ANSWER_BODY_BYTES, REPLY_BYTES
+    widest = Question.from_dict({"id": "q" * 64, "text": "Q?", "kind": "multi",
+                                 "options": [{"id": f"{n:02d}" + "o" * 62, "label": "L"} for n in range(20)]})
+    answer = {"question": widest.id, "options": [o.id for o in widest.all_options], "skip": False}
+    as_sent = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()  # as JSON.stringify does
+    box = json.dumps({"text": "\x01" * 280}, separators=(",", ":")).encode()  # every character escaped to 6
+    assert max(len(as_sent), len(box)) <= ANSWER_BODY_BYTES
+    for n in range(3):
+        call(server, "POST", f"/r/{room.code}/box", body={"text": "Is it normal to feel á" + "a" * 257 + f"? {n}"},
+             headers={"Cookie": f"aftertalk_device=long-box-question-{n}-000000"})
+    for entry in room.box():
+        room.show_box_question(entry["id"])
+    for question in aftertalk.load_questions().values():
+        room.open(question)
+        for language in ("en", *question.translations):
+            status, view = call(server, "GET", f"/r/{room.code}/current?thanks=1&lang={language}",
+                                headers={"Cookie": "aftertalk_device=measures-views-0123456789"})
+            assert status == 200 and question.id in view
+            assert len(tornado.escape.json_encode({"ok": True, "html": view})) <= REPLY_BYTES, (question.id, language)
+        room.close(question.id)
