@@ -45,6 +45,12 @@ __all__ = [
     "grr",
     "unary",
     "unary_answer_epsilon",
+    "MAX_ANSWER_EPSILON",
+    "MAX_OPTION_EPSILON",
+    "DesignOutOfBounds",
+    "check_design_bounds",
+    "swap_chance",
+    "one_in",
     "simulate_forced_response",
     "simulate_grr",
     "simulate_unary",
@@ -706,6 +712,71 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 # --------------------------------------------------------------------------
 # Randomized response: designs (what the phone is told to do)
 # --------------------------------------------------------------------------
+
+
+#: Most privacy loss one randomized answer may carry (forced response, single choice, scale): what a phone
+#: sends is then at most e^3, about 20, times likelier under the person's true answer than under another.
+#: Beyond it the phone swaps so rarely that an answer is as good as the person's own.
+MAX_ANSWER_EPSILON = 3.0
+#: Most privacy loss per option of a randomized multi-select answer: every box is flipped (ticked or
+#: not) at least about 1 time in 8. The whole answer's bound is m times this (`unary_answer_epsilon`).
+MAX_OPTION_EPSILON = 2.0
+
+
+class DesignOutOfBounds(PrivacyError):
+    """A randomized design that (almost) never randomizes. `setting` names the setting to change."""
+
+    def __init__(self, message: str, setting: str):
+        super().__init__(message)
+        self.setting = setting
+
+
+def check_design_bounds(design: Mapping[str, float | str], *, question_id: str | None = None) -> None:
+    """Refuse a design whose answers would be (almost) never swapped: epsilon above MAX_ANSWER_EPSILON per
+    answer (forced response, single choice), or above MAX_OPTION_EPSILON per option (multi-select).
+
+    `design` is what `Question.design()` returns (a "method" and its probabilities). The estimators accept
+    any design; this is the rule for what a phone may be asked to send.
+    """
+    where = f"question {question_id!r}: " if question_id is not None else ""
+    method = design["method"]
+    if method == "forced":
+        bound = MAX_ANSWER_EPSILON
+        for answer, forced, other in (("yes", design["p_yes"], design["p_no"]), ("no", design["p_no"], design["p_yes"])):
+            epsilon = math.log((design["p_truth"] + forced) / forced)
+            if epsilon > bound:
+                lowest = (1 - other) * math.exp(-bound)
+                raise DesignOutOfBounds(
+                    f"{where}p_{answer} is {forced:g}: a phone then sends a forced \"{answer}\" so rarely that a "
+                    f"\"{answer}\" is {math.exp(epsilon):,.0f} times likelier to be true than not (epsilon "
+                    f"{epsilon:.2f}); at most epsilon {bound:g} is allowed. Use p_{answer} of at least "
+                    f"{math.ceil(lowest * 1000) / 1000:g}, or leave it out for the default 0.125.", f"p_{answer}")
+        return
+    single = method == "grr"
+    bound = MAX_ANSWER_EPSILON if single else MAX_OPTION_EPSILON
+    if design["epsilon"] > bound:
+        chance = swap_chance(design)
+        rarely = (f"about 1 {'answer' if single else 'box'} in {one_in(chance):,} is "
+                  f"{'swapped' if single else 'flipped'}" if chance > 1e-9 else "practically never")
+        raise DesignOutOfBounds(
+            f"{where}epsilon is {design['epsilon']:g}, but a randomized {'single-choice' if single else 'multi-select'} "
+            f"question may have at most {bound:g} {'per answer' if single else 'per option'}: above it the phone "
+            f"swaps too rarely to protect anyone (here {rarely}). Use {bound:g} or "
+            "less, or leave it out for the default.", "epsilon")
+
+
+def swap_chance(design: Mapping[str, float | str]) -> float:
+    """How often the phone sends something other than the person's own choice, as the phone tells them:
+    forced response, the chance of a forced answer (p_yes + p_no); single choice, the chance of another
+    option (1 - p); multi-select, the chance that one box is flipped (q)."""
+    if design["method"] == "forced":
+        return design["p_yes"] + design["p_no"]
+    return 1 - design["p"] if design["method"] == "grr" else design["q"]
+
+
+def one_in(chance: float) -> int:
+    """A chance as "about 1 in N", N at least 2 (a phone never swaps every answer)."""
+    return max(2, round(1 / chance)) if chance > 0 else 0
 
 
 def _check_epsilon(epsilon: float, name: str, question_id: str | None) -> None:

@@ -292,9 +292,13 @@ def _validate(question: Question) -> None:
             if name not in allowed:
                 fail(f"unknown setting '{name}' for a {question.kind} question; use {', '.join(allowed)}",
                      "randomization")
-    from .privacy import PrivacyError
+    from .privacy import DesignOutOfBounds, PrivacyError, check_design_bounds
     try:
-        question.design()
+        design = question.design()
+        if design:
+            check_design_bounds(design, question_id=question.id)
+    except DesignOutOfBounds as error:
+        fail(str(error), f"randomization.{error.setting}")
     except PrivacyError as error:
         fail(str(error), "randomization")
 

@@ -39,6 +39,18 @@ from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
 
 WEB_DIR = Path(__file__).with_name("web")
 MAX_BODY_BYTES = 8 * 1024
+TOO_LARGE = f"The request is too large (the limit is {MAX_BODY_BYTES} bytes)."
+MAX_FORM_FIELDS = 50  # a multi-select form sends one field per option ticked: at most 21, plus 2
+# Every body the page's script sends (answer, skip, word, box question, "me too") is padded with spaces to
+# this many UTF-8 bytes: the largest answer any question allows is about 1,500 (21 option ids of 64
+# characters, all ticked), a box question at most 1,700 (280 characters, each escaped to 6), so one size
+# hides which answer, which word, or whether it was a skip (test_browser_phone.py).
+ANSWER_BODY_BYTES = 2048
+# Every JSON reply to a phone's POST is padded to a multiple of this: one size for every view of the bank's
+# questions in English and Spanish (the largest, what_helps in Spanish, is 3.4 KB) with three box questions
+# of 280 characters on the screen (about 0.55 KB each). A bigger view grows in whole steps.
+REPLY_BYTES = 8192
+NOTHING_CHOSEN = "00"  # what a no-JavaScript single-choice form sends when no option is picked
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read off a projector
 CODE_LENGTH = 5
 DEVICE_COOKIE = "aftertalk_device"
@@ -225,16 +237,28 @@ class BaseHandler(tornado.web.RequestHandler):
 class BodyHandler(BaseHandler):
     """Reads a small body, refusing an oversized one before it is buffered."""
 
+    sent_as_form = False  # the body was a form from the page without JavaScript
+
     def prepare(self):
         self._body = bytearray()
         length = self.request.headers.get("Content-Length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            raise tornado.web.HTTPError(413, f"The request is too large (the limit is {MAX_BODY_BYTES} bytes).")
+            raise tornado.web.HTTPError(413, TOO_LARGE)
 
     def data_received(self, chunk):
+        if self._body is None:
+            return  # already too large: read and thrown away
+        if len(self._body) + len(chunk) > MAX_BODY_BYTES:
+            # A chunked body has no length up front. Raising here would drop the connection with no reply
+            # (tornado logs it as uncaught), so the rest is read and thrown away, and once the body has
+            # ended the request is refused in place of the route's own method.
+            self._body = None
+            setattr(self, self.request.method.lower(), self.refuse_too_large)
+            return
         self._body.extend(chunk)
-        if len(self._body) > MAX_BODY_BYTES:
-            raise tornado.web.HTTPError(413, f"The request is too large (the limit is {MAX_BODY_BYTES} bytes).")
+
+    def refuse_too_large(self, *args):
+        raise tornado.web.HTTPError(413, TOO_LARGE)
 
     def body_fields(self, *, allow_form: bool) -> dict:
         """The body as a dict, from JSON (or, for the no-JavaScript page, a form)."""
@@ -261,7 +285,11 @@ class BodyHandler(BaseHandler):
                 raise BadRequest("The request body contains text that is not valid Unicode.") from None
             return data
         if allow_form and content_type == "application/x-www-form-urlencoded":
-            form = parse_qs(text, keep_blank_values=True, max_num_fields=50, strict_parsing=False)
+            self.sent_as_form = True
+            try:
+                form = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
+            except ValueError:  # more fields than any page of ours sends
+                raise BadRequest(f"The form has too many fields (the limit is {MAX_FORM_FIELDS}).") from None
             return {"question": (form.get("question") or [""])[0], "options": form.get("option", []),
                     "skip": (form.get("action") or [""])[0] == "skip", "word": (form.get("word") or [""])[0],
                     "text": (form.get("text") or [""])[0]}
@@ -273,7 +301,8 @@ def render_page(handler, template, **values) -> bytes:
     loader = handler.application.settings["template_loader"]
     languages = [(code, i18n.LANGUAGE_NAMES.get(code, code)) for code in i18n.available_languages()]
     return loader.load(template).generate(static_url=handler.static_url, lang=handler.language, _=handler._,
-                                          languages=languages, **values)
+                                          languages=languages, answer_bytes=ANSWER_BODY_BYTES,
+                                          nothing_chosen=NOTHING_CHOSEN, **values)
 
 
 # --- participant pages ----------------------------------------------------------------------------
@@ -403,7 +432,10 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         if question.design() and not skip and not self.wants_json:
             raise BadRequest("This question needs JavaScript: your phone scrambles the answer before "
                              "sending it, and without JavaScript it cannot. You can skip it.")
-        chosen = [] if skip else checked_options(question, fields.get("options"))
+        options = fields.get("options")
+        if self.sent_as_form and not skip:
+            options = options_by_position(question, options)
+        chosen = [] if skip else checked_options(question, options)
         if question.design() and chosen == [PREFER_NOT_TO_SAY]:
             # "Prefer not to say" is never randomized; counted, it would be the one exact number beside
             # the estimates (n minus the reports). So it is kept as a skip: this phone is done, no count.
@@ -412,7 +444,8 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         hashed = voter_hash(room.room_key, token, question_id)
         await self.config["answers"].write(
             lambda db: store.count_answer(db, code, question_id, hashed, chosen, skip=skip))
-        self.acknowledge(code, token, thanks=not skip, answered=question_id)
+        # The same reply for an answer and a skip: its content and size tell nothing about which it was.
+        self.acknowledge(code, token, thanks=True, answered=question_id)
 
     async def record_word(self, room, question: Question, word) -> None:
         word = freetext.normalise_word(freetext.clean_text(word, max_length=question.max_length, what="word"))
@@ -435,9 +468,26 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         """For the page's script, JSON with what the phone shows next (saving it a second request);
         for a plain form, back to the room page."""
         if self.wants_json:
-            self.finish({"ok": True, "html": self.fragment(code, token, thanks=thanks, answered=answered)})
+            reply = tornado.escape.json_encode({"ok": True, "html": self.fragment(code, token, thanks=thanks,
+                                                                                  answered=answered)})
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(reply + " " * (-len(reply) % REPLY_BYTES))  # ASCII: json_encode escapes the rest
         else:
             self.redirect(f"/r/{code}{query or ('?thanks=1' if thanks else '')}", status=303)
+
+
+def options_by_position(question: Question, values) -> list:
+    """The option ids a no-JavaScript form names by position: two digits, "01" for the first, so every
+    single-choice answer is the same length; NOTHING_CHOSEN ("00") is sent when nothing was picked.
+    Anything else is passed on for `checked_options` to refuse."""
+    options = question.all_options
+    chosen = []
+    for value in values if isinstance(values, list) else [values]:
+        if value == NOTHING_CHOSEN:
+            continue
+        valid = isinstance(value, str) and len(value) == 2 and value.isascii() and value.isdigit()
+        chosen.append(options[int(value) - 1].id if valid and 1 <= int(value) <= len(options) else value)
+    return chosen
 
 
 def checked_options(question: Question, options) -> list[str]:

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from aftertalk import Question
-from conftest import CHROMIUM, answer_many, shown_counts
+from conftest import CHROMIUM, answer_many, call, shown_counts
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
@@ -21,7 +21,7 @@ FEELINGS = Question.from_dict({
     "id": "feelings", "text": "Which have you felt?", "kind": "multi",
     "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
                 {"id": "none", "label": "None of these", "exclusive": True}]})
-THANKS = "Thanks, your answer was counted anonymously."
+THANKS = "Thanks, that was sent anonymously."
 # Headless Debian Chromium with no network chatter; phone.test reaches the server on loopback.
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -214,3 +214,144 @@ def test_the_participant_page_has_no_accessibility_violations(server, room, phon
     assert phone.evaluate("document.documentElement.lang") == "en"
     results = Axe().run(phone)
     assert results.violations_count == 0, results.generate_report()
+
+
+# --- padding: what the network sees is one size, whatever was answered, in any language --------------
+
+MOOD_ES = Question.from_dict({
+    "id": "mood", "text": "How does the room feel?", "kind": "single",
+    "options": [{"id": "settled", "label": "Settled"}, {"id": "curious", "label": "Curious — a bit"}],
+    "translations": {"es": {"text": "¿Cómo se siente la sala?",
+                            "options": {"settled": "Tranquila", "curious": "Con curiosidad, un poquito"}}}})
+CHECK_IN = Question.from_dict({"id": "one_word", "text": "One word for right now?", "kind": "word"})
+
+
+def watch_answers(page) -> list:
+    """Every answer this page POSTs, as [request, response]; see `sizes`."""
+    seen = []
+    page.on("request", lambda request: seen.append([request, None])
+            if request.method == "POST" and request.url.endswith("/answer") else None)
+    page.on("response", lambda response: next(e for e in seen if e[0] == response.request).__setitem__(1, response)
+            if response.request.method == "POST" and response.url.endswith("/answer") else None)
+    return seen
+
+
+def sizes(seen) -> list[tuple[bytes, bytes]]:
+    """(request body, reply) for each answer. A no-JavaScript form is answered by a redirect: what then
+    travels is its status and Location."""
+    assert all(response is not None for _, response in seen), seen
+    return [(request.post_data_buffer, response.body() if response.status == 200 else
+             f"{response.status} {response.headers.get('location')}".encode()) for request, response in seen]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_answer_and_its_reply_are_one_size_in_bytes_with_javascript(browser, server, room, language):
+    """Answers, a word with non-ASCII letters (more bytes than characters) and skips, on an English and a
+    Spanish page: every body is ANSWER_BODY_BYTES bytes and every reply REPLY_BYTES, answer or skip."""
+    from aftertalk.server import ANSWER_BODY_BYTES, REPLY_BYTES
+    room.open(MOOD_ES)
+    room.open(CHECK_IN)
+    plans = [("Settled", "calm"), ("Curious", "añoranza"), ("Prefer not to say", None), (None, "ñoño ü"), (None, None)]
+    seen = []
+    for choice, word in plans:
+        context = browser.new_context(locale={"en": "en-GB", "es": "es-ES"}[language], **PHONE)
+        page = context.new_page()
+        answers = watch_answers(page)
+        page.goto(room_url(server, room))
+        send, skip = (("Send anonymously", "Skip this question") if language == "en" else
+                      ("Enviar de forma anónima", "Saltar esta pregunta"))
+        if choice:
+            label = {"Settled": "Tranquila", "Curious": "Con curiosidad", "Prefer not to say": "Prefiero no decirlo"}
+            page.get_by_text(choice if language == "en" else label[choice]).click()
+            page.get_by_role("button", name=send).click()
+        else:
+            page.get_by_role("button", name=skip).click()
+        expect(page.locator("input[name=word]")).to_be_visible()
+        if word:
+            page.locator("input[name=word]").fill(word)
+            page.get_by_role("button", name=send).click()
+        else:
+            page.get_by_role("button", name=skip).click()
+        expect(page.locator(".waiting")).to_be_visible()
+        assert len(answers) == 2, answers
+        seen += sizes(answers)
+        context.close()
+    assert [len(body) for body, _ in seen] == [ANSWER_BODY_BYTES] * 10
+    assert [len(reply) for _, reply in seen] == [REPLY_BYTES] * 10
+    assert any(len(body.strip().decode()) < len(body.strip()) for body, _ in seen)  # bytes, not characters
+    assert room.count("mood") == 3 and room.count("one_word") == 3
+
+
+def test_every_single_choice_answer_without_javascript_is_one_size(browser, server, room):
+    """Without JavaScript nothing can be padded, so the form itself is one size: options are sent as
+    two-digit positions, a hidden "00" goes when nothing is picked, and "send" and "skip" are as long."""
+    room.open(MOOD_ES)
+    seen = []
+    for language in ("en", "es"):
+        for choice, button in [(0, "send"), (1, "send"), (2, "send"), (None, "skip"), (1, "skip")]:
+            context = browser.new_context(java_script_enabled=False, locale=f"{language}-ES", **PHONE)
+            page = context.new_page()
+            answers = watch_answers(page)
+            page.goto(room_url(server, room))
+            if choice is not None:
+                page.locator(f"label[for=option-{choice}]").click()
+            page.locator(f"button[value={button}]").click()
+            expect(page.locator(".thanks")).to_be_visible()
+            seen += sizes(answers)
+            context.close()
+    assert len({len(body) for body, _ in seen}) == 1, [body for body, _ in seen]
+    assert len({reply for _, reply in seen}) == 1, {reply for _, reply in seen}  # the same redirect
+    assert room.count("mood") == 6
+    answer_many(server, room.code, "mood", {"settled": 5, "curious": 5, "prefer_not_to_say": 5})
+    # The positions landed on the options the phones picked: 01 settled, 02 curious, 03 prefer not to say.
+    assert shown_counts(room, "mood") == {"settled": 7, "curious": 7, "prefer_not_to_say": 7}
+
+
+def test_every_single_choice_question_in_the_bank_sends_one_size_without_javascript(server, room):
+    """Every single-choice, scale and yes/no question of data/questions, in every language, as the page
+    renders it: each option's value is two digits, so every answer or skip the form can send is one length."""
+    import html
+    from urllib.parse import urlencode
+    import aftertalk
+    questions = [q for q in aftertalk.load_questions().values() if q.kind in ("single", "scale", "yesno")]
+    assert len(questions) >= 4
+    for question in questions:
+        room.open(question)
+        for language in ("en", *question.translations):
+            status, page = call(server, "GET", f"/r/{room.code}?lang={language}",
+                                headers={"Cookie": "aftertalk_device=bank-reader-0123456789"})
+            values = [html.unescape(v) for v in re.findall(r'name="option"\s+(?:id="[^"]*"\s+)?value="([^"]*)"', page)]
+            assert len(values) == len(question.all_options) + 1, (question.id, values)  # with "nothing chosen"
+            assert values == ["00"] + [f"{n:02d}" for n in range(1, len(question.all_options) + 1)]
+            bodies = {urlencode([("question", question.id), ("option", value), ("action", action)])
+                      for value in values for action in ("send", "skip")}
+            assert len({len(body) for body in bodies}) == 1, (question.id, bodies)
+        room.close(question.id)
+
+
+def test_the_padding_sizes_hold_the_largest_answer_and_every_view_of_the_bank(server, room):
+    """ANSWER_BODY_BYTES holds the largest body the script can send; REPLY_BYTES every view of the kit's
+    questions in every language, with three long box questions on the screen."""
+    import json
+    import aftertalk
+    import tornado.escape
+    from aftertalk.server import ANSWER_BODY_BYTES, REPLY_BYTES
+    widest = Question.from_dict({"id": "q" * 64, "text": "Q?", "kind": "multi",
+                                 "options": [{"id": f"{n:02d}" + "o" * 62, "label": "L"} for n in range(20)]})
+    answer = {"question": widest.id, "options": [o.id for o in widest.all_options], "skip": False}
+    as_sent = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()  # as JSON.stringify does
+    box = json.dumps({"text": "\x01" * 280}, separators=(",", ":")).encode()  # every character escaped to 6
+    assert max(len(as_sent), len(box)) <= ANSWER_BODY_BYTES
+    for n in range(3):
+        call(server, "POST", f"/r/{room.code}/box", body={"text": "Is it normal to feel á" + "a" * 257 + f"? {n}"},
+             headers={"Cookie": f"aftertalk_device=long-box-question-{n}-000000"})
+    for entry in room.box():
+        room.show_box_question(entry["id"])
+    for question in aftertalk.load_questions().values():
+        room.open(question)
+        for language in ("en", *question.translations):
+            status, view = call(server, "GET", f"/r/{room.code}/current?thanks=1&lang={language}",
+                                headers={"Cookie": "aftertalk_device=measures-views-0123456789"})
+            assert status == 200 and question.id in view
+            assert len(tornado.escape.json_encode({"ok": True, "html": view})) <= REPLY_BYTES, (question.id, language)
+        room.close(question.id)

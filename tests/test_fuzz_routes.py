@@ -173,6 +173,7 @@ bodies = st.one_of(
     answer_like.map(lambda d: "&".join(f"{k}={v}" for k, v in d.items()).encode("utf-8", "replace")),
     st.just(b"{" * 20 + b"}" * 20),
     st.just(b"x" * 9000),  # over the 8 KiB limit
+    st.integers(45, 120).map(lambda n: "&".join(f"option={i:02d}" for i in range(n)).encode()),  # past 50 fields
 )
 content_types = st.one_of(st.none(), st.sampled_from(
     ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/jsonx",
@@ -489,3 +490,95 @@ def test_a_question_id_with_a_trailing_newline_is_refused(bug_server):
     status, body = call(bug_server, "POST", f"/api/rooms/{room.code}/questions",
                         body={"id": "q\n", "text": "Q?", "kind": "yesno"}, token=room._token)
     assert status == 400, body
+
+
+# --- bodies no phone of ours sends: a form with very many fields, a body sent in chunks past the limit ----
+
+POST_ROUTES = ["/r/{code}/answer", "/r/{code}/box", "/r/{code}/box/{box}/upvote", "/api/rooms",
+               "/api/rooms/{code}/questions", "/api/rooms/{code}/questions/mood/close",
+               "/api/rooms/{code}/questions/mood/reveal", "/api/rooms/{code}/questions/mood/tally",
+               "/api/rooms/{code}/questions/checkin/words", "/api/rooms/{code}/box/{box}/show",
+               "/api/rooms/{code}/box/{box}/answered", "/api/rooms/{code}/box/{box}/hide"]
+
+
+@pytest.fixture(scope="module")
+def bad_body_target(tmp_path_factory):
+    """A server of its own, with a room holding an open poll, an open check-in and a box question."""
+    server = ServerProcess(tmp_path_factory.mktemp("bad-bodies") / "data").start()
+    target = Target(server)
+    yield target
+    server.stop()
+
+
+def bad_body_request(target, route: str) -> tuple[str, dict]:
+    room = target.reference
+    path = route.format(code=room.code, box=target.box_on_screen)
+    token = target.server.info["admin_token"] if path == "/api/rooms" else room._token
+    headers = {"Cookie": "aftertalk_device=bad-body-phone-0123456789"}
+    if path.startswith("/api/"):
+        headers["Authorization"] = f"Bearer {token}"
+    return path, headers
+
+
+def send_chunked(server, path: str, headers: dict, size: int) -> tuple[int, str] | str:
+    """POST `size` bytes with Transfer-Encoding: chunked (no length up front); (status, text) or the
+    connection error the client saw."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30, source_address=(PHONE_ADDRESS, 0))
+
+    def pieces():
+        for start in range(0, size, 4096):
+            yield b"x" * min(4096, size - start)
+    try:
+        connection.request("POST", path, body=pieces(), encode_chunked=True,
+                           headers={"User-Agent": PHONE_AGENT, "Content-Type": "application/json", **headers})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", errors="replace")
+    except (ConnectionError, http.client.HTTPException) as error:
+        return type(error).__name__
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("route", [r for r in POST_ROUTES if not r.endswith(("upvote", "close", "reveal", "show",
+                                                                              "answered", "hide"))])
+def test_a_form_with_very_many_fields_gets_a_4xx_with_a_message(bad_body_target, route):
+    """Python's form parser raises past 50 fields: that was a 500 with a traceback. (The routes left out
+    read no body: a "me too" or a close with a form attached does what it says.)"""
+    path, headers = bad_body_request(bad_body_target, route)
+    body = "&".join(["question=mood", "action=send"] + [f"option={n:02d}" for n in range(1, 80)]).encode()
+    bad_body_target.begin()
+    status, text, _ = send(bad_body_target.server, "POST", path,
+                           {**headers, "Content-Type": "application/x-www-form-urlencoded"}, body)
+    assert 400 <= status < 500, f"{path} -> {status} {text[:300]}"
+    if route in ("/r/{code}/answer", "/r/{code}/box"):  # the routes that read forms say why
+        assert "too many fields" in text
+    check_reference_unchanged(bad_body_target)
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+def test_a_body_sent_in_chunks_past_the_limit_gets_a_413_with_a_message(bad_body_target, route):
+    """A chunked body has no Content-Length to refuse up front; it used to get no reply at all, and an
+    uncaught-exception traceback in the server's output."""
+    path, headers = bad_body_request(bad_body_target, route)
+    bad_body_target.begin()
+    for size in (9000, 100_000):
+        outcome = send_chunked(bad_body_target.server, path, headers, size)
+        assert isinstance(outcome, tuple), f"{path} ({size} bytes in chunks): no reply, {outcome}"
+        status, text = outcome
+        assert status == 413 and "too large" in text, f"{path} -> {status} {text[:300]}"
+    check_reference_unchanged(bad_body_target)
+
+
+def test_a_body_sent_in_chunks_past_a_mebibyte_is_cut_off_quietly(bad_body_target):
+    """Past the server's 1 MiB cap it stops reading and closes (tornado answers a bare 400, which a
+    client still sending may not read): no 5xx, and nothing logged."""
+    path, headers = bad_body_request(bad_body_target, "/r/{code}/answer")
+    bad_body_target.begin()
+    outcome = send_chunked(bad_body_target.server, path, headers, 2_000_000)
+    assert outcome in ("ConnectionResetError", "BrokenPipeError") or 400 <= outcome[0] < 500, outcome
+    check_reference_unchanged(bad_body_target)
+
+
+def test_bad_bodies_left_no_traceback_and_no_5xx_in_the_server_output(bad_body_target):
+    output = bad_body_target.server.output()
+    assert "Traceback" not in output and "Uncaught exception" not in output, output[-3000:]

@@ -7,6 +7,7 @@ from pypdf import PdfReader
 import aftertalk
 from aftertalk import Question
 from aftertalk.freetext import flags, normalise_word
+from aftertalk.rehearsal import BOX_QUESTIONS
 from conftest import call, run_notebook
 from test_browser_phone import PHONE, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
@@ -73,6 +74,26 @@ def test_flags_catch_names_numbers_emails_and_links():
     assert "an email address or handle" in flags("write to sam@example.org")
     assert "a link" in flags("see www.example.com")
     assert "what may be a name" in flags("What if Alex wants space?")
+
+
+@pytest.mark.parametrize("text", ["Sam cried after we had sex, is that normal?",  # a name as the first word
+                                  "Is it normal? Alex says no.",  # a name opening the next sentence
+                                  "Sorry. Jordan and I argue after.", "¿Lucía se enfada si lloro?"])
+def test_flags_catch_a_name_at_the_start_of_a_sentence(text):
+    assert "what may be a name" in flags(text)
+
+
+@pytest.mark.parametrize("text", ["insta: x_99", "my snap is sam99", "snapchat = samk", "ask x_99 about it",
+                                  "DM @sam_k"])
+def test_flags_catch_handles_without_an_at_sign(text):
+    assert "an email address or handle" in flags(text)
+
+
+@pytest.mark.parametrize("text", ["Sometimes I cry after sex. Is that normal?", "Hi! Why do I cry?",
+                                  "¿Es normal llorar después del sexo?", "After sex I feel 2x more tired.",
+                                  *BOX_QUESTIONS[:5]])
+def test_flags_stay_quiet_on_ordinary_questions(text):
+    assert flags(text) == []
 
 
 def test_upvotes_count_once_per_phone_and_only_on_shown_questions(server, room):
@@ -193,7 +214,7 @@ def test_phones_send_questions_and_words_in_chromium(browser, server, room):
     expect(page.get_by_role("heading", name=CHECK_IN.text)).to_be_visible()
     page.get_by_label("Your word").fill("Hopeful")
     page.get_by_role("button", name="Send anonymously").click()
-    expect(page.get_by_text("Thanks, your answer was counted anonymously.")).to_be_visible()
+    expect(page.get_by_text("Thanks, that was sent anonymously.")).to_be_visible()
     assert room.count("one_word") == 1 and room.box()[0]["text"] == "How do I ask for aftercare?"
     room.show_box_question(room.box()[0]["id"])
     expect(page.get_by_text("How do I ask for aftercare?")).to_be_visible()

@@ -4,7 +4,9 @@ import math
 import pytest
 from playwright.sync_api import expect
 
+import aftertalk
 from aftertalk import Question, QuestionError
+from aftertalk.server import ANSWER_BODY_BYTES
 from conftest import Phone, answer_many, call
 from test_browser_phone import PHONE, THANKS, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
@@ -42,7 +44,7 @@ def test_truthful_no_answers_arrive_as_yes_at_the_forced_rate(browser, server, r
 
 def sent_bodies(page):
     bodies = []
-    page.on("request", lambda request: bodies.append(request.post_data) if request.method == "POST" else None)
+    page.on("request", lambda request: bodies.append(request.post_data_buffer) if request.method == "POST" else None)
     return bodies
 
 
@@ -53,11 +55,11 @@ def test_every_answer_is_the_same_size_and_explained(browser, server, room, choi
     page = context.new_page()
     bodies = sent_bodies(page)
     page.goto(room_url(server, room))
-    expect(page.get_by_text("Your phone sometimes swaps your answer at random")).to_be_visible()
+    expect(page.get_by_text("Your phone swaps about 1 answer in 4 for a random one")).to_be_visible()
     page.get_by_text(choice, exact=True).click()
     page.get_by_role("button", name="Send anonymously").click()
     expect(page.get_by_text(THANKS)).to_be_visible()
-    assert [len(body) for body in bodies] == [1024]
+    assert [len(body) for body in bodies] == [ANSWER_BODY_BYTES]
     context.close()
 
 
@@ -144,3 +146,60 @@ def test_epsilon_must_be_positive(kind, epsilon):
 def test_randomization_settings_need_a_randomized_question():
     with pytest.raises(QuestionError, match="only a question with privacy: randomized"):
         Question.from_dict({"id": "q", "text": "Q?", "kind": "yesno", "randomization": {"p_yes": 0.1}})
+
+
+# --- the range a design must stay in, and what the phone says about it ----------------------------
+
+SINGLE = Question.from_dict({"id": "feeling_private", "text": "How did you feel after?", "kind": "single",
+                             "privacy": "randomized", "options": [{"id": "calm", "label": "Calm"},
+                                                                  {"id": "sad", "label": "Sad"},
+                                                                  {"id": "restless", "label": "Restless"}]})
+
+
+@pytest.mark.parametrize("question, randomization, setting", [
+    (SINGLE, {"epsilon": 40}, "epsilon"),  # the phone would (in floating point) never swap
+    (SINGLE, {"epsilon": 3.01}, "epsilon"),
+    (FORCED, {"p_yes": 1e-12}, "p_yes"),  # a "yes" would be the person's own, 10^11 to 1
+    (FORCED, {"p_no": 0.01}, "p_no"),
+    (FEELINGS, {"epsilon": 2.5}, "epsilon"),  # every box kept 12 times in 13
+])
+def test_a_design_that_almost_never_randomizes_is_refused(question, randomization, setting):
+    with pytest.raises(QuestionError, match=rf"field 'randomization.{setting}': question '{question.id}': "
+                                            rf"{setting} is .*at most (epsilon )?[23]"):
+        Question.from_dict({**question.to_dict(), "randomization": randomization})
+
+
+@pytest.mark.parametrize("question, randomization", [
+    (SINGLE, {"epsilon": 3}), (FORCED, {"p_yes": 0.05, "p_no": 0.05}), (FEELINGS, {"epsilon": 2}),
+    (SINGLE, {"epsilon": 0.5}), (FORCED, {"p_yes": 0.3, "p_no": 0.3})])
+def test_a_design_inside_the_range_is_accepted(question, randomization):
+    assert Question.from_dict({**question.to_dict(), "randomization": randomization}).design()
+
+
+def test_the_server_refuses_an_out_of_range_design_with_a_400_naming_the_setting(server, room):
+    status, body = call(server, "POST", f"/api/rooms/{room.code}/questions", token=room._token,
+                        body={**SINGLE.to_dict(), "randomization": {"epsilon": 40}})
+    assert status == 400 and "randomization.epsilon" in body["error"] and "at most 3" in body["error"], body
+    assert room.status()["questions"] == []
+
+
+def test_every_randomized_question_in_the_bank_is_inside_the_range():
+    from aftertalk.privacy import check_design_bounds
+    randomized = [q for q in aftertalk.load_questions().values() if q.design()]
+    assert randomized, "the bank has no randomized question to check"
+    for question in randomized:
+        check_design_bounds(question.design(), question_id=question.id)
+
+
+@pytest.mark.parametrize("question, randomization, english, spanish", [
+    (FORCED, {}, "swaps about 1 answer in 4 for", "cambia más o menos 1 respuesta de cada 4"),  # p_yes + p_no
+    (FORCED, {"p_yes": 0.05, "p_no": 0.05}, "about 1 answer in 10 for", "1 respuesta de cada 10"),
+    (SINGLE, {}, "about 1 answer in 11 for", "1 respuesta de cada 11"),  # 1 - p = 2 / (e^3 + 2)
+    (FEELINGS, {}, "flips about 1 box in 5 at random", "1 casilla de cada 5"),  # q = 1 / (e^1.5 + 1)
+])
+def test_the_phone_says_how_often_its_answer_is_swapped(server, room, question, randomization, english, spanish):
+    room.open(Question.from_dict({**question.to_dict(), "randomization": randomization}))
+    for language, sentence in (("en", english), ("es", spanish)):
+        status, page = call(server, "GET", f"/r/{room.code}?lang={language}",
+                            headers={"Cookie": "aftertalk_device=reads-the-sentence-0001"})
+        assert status == 200 and sentence in page, page[page.find('id="randomized-note"'):][:300]

@@ -28,8 +28,8 @@ def test_the_same_question_in_english_and_spanish_counts_on_the_same_option(brow
     english.get_by_role("button", name="Send anonymously").click()
     spanish.get_by_text("Con curiosidad").click()
     spanish.get_by_role("button", name="Enviar de forma anónima").click()
-    expect(english.get_by_text("Thanks, your answer was counted anonymously.")).to_be_visible()
-    expect(spanish.get_by_text("Gracias: tu respuesta se ha contado de forma anónima.")).to_be_visible()
+    expect(english.get_by_text("Thanks, that was sent anonymously.")).to_be_visible()
+    expect(spanish.get_by_text("Gracias: se ha enviado de forma anónima.")).to_be_visible()
     answer_many(server, room.code, "mood", {"settled": 5, "curious": 3})
     assert shown_counts(room, "mood") == {"settled": 5, "curious": 5, "prefer_not_to_say": 0}
 

@@ -15,7 +15,8 @@
   var code = main && main.getAttribute("data-room");
   if (!code) { return; }
   var base = "/r/" + encodeURIComponent(code);
-  var ANSWER_BYTES = 1024;
+  // Every body sent is padded to this many bytes (UTF-8, as it travels), so its size tells nothing.
+  var PAD_BYTES = parseInt(main.getAttribute("data-pad-bytes"), 10) || 2048;
 
   // The page carries its messages in its own language, so this script needs no translations.
   function message(name) { return main.getAttribute("data-msg-" + name); }
@@ -114,11 +115,22 @@
     }
   });
 
+  function utf8Length(text) {
+    if (window.TextEncoder) { return new TextEncoder().encode(text).length; }
+    return unescape(encodeURIComponent(text)).length;  // old phones: one character per UTF-8 byte
+  }
+
+  // The body padded with spaces to a whole number of PAD_BYTES: counted in bytes, not characters, so
+  // "Sí" and "Si", or "ñ" in a word, weigh the same on the network.
+  function padded(body) {
+    var size = utf8Length(body);
+    var target = Math.max(1, Math.ceil(size / PAD_BYTES)) * PAD_BYTES;
+    return body + new Array(target - size + 1).join(" ");
+  }
+
   // POST a JSON body; `done(ok, body)` gets the server's reply, or ok = null when offline.
   function send(url, payload, done) {
-    var body = JSON.stringify(payload);
-    // Every answer is padded to one size, so its length on the network tells nothing.
-    while (body.length < ANSWER_BYTES) { body += " "; }
+    var body = padded(JSON.stringify(payload));
     fetch(url, {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json" }, body: body
@@ -139,8 +151,8 @@
     var skip = event.submitter ? event.submitter.value === "skip" : false;
     var wordInput = form.querySelector("input[name=word]");
     var options = [];
-    var inputs = form.querySelectorAll("input[name=option]:checked");
-    for (var i = 0; i < inputs.length; i++) { options.push(inputs[i].value); }
+    var inputs = form.querySelectorAll("input[name=option][data-id]:checked");  // not "nothing chosen"
+    for (var i = 0; i < inputs.length; i++) { options.push(inputs[i].getAttribute("data-id")); }
     var error = form.querySelector(".error");
     if (!skip && wordInput && !wordInput.value.trim()) {
       error.textContent = message("word");
@@ -157,7 +169,7 @@
     var payload = { question: form.getAttribute("data-question"), options: options, skip: skip };
     if (wordInput) { payload.word = wordInput.value; }
     send(base + "/answer", payload, function (ok, reply) {
-      if (ok) { update(reply, !skip, false); return; }
+      if (ok) { update(reply, true, false); return; }  // the same view after an answer and a skip
       error.textContent = ok === null ? message("offline") : (reply.error || message("failed"));
       for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = false; }
     });
