@@ -15,7 +15,8 @@ What it does, all on 127.0.0.1, bounded in count and time (it stops by itself):
 4. Live round, what app.js does: the facilitator opens a question; every phone waits for its
    `event: change`, which carries the phone's view of the page (checked: it must hold the new
    question), "thinks" for a random time (uniform over --think seconds) and answers once (POST
-   /r/CODE/answer, JSON padded to 1,024 bytes as app.js pads it; the reply carries the next view).
+   /r/CODE/answer, JSON padded to 2,048 bytes as app.js pads it; the reply, padded to 8,192 bytes,
+   carries the next view).
    Fetch round, side by side: the same, but every phone also fetches GET /r/CODE/current after the
    event, as app.js did before the view rode on the event (and as a phone without its cookie does).
 5. Burst rounds, interleaved with the bare handler (--repeats pairs): a new question is opened, every
@@ -50,7 +51,7 @@ HOST = "127.0.0.1"  # loopback only: this benchmark never sends a packet anywher
 REQUEST_TIMEOUT = 30.0
 START_TIMEOUT = 20.0
 JOIN_CONCURRENCY = 100  # phones scanning a QR code arrive over time, not in one SYN flood
-ANSWER_BYTES = 1024  # app.js pads every answer to this size
+from aftertalk.server import ANSWER_BODY_BYTES as ANSWER_BYTES  # app.js pads every answer to this size
 FDS_PER_PHONE = 3  # page/answer connection, event stream, bare-handler connection
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 QUESTION = {"text": "After sex, which of these have you felt?", "kind": "multi",
@@ -74,9 +75,12 @@ def bare_server(port_file: str) -> None:
     from aftertalk.server import GC_YOUNG_OBJECTS
     gc.set_threshold(GC_YOUNG_OBJECTS, 20, 20)
 
+    from aftertalk.server import REPLY_BYTES
+
     class Answer(tornado.web.RequestHandler):
         def post(self, code):
-            self.finish({"ok": True})
+            # padded as the aftertalk server pads every reply to a phone, so both send the same bytes
+            self.finish('{"ok": true}'.ljust(REPLY_BYTES))
 
     async def serve():
         sockets = tornado.netutil.bind_sockets(0, address=HOST)
@@ -483,7 +487,9 @@ async def run(args, work: Path) -> dict:
         async def open_question(question_id) -> tuple[float, int]:
             nonlocal version
             start = time.perf_counter()
-            await facilitator.call("POST", "/questions", dict(QUESTION, id=question_id))
+            # A room asks each question once (issue 13): each round's question is worded apart.
+            await facilitator.call("POST", "/questions",
+                                   dict(QUESTION, id=question_id, text=f"{QUESTION['text']} ({question_id})"))
             version += 1
             return start, version
 
