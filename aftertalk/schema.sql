@@ -7,7 +7,8 @@
 --   default, so that no row can be written without it.
 -- - option_counts, box_questions and word_counts are rewritten in key order by store.py in every
 --   transaction that writes to them, with a DELETE that SQLite does page by page (zeroing each page)
---   only when no foreign key is involved: they, and box_voters, have none; store.end_room erases them.
+--   only when no foreign key is involved: they, and voter_sets, have none; store.end_room erases them.
+-- - voter_sets keeps each set of phones sorted in one fixed-size blob, overwritten in place.
 
 CREATE TABLE IF NOT EXISTS rooms (
     code        TEXT PRIMARY KEY,           -- the short join code phones type
@@ -33,14 +34,16 @@ CREATE TABLE IF NOT EXISTS option_counts (
     PRIMARY KEY (room_code, question_id, option_id)
 ) WITHOUT ROWID;
 
--- One row per device per question: HMAC(room key, device token + question id). The token itself is
--- never stored, and hashes of different questions cannot be linked to each other.
-CREATE TABLE IF NOT EXISTS voters (
+-- Who has answered: per question (set_id = the question id) and per box question's upvotes (set_id
+-- "box:" + box id), the HMACs(room key, device token + set) of the phones, 32 bytes each, sorted, then
+-- zeros up to a power of two of slots. Sorted, not one row per phone: the file keeps which phones
+-- answered, never in what order (store._write_voter_set). The token itself is never stored, and the
+-- hashes of different questions cannot be linked to each other.
+CREATE TABLE IF NOT EXISTS voter_sets (
     room_code   TEXT NOT NULL,
-    question_id TEXT NOT NULL,
-    voter_hash  BLOB NOT NULL,
-    PRIMARY KEY (room_code, question_id, voter_hash),
-    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE
+    set_id      TEXT NOT NULL,
+    hashes      BLOB NOT NULL,
+    PRIMARY KEY (room_code, set_id)
 ) WITHOUT ROWID;
 
 -- The anonymous question box. Each question gets a random id and the table is ordered by it, so
@@ -54,14 +57,6 @@ CREATE TABLE IF NOT EXISTS box_questions (
     flags       TEXT NOT NULL DEFAULT '',   -- why it deserves a second look: name, phone, email, link
     upvotes     INTEGER NOT NULL,
     PRIMARY KEY (room_code, box_id)
-) WITHOUT ROWID;
-
--- One upvote per phone per shown question, as HMAC(room key, token + box id).
-CREATE TABLE IF NOT EXISTS box_voters (
-    room_code   TEXT NOT NULL,
-    box_id      TEXT NOT NULL,
-    voter_hash  BLOB NOT NULL,
-    PRIMARY KEY (room_code, box_id, voter_hash)
 ) WITHOUT ROWID;
 
 -- One-word check-ins: a counter per normalised word, never one row per answer.

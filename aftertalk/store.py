@@ -16,7 +16,9 @@ tests/test_disk_holds_present.py:
   a new database would get from the current rows, with no trace of where a row was slotted in or what
   a counter held before. A question's answer count is a counter row of its own (option id ""), so
   the questions table, which holds the long definitions, is not rewritten per answer.
-What is not made canonical: the voters tables (see `count_answer`).
+- who has answered a question (or upvoted a box question) is one sorted blob of voter hashes per
+  question, overwritten in place (`_write_voter_set`), not a row per phone: the file holds the set of
+  phones, never the order they came in.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from .errors import Conflict, NotFound, Unavailable
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DATABASE_NAME = "aftertalk.sqlite3"
-SCHEMA_VERSION = 2  # PRAGMA user_version; before 2: counters stored as plain n, and foreign keys (`_migrate`)
+SCHEMA_VERSION = 3  # PRAGMA user_version; before 3: a row per voter; before 2: plain counters (`_migrate`)
 
 # Every counter (option and word counts, answers, upvotes) is stored as COUNTER_BASE + n: SQLite then
 # encodes each one as a 6-byte integer whatever n is (up to 2**47), so `count = count + 1` overwrites
@@ -43,7 +45,9 @@ COUNTER_BASE = 2 ** 40
 
 # The tables that answers and people's texts write to, with the key each is rewritten in (`transaction`).
 REWRITTEN_IN_KEY_ORDER = {"option_counts": "room_code, question_id, option_id", "box_questions": "room_code, box_id",
-                          "word_counts": "room_code, question_id, word"}
+                          "word_counts": "room_code, question_id, word", "voter_sets": "room_code, set_id"}
+VOTER_HASH_BYTES = 32  # HMAC-SHA256 (server.voter_hash)
+MIN_VOTER_SLOTS = 64   # a voter set's blob holds a power of two of hashes, at least this many
 ANSWERS = ""  # the option id of the counter of phones that answered a question (skips excluded)
 
 _QUESTION_COLUMNS = ("room_code, question_id, definition, state, position, "
@@ -53,11 +57,13 @@ _BOX_COLUMNS = f"room_code, box_id, text, state, flags, upvotes - {COUNTER_BASE}
 
 
 class _Store(sqlite3.Connection):
-    """A connection that remembers which tables the open transaction must rewrite in key order."""
+    """A connection that remembers what the open transaction must write just before its COMMIT: the
+    tables to rewrite in key order, and the voter sets it changed (sorted hashes, by (room, set))."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.tables_to_rewrite: set[str] = set()
+        self.voter_sets: dict[tuple[str, str], bytes] = {}
 
 
 def connect(data_dir) -> sqlite3.Connection:
@@ -90,15 +96,28 @@ def connect(data_dir) -> sqlite3.Connection:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a store written by an older Aftertalk (user_version below 2) to this layout, keeping its
-    rooms: counters move to COUNTER_BASE + n, each question's answer count moves to its counter row,
-    and the counter, box and word tables are made again without their foreign keys (schema.sql)."""
+    """Bring a store written by an older Aftertalk (user_version below 3) to this layout, keeping its
+    rooms: voters move into sorted voter sets; and from before 2, counters move to COUNTER_BASE + n,
+    each question's answer count moves to its counter row, and the counter, box and word tables are
+    made again without their foreign keys (schema.sql)."""
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     if "rooms" not in tables or db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
         return
+    version = db.execute("PRAGMA user_version").fetchone()[0]
     schema = SCHEMA.read_text()
     with transaction(db):
-        for table in ("box_voters", "box_questions", "word_counts", "option_counts"):  # box_voters referred to box_questions
+        # 3: a row per voter becomes one sorted set per question (and per box question's upvotes).
+        db.execute(re.search(r"CREATE TABLE IF NOT EXISTS voter_sets \(.*?\) WITHOUT ROWID", schema, re.S).group())
+        for table, set_id in (("voters", "question_id"), ("box_voters", "'box:' || box_id")):
+            sets: dict[tuple[str, str], list[bytes]] = {}
+            for row in db.execute(f"SELECT room_code, {set_id} AS set_id, voter_hash FROM {table}"):
+                sets.setdefault((row["room_code"], row["set_id"]), []).append(row["voter_hash"])
+            for (code, set_id_value), hashes in sets.items():
+                db.voter_sets[(code, set_id_value)] = b"".join(sorted(hashes))
+            db.execute(f"DROP TABLE {table}")
+        if version >= 2:
+            return
+        for table in ("box_questions", "word_counts", "option_counts"):
             create = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\) WITHOUT ROWID", schema, re.S).group()
             db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
             db.execute(create)
@@ -123,6 +142,8 @@ def transaction(db: sqlite3.Connection):
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            for (code, set_id), hashes in db.voter_sets.items():
+                _write_voter_set(db, code, set_id, hashes)
             for table in sorted(db.tables_to_rewrite):
                 _rewrite_in_key_order(db, table)
         except BaseException:
@@ -130,6 +151,7 @@ def transaction(db: sqlite3.Connection):
             raise
         finally:
             db.tables_to_rewrite.clear()
+            db.voter_sets.clear()
         db.execute("COMMIT")
     except sqlite3.OperationalError as error:
         if db.in_transaction:
@@ -153,6 +175,71 @@ def _rewrite_in_key_order(db: sqlite3.Connection, table: str) -> None:
     db.execute(f"DELETE FROM {table}")
     if rows:
         db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
+# --- who has answered: sorted voter sets ------------------------------------------------------------
+
+def _voter_set(db, code: str, set_id: str) -> bytes:
+    """The sorted voter hashes of one set, with what the open transaction has added to it."""
+    changed = db.voter_sets.get((code, set_id))
+    if changed is not None:
+        return changed
+    row = db.execute("SELECT hashes FROM voter_sets WHERE room_code = ? AND set_id = ?", (code, set_id)).fetchone()
+    if row is None:
+        return b""
+    # The slots after the last hash are zeros. (A hash ending in zero bytes keeps its length through
+    # the rounding up; one of 32 zero bytes would need HMAC-SHA256 to give exactly that.)
+    used = -(-len(row["hashes"].rstrip(b"\0")) // VOTER_HASH_BYTES)
+    return row["hashes"][:used * VOTER_HASH_BYTES]
+
+
+def _find_voter(hashes: bytes, voter_hash: bytes) -> tuple[int, bool]:
+    """Binary search of a sorted set: (the slot where voter_hash is or would go, whether it is there)."""
+    low, high = 0, len(hashes) // VOTER_HASH_BYTES
+    while low < high:
+        middle = (low + high) // 2
+        if hashes[middle * VOTER_HASH_BYTES:(middle + 1) * VOTER_HASH_BYTES] < voter_hash:
+            low = middle + 1
+        else:
+            high = middle
+    found = hashes[low * VOTER_HASH_BYTES:(low + 1) * VOTER_HASH_BYTES] == voter_hash
+    return low, found
+
+
+def _add_voter(db, code: str, set_id: str, voter_hash: bytes) -> bool:
+    """Inside a transaction: add a phone to a set; False, with nothing changed, if it is in it already.
+    Written at the transaction's end (`_write_voter_set`), once however many phones a batch adds."""
+    if len(voter_hash) != VOTER_HASH_BYTES:
+        raise ValueError(f"a voter hash has {VOTER_HASH_BYTES} bytes, not {len(voter_hash)}")
+    hashes = _voter_set(db, code, set_id)
+    slot, found = _find_voter(hashes, voter_hash)
+    if found:
+        return False
+    at = slot * VOTER_HASH_BYTES
+    db.voter_sets[(code, set_id)] = hashes[:at] + voter_hash + hashes[at:]
+    return True
+
+
+def _write_voter_set(db, code: str, set_id: str, hashes: bytes) -> None:
+    """Store a set as its sorted hashes followed by zeros, in a blob of a power of two of slots.
+
+    Sorted, so its bytes depend on which phones answered and not on their order; of a fixed size, so
+    SQLite overwrites the blob where it lies (a same-size update is written in place, overflow pages
+    included) instead of moving it. When the set outgrows its blob, the blob doubles and the table is
+    rewritten in key order, as the counters' tables are, so no row's place tells which grew last.
+    """
+    slots = MIN_VOTER_SLOTS
+    while slots * VOTER_HASH_BYTES < len(hashes):
+        slots *= 2
+    blob = hashes.ljust(slots * VOTER_HASH_BYTES, b"\0")
+    row = db.execute("SELECT length(hashes) AS size FROM voter_sets WHERE room_code = ? AND set_id = ?",
+                     (code, set_id)).fetchone()
+    if row is not None and row["size"] == len(blob):
+        db.execute("UPDATE voter_sets SET hashes = ? WHERE room_code = ? AND set_id = ?", (blob, code, set_id))
+        return
+    db.execute("INSERT OR REPLACE INTO voter_sets (room_code, set_id, hashes) VALUES (?, ?, ?)",
+               (code, set_id, blob))
+    db.tables_to_rewrite.add("voter_sets")
 
 
 def create_room(db, code: str, room_key: bytes, token_hash: str, threshold: int) -> None:
@@ -260,12 +347,9 @@ def _claim_vote(db, code: str, question_id: str, voter_hash: bytes) -> None:
     if _question_state(db, code, question_id) != "open":
         raise Conflict("This poll has closed, so answers are no longer counted. "
                        "Wait for the next question.")
-    try:
-        db.execute("INSERT INTO voters (room_code, question_id, voter_hash) VALUES (?, ?, ?)",
-                   (code, question_id, voter_hash))
-    except sqlite3.IntegrityError:
+    if not _add_voter(db, code, question_id, voter_hash):
         raise Conflict("This phone has already answered this question. "
-                       "Each phone can answer once.") from None
+                       "Each phone can answer once.")
 
 
 def count_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids, *, skip: bool = False) -> None:
@@ -275,11 +359,8 @@ def count_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids,
     A skip marks the device done and counts nothing. (A randomized multi-select answer may tick
     no option at all and still counts as an answer.)
 
-    The counters are rewritten in key order at the batch's commit. The voter hash is not: its cell's
-    place among the others in a page, and stale copies that page splits leave in a page's free gap,
-    can tell the order in which phones answered one question (never what they answered: no counter is
-    tied to a voter). Rewriting every voter hash per batch costs a pass over all of them; SECURITY.md
-    states this.
+    The counters are rewritten in key order, and the question's voter set in hash order, at the
+    batch's commit: the file tells neither which answer nor which phone came when.
     """
     _claim_vote(db, code, question_id, voter_hash)
     if not skip:
@@ -296,8 +377,7 @@ def record_tally(db, code: str, question_id: str, counts: dict[str, int], people
     """
     with transaction(db):
         row = get_question(db, code, question_id)
-        voted = db.execute("SELECT 1 FROM voters WHERE room_code = ? AND question_id = ? LIMIT 1",
-                           (code, question_id)).fetchone()
+        voted = _voter_set(db, code, question_id)
         if row["state"] != "open" or voted:
             raise Conflict(f"Question '{question_id}' already has answers from phones or was closed; "
                            "a show-of-hands tally needs a poll of its own. Use a new question id.")
@@ -310,8 +390,7 @@ def record_tally(db, code: str, question_id: str, counts: dict[str, int], people
 
 
 def has_voted(db, code: str, question_id: str, voter_hash: bytes) -> bool:
-    return db.execute("SELECT 1 FROM voters WHERE room_code = ? AND question_id = ? AND voter_hash = ?",
-                      (code, question_id, voter_hash)).fetchone() is not None
+    return _find_voter(_voter_set(db, code, question_id), voter_hash)[1]
 
 
 def option_counts(db, code: str, question_id: str) -> dict[str, int]:
@@ -325,7 +404,7 @@ def end_room(db, code: str) -> None:
     """Erase the room: its key, token hash, questions, counts and voter hashes (zeroed on disk by
     `secure_delete`; the rest cascades from `rooms`)."""
     with transaction(db):
-        for table in ("box_voters", "box_questions", "word_counts", "option_counts"):  # no foreign key: schema.sql
+        for table in ("voter_sets", "box_questions", "word_counts", "option_counts"):  # no foreign key: schema.sql
             db.execute(f"DELETE FROM {table} WHERE room_code = ?", (code,))
         db.execute("DELETE FROM rooms WHERE code = ?", (code,))
 
@@ -367,11 +446,8 @@ def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
                          (code, box_id)).fetchone()
         if row is None or row["state"] != "shown":
             raise NotFound("That question is not on the screen, so it cannot be upvoted.")
-        try:
-            db.execute("INSERT INTO box_voters (room_code, box_id, voter_hash) VALUES (?, ?, ?)",
-                       (code, box_id, voter_hash))
-        except sqlite3.IntegrityError:
-            raise Conflict("This phone has already upvoted that question.") from None
+        if not _add_voter(db, code, f"box:{box_id}", voter_hash):
+            raise Conflict("This phone has already upvoted that question.")
         db.execute("UPDATE box_questions SET upvotes = upvotes + 1 WHERE room_code = ? AND box_id = ?",
                    (code, box_id))
         db.tables_to_rewrite.add("box_questions")

@@ -30,7 +30,7 @@ MULTI = Question.from_dict({"id": "felt", "text": "Which have you felt?", "kind"
                             "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
                                         {"id": "tears", "label": "Tears"}, {"id": "guilt", "label": "Guilt"}]})
 WORDS = Question.from_dict({"id": "word", "text": "One word for today?", "kind": "word", "options": []})
-CHECKED_TABLES = ("option_counts", "box_questions", "word_counts")
+CHECKED_TABLES = ("option_counts", "box_questions", "word_counts", "voter_sets")
 WAL_HEADER, WAL_FRAME_HEADER = 32, 24
 
 
@@ -79,7 +79,7 @@ class DatabaseFile:
         cells = []
         for i in range(cell_count):
             offset = at = struct.unpack(">H", page[header_end + 2 * i:header_end + 2 * i + 2])[0]
-            child = overflow = None
+            child = overflow = size = local = None
             if interior:
                 child, at = struct.unpack(">I", page[at:at + 4])[0], at + 4
             if kind == 5:
@@ -96,7 +96,8 @@ class DatabaseFile:
                 at += local
                 if local < size:
                     overflow, at = struct.unpack(">I", page[at:at + 4])[0], at + 4
-            cells.append({"offset": offset, "size": at - offset, "child": child, "overflow": overflow})
+            cells.append({"offset": offset, "size": at - offset, "child": child, "overflow": overflow,
+                          "payload": size, "local": local})
         freeblocks, at = [], first_free
         while at:
             following, size = struct.unpack(">HH", page[at:at + 4])
@@ -127,18 +128,35 @@ class DatabaseFile:
             used[at:at + 4] = b"\1" * 4
         return bytes(byte for byte, in_use in zip(page, used) if not in_use)
 
+    def overflow_chain(self, cell: dict) -> list[bytes]:
+        """The overflow pages of a cell whose payload spills, each without its next-page number; the
+        last one whole, so that bytes after the payload are seen too."""
+        pages, number, left = [], cell["overflow"], cell["payload"] - cell["local"]
+        while number:
+            page = self.page(number)
+            pages.append(page[4:])
+            number, left = struct.unpack(">I", page[:4])[0], left - (self.usable - 4)
+        assert left <= 0, "the overflow chain ends before the payload does"
+        return pages
+
     def tree_image(self, root: int) -> list[bytes]:
-        """The table's pages in key order with page numbers blanked (they depend on which pages happened
-        to be free, not on the rows)."""
+        """The table's pages in key order, each cell's overflow pages after its page, with page numbers
+        blanked (they depend on which pages happened to be free, not on the rows)."""
         image = []
         for number in self.tree(root):
             page, parsed = bytearray(self.page(number)), self.btree_page(number)
             if parsed["right_child"] is not None:
                 page[parsed["start"] + 8:parsed["start"] + 12] = bytes(4)
+            chains = []
             for cell in parsed["cells"]:
                 if cell["child"]:
                     page[cell["offset"]:cell["offset"] + 4] = bytes(4)
+                if cell["overflow"]:
+                    end = cell["offset"] + cell["size"]
+                    page[end - 4:end] = bytes(4)
+                    chains += self.overflow_chain(cell)
             image.append(bytes(page[parsed["start"]:]))
+            image += chains
         return image
 
 
@@ -205,12 +223,9 @@ def copy_folder(data_dir: Path, to: Path) -> Path:
     return to
 
 
-def test_a_copy_of_the_live_folder_holds_only_the_present(server, room, tmp_path):
-    rnd = random.Random(1310)
-    filled = fill_the_room(server, room, rnd)
-    copy = copy_folder(server.data_dir, tmp_path / "copy")  # every request has its reply: no commit in flight
+def assert_only_the_present(copy: Path, tmp_path: Path):
+    """The checks every copy must pass; returns the parsed file, its tables, and the live rows' order."""
     database = copy / "aftertalk.sqlite3"
-
     # No log to replay: no WAL with a frame, and any rollback journal is empty.
     wal = copy / "aftertalk.sqlite3-wal"
     if wal.exists():
@@ -238,14 +253,33 @@ def test_a_copy_of_the_live_folder_holds_only_the_present(server, room, tmp_path
                 schema, = live.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()
                 fresh.execute(schema)
                 rows = live.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
-                fresh.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+                if rows:
+                    fresh.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
         box_in_key_order = [text for text, in live.execute("SELECT text FROM box_questions ORDER BY box_id")]
         words_in_key_order = [word for word, in live.execute("SELECT word FROM word_counts ORDER BY word")]
-    assert box_in_key_order != filled["texts"], "the box ids happened to sort in arrival order: the test proves nothing"
+        voter_sets = [hashes for hashes, in live.execute("SELECT hashes FROM voter_sets")]
     fresh_file, fresh_roots = DatabaseFile(fresh_path.read_bytes()), roots(fresh_path)
     for table in CHECKED_TABLES:
         assert file.tree_image(tables[table]) == fresh_file.tree_image(fresh_roots[table]), (
             f"{table}: the pages differ from those its current rows give, so they keep some of the past")
+
+    # Who answered is a sorted set: the hashes in order, then zeros, a power of two of 32-byte slots.
+    for blob in voter_sets:
+        slots = [blob[at:at + 32] for at in range(0, len(blob), 32)]
+        used = [slot for slot in slots if any(slot)]
+        assert slots == used + [bytes(32)] * (len(slots) - len(used)) and used == sorted(used)
+        assert len(slots) >= 64 and len(slots) & (len(slots) - 1) == 0
+    return file, tables, box_in_key_order, words_in_key_order, voter_sets
+
+
+def test_a_copy_of_the_live_folder_holds_only_the_present(server, room, tmp_path):
+    rnd = random.Random(1310)
+    filled = fill_the_room(server, room, rnd)
+    copy = copy_folder(server.data_dir, tmp_path / "copy")  # every request has its reply: no commit in flight
+
+    file, tables, box_in_key_order, words_in_key_order, voter_sets = assert_only_the_present(copy, tmp_path)
+    assert box_in_key_order != filled["texts"], "the box ids happened to sort in arrival order: the test proves nothing"
+    assert len(voter_sets) == 4  # mood, felt, word, and the shown box question's upvotes
 
     # Which means, page by page: cells lie in key order, from the end of the page down.
     for table in ("box_questions", "word_counts"):
@@ -260,3 +294,68 @@ def test_a_copy_of_the_live_folder_holds_only_the_present(server, room, tmp_path
     assert ([cell["offset"] for cell in before.btree_page(before_tables["option_counts"])["cells"]]
             == [cell["offset"] for cell in file.btree_page(tables["option_counts"])["cells"]])
     assert room.count("mood") == 14 and room.count("felt") == 13
+
+
+def test_a_voter_set_that_outgrows_its_blob_keeps_no_order(tmp_path):
+    """70 phones answer one question, each in its own commit, in a seeded order: the set's blob grows
+    from 64 slots to 128 on the way, and the file still holds only the sorted set."""
+    from aftertalk import store
+    data = tmp_path / "data"
+    data.mkdir()
+    db = store.connect(data)
+    store.create_room(db, "ROOM1", b"k" * 32, "token", 5)
+    store.open_question(db, "ROOM1", "mood", SINGLE.to_dict(), [o.id for o in SINGLE.all_options])
+    voters = [bytes([n]) * 32 for n in range(1, 71)]
+    random.Random(7).shuffle(voters)
+    for n, voter in enumerate(voters):
+        with store.transaction(db):
+            store.count_answer(db, "ROOM1", "mood", voter, [["good", "meh", "low"][n % 3]])
+    assert store.has_voted(db, "ROOM1", "mood", voters[0]) and not store.has_voted(db, "ROOM1", "mood", bytes(32))
+    with store.transaction(db):
+        try:
+            store.count_answer(db, "ROOM1", "mood", voters[5], ["good"])
+        except Exception as refused:
+            assert "already answered" in str(refused)
+        else:
+            raise AssertionError("a second answer from one phone was counted")
+    db.close()
+    *_, voter_sets = assert_only_the_present(copy_folder(data, tmp_path / "copy"), tmp_path)
+    assert voter_sets == [b"".join(sorted(voters)) + bytes(32 * 58)]
+
+
+def test_a_store_from_before_voter_sets_keeps_who_answered(tmp_path):
+    """A store written with a row per voter (user_version 2) opens with those voters in sorted sets:
+    they still cannot answer or upvote twice, and the per-voter tables are gone."""
+    from aftertalk import store
+    data = tmp_path / "data"
+    data.mkdir()
+    db = store.connect(data)
+    store.create_room(db, "ROOM1", b"k" * 32, "token", 5)
+    store.open_question(db, "ROOM1", "mood", SINGLE.to_dict(), [o.id for o in SINGLE.all_options])
+    store.add_box_question(db, "ROOM1", "ab" * 8, "Is this normal?", "")
+    # Back to the layout before voter sets: a row per voter, and user_version 2.
+    db.executescript("""
+        DROP TABLE voter_sets;
+        CREATE TABLE voters (room_code TEXT NOT NULL, question_id TEXT NOT NULL, voter_hash BLOB NOT NULL,
+                             PRIMARY KEY (room_code, question_id, voter_hash)) WITHOUT ROWID;
+        CREATE TABLE box_voters (room_code TEXT NOT NULL, box_id TEXT NOT NULL, voter_hash BLOB NOT NULL,
+                                 PRIMARY KEY (room_code, box_id, voter_hash)) WITHOUT ROWID;
+        PRAGMA user_version = 2;""")
+    db.executemany("INSERT INTO voters VALUES ('ROOM1', 'mood', ?)", [(bytes([n]) * 32,) for n in (9, 3, 5)])
+    db.execute("INSERT INTO box_voters VALUES ('ROOM1', ?, ?)", ("ab" * 8, bytes([4]) * 32))
+    db.close()
+
+    db = store.connect(data)
+    tables = {name for name, in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    assert {"voters", "box_voters"}.isdisjoint(tables) and "voter_sets" in tables
+    assert all(store.has_voted(db, "ROOM1", "mood", bytes([n]) * 32) for n in (3, 5, 9))
+    blob, = db.execute("SELECT hashes FROM voter_sets WHERE set_id = 'mood'").fetchone()
+    assert blob == b"".join(bytes([n]) * 32 for n in (3, 5, 9)) + bytes(32 * 61)
+    with store.transaction(db):
+        try:
+            store.count_answer(db, "ROOM1", "mood", bytes([5]) * 32, ["good"])
+        except Exception as refused:
+            assert "already answered" in str(refused)
+        else:
+            raise AssertionError("a phone that had answered before the migration answered again")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
