@@ -580,31 +580,77 @@ def _ordinary_display_fits(people: int, values, labels, k: int) -> bool:
     return sum(shown) + sum(hi for _, hi in boxes) >= people  # each of them ticked something
 
 
-def _ordinary_values_seen(t: int, people: int, shown, hidden_labels, k: int, *, engaged: bool, own: int):
-    """The values hidden ordinary cell t can take for others than the reader, or None if none.
+@dataclass(frozen=True)
+class _Reader:
+    """Who reads a multi-select chart: an onlooker (ticks 0, chose None), someone who chose a
+    stand-alone answer (`chose` its cell), or someone who ticked ordinary options: `shown` of the
+    shown nonzero ones, `small` of those hidden as "fewer than k", `large` of the other hidden ones.
+    Options of one kind are alike to the rules, so these counts are all that tell readers apart."""
 
-    Every cell is inside its box, at most `people`, and the cells sum to at least `people`. An
-    engaged reader (one who ticked ordinary options) removes their own ticks: the worst case for
-    the room is a reader who ticked every other hidden option and every shown nonzero one, since
-    each known tick raises the least value t can take.
-    """
-    boxes = [_ordinary_box(label, people, k) for label in hidden_labels]
-    others_high = sum(hi for u, (_, hi) in enumerate(boxes) if u != t)
-    shown_sum = sum(shown)
-    if engaged:
-        own_elsewhere = (len(boxes) - 1) + sum(1 for c in shown if c > 0)
-        if own == 0 and own_elsewhere == 0:
-            return None  # this reader ticked nothing: not an engaged reader
-        others_people = people - 1
-        low_for_sum = others_people - (shown_sum - sum(1 for c in shown if c > 0)) - (
-            others_high - (len(boxes) - 1))
+    chose: int | None = None
+    shown: int = 0
+    small: int = 0
+    large: int = 0
+
+    @property
+    def ticks(self) -> int:
+        return self.shown + self.small + self.large
+
+
+def _others_boxes(people: int, labels, k: int, reader: _Reader, own_t: int | None = None):
+    """What each hidden ordinary cell can hold for the people other than the reader, as (low, high),
+    or None for a room this reader cannot be in. With `own_t`, cell own_t is one the reader ticked
+    (own_t >= 0) or one of their kind they did not (own_t given as -1 - index)."""
+    engaged = reader.ticks > 0
+    others = people - engaged
+    small_left, large_left = reader.small, reader.large
+    boxes = [None] * len(labels)
+    if own_t is not None:  # place the cell the question is about first
+        t = own_t if own_t >= 0 else -1 - own_t
+        order = [t] + [u for u in range(len(labels)) if u != t]
     else:
-        others_people = people
-        low_for_sum = people - shown_sum - others_high
+        order = list(range(len(labels)))
+    for u in order:
+        lo, hi = _ordinary_box(labels[u], people, k)
+        if labels[u] == HIDDEN:
+            ticked = large_left > 0 if own_t is None or u != order[0] else own_t >= 0
+            large_left -= ticked
+        else:
+            ticked = small_left > 0 if own_t is None or u != order[0] else own_t >= 0
+            small_left -= ticked
+        # Someone who ticked anything and not this option is one of `people` outside it.
+        lo, hi = max(lo - ticked, 0), min(hi - ticked, others)
+        if lo > hi:
+            return None
+        boxes[u] = (lo, hi)
+    if small_left < 0 or large_left < 0 or small_left or large_left:
+        return None  # the reader's ticks do not fit these labels
+    return boxes
+
+
+def _reader_fits(people: int, shown, labels, k: int, reader: _Reader) -> bool:
+    """Can this reader be in a room where `people` ticked anything, as the cells are shown?"""
+    if reader.shown > sum(1 for c in shown if c > 0):
+        return False
+    if reader.ticks and people < 1:
+        return False
+    boxes = _others_boxes(people, labels, k, reader)
+    if boxes is None:
+        return False
+    others = people - (reader.ticks > 0)
+    return sum(shown) - reader.shown + sum(hi for _, hi in boxes) >= others
+
+
+def _others_values(t: int, people: int, shown, labels, k: int, reader: _Reader, ticked_t: bool):
+    """The values hidden ordinary cell t can hold for the people other than the reader (None: none)."""
+    boxes = _others_boxes(people, labels, k, reader, t if ticked_t else -1 - t)
+    if boxes is None:
+        return None
+    others = people - (reader.ticks > 0)
+    rest = sum(shown) - reader.shown + sum(hi for u, (_, hi) in enumerate(boxes) if u != t)
     lo, hi = boxes[t]
-    low = max(lo - own, low_for_sum, 0)
-    high = min(hi - own, others_people)
-    return range(low, high + 1) if low <= high else None
+    low = max(lo, others - rest)
+    return range(low, hi + 1) if low <= hi else None
 
 
 def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordinary_labels,
@@ -612,12 +658,16 @@ def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordin
     """Step 4 of multi-select: can a reader who knows the rules pin a hidden cell, or R?
 
     Lists the partitions (exclusive cells and R) that agree with what is shown, that the rules
-    would label the same way and that the shown ordinary cells fit; every hidden partition cell
-    must keep two values (as in `_no_reader_can_pin`, also for a reader who chose it). Then each
-    hidden ordinary cell, over every R left, must keep two values for an onlooker, for a reader
-    who chose each stand-alone answer, and for a reader who ticked ordinary options.
+    would label the same way and that the shown ordinary cells fit. Then, for every kind of reader
+    (`_Reader`), keeps the partitions that reader cannot rule out and asks that every hidden cell
+    and each hidden ordinary cell (over every R left) keep two values for the people other than the
+    reader, or hold only the reader. Someone who ticked options knows that everyone else who ticked
+    anything is outside the options they did not tick, and that the others' ticks still reach R - 1:
+    with 4, 4 and "fewer than 3" in a room of 9, a reader with two ticks knows the stand-alone cell
+    is 2 (with 1, the 8 others would have made only 6 ticks), so that chart is withheld.
     """
     hidden = [i for i, label in enumerate(partition_labels) if label is not None]
+    people_at = len(partition) - 1
     hidden_total = n - sum(c for c, label in zip(partition, partition_labels) if label is None)
     ranges = _label_ranges(partition, partition_labels, hidden, n, k)
     shown = [c for c, label in zip(ordinary_values, ordinary_labels) if label is None]
@@ -630,7 +680,7 @@ def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordin
         candidate = list(partition)
         for i, x in zip(hidden, assignment):
             candidate[i] = x
-        people = candidate[-1]
+        people = candidate[people_at]
         if 0 < people < k:
             continue  # the rules would have withheld the question
         if len(partition) > 1 and _single_choice_labels(tuple(candidate), n, k) != tuple(partition_labels):
@@ -638,40 +688,36 @@ def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordin
         if _ordinary_display_fits(people, ordinary_values, ordinary_labels, k):
             candidates.append(candidate)
 
-    # Hidden partition cells, R included: two values each, also for a reader who chose one.
-    seen = [set() for _ in hidden]
-    seen_by_chooser = [[set() for _ in hidden] for _ in hidden]
-    for candidate in candidates:
-        for t, i in enumerate(hidden):
-            seen[t].add(candidate[i])
-        for o, i in enumerate(hidden):
-            if candidate[i] >= 1:
-                for t, j in enumerate(hidden):
-                    seen_by_chooser[o][t].add(candidate[j] - (t == o))
-    if any(len(s) < 2 for s in seen):
-        return False
-    for o, by_chooser in enumerate(seen_by_chooser):
-        for t, s in enumerate(by_chooser):
-            if s and len(s) < 2 and not (t == o and s == {0}):
+    small = sum(1 for label in hidden_ordinary if label != HIDDEN)
+    large = len(hidden_ordinary) - small
+    readers = [_Reader()] + [_Reader(chose=i) for i in hidden if i != people_at] + [
+        _Reader(shown=a, small=b, large=c)
+        for a in range(sum(1 for v in shown if v > 0) + 1) for b in range(small + 1) for c in range(large + 1)
+        if a + b + c > 0]
+    for reader in readers:
+        rooms = [c for c in candidates if (reader.chose is None or c[reader.chose] >= 1)
+                 and _reader_fits(c[people_at], shown, hidden_ordinary, k, reader)]
+        if not rooms:
+            continue  # no room this reader could be in
+        own_cell = reader.chose if reader.chose is not None else (people_at if reader.ticks else None)
+        # Hidden partition cells, R included: two values each for the others, or only the reader.
+        for i in hidden:
+            seen = {c[i] - (i == own_cell) for c in rooms}
+            if len(seen) < 2 and not (i == own_cell and seen == {0}):
                 return False
-
-    # Hidden ordinary cells, over every R a reader cannot rule out.
-    if not hidden_ordinary:
-        return True
-    readers = [(sorted({c[-1] for c in candidates}), False)]
-    for i in (i for i in hidden if i != len(partition) - 1):
-        readers.append((sorted({c[-1] for c in candidates if c[i] >= 1}), False))  # chose exclusive i
-    readers.append((sorted({c[-1] for c in candidates if c[-1] >= 1}), True))  # ticked ordinary options
-    for people_values, engaged in readers:
-        for t in range(len(hidden_ordinary)):
-            for own in ((0, 1) if engaged else (0,)):
+        # Hidden ordinary cells, over every R this reader cannot rule out, ticked by them or not.
+        for t, label in enumerate(hidden_ordinary):
+            of_kind = reader.large if label == HIDDEN else reader.small
+            kinds = large if label == HIDDEN else small
+            for ticked_t in (True, False):
+                if (ticked_t and of_kind == 0) or (not ticked_t and of_kind == kinds):
+                    continue
                 values: set[int] = set()
-                for people in people_values:
-                    seen_values = _ordinary_values_seen(t, people, shown, hidden_ordinary, k,
-                                                        engaged=engaged, own=own)
+                for people in sorted({c[people_at] for c in rooms}):
+                    seen_values = _others_values(t, people, shown, hidden_ordinary, k, reader, ticked_t)
                     if seen_values is not None:
                         values.update(seen_values)
-                if len(values) == 1 and not (own == 1 and values == {0}):
+                if len(values) == 1 and not (ticked_t and values == {0}):
                     return False
     return True
 

@@ -98,7 +98,9 @@ def pinned_cells(names, members, hidden, n, k, ordinary, exclusive, limit_subset
     readers = [("onlooker", (0,) * len(names))] + [
         (f"own answer {own}", own) for own in own_answers(ordinary, exclusive, limit_subsets)]
     for reader, own in readers:
-        possible = [v for v in members if all(c >= o for c, o in zip(v, own))]
+        # The room without the reader's own answer is a room of n - 1 that the constraints allow.
+        possible = [v for v in members
+                    if constraints_hold(tuple(c - o for c, o in zip(v, own)), n - (1 if any(own) else 0), ordinary)]
         if not possible:
             continue
         for i in hidden:
@@ -203,8 +205,10 @@ def label_range(text: str, n: int, k: int):
 
 def witness(names, exclusive_names, vector, shown, n, k, ordinary, cell):
     """Another room that displays the same, differs in `cell` (an index, or "R" for the people who
-    ticked anything) and has at least one answer wherever the true room has one, so that it also
-    fits every own answer a participant of the true room can hold. None if none is found.
+    ticked anything), has at least one answer wherever the true room has one, and stays a possible
+    room of n - 1 once any of several participants' own answers is taken out (`owns` below: each
+    option ticked alone, all the nonzero ones, all but one, each stand-alone answer), so that it fits
+    what those participants know. None if none is found.
 
     The search uses what the reader knows of the published labels: a hidden stand-alone cell is in
     its label's range; given R, a hidden ordinary cell is 1..k-1 ("fewer than k") or R-k+1..R
@@ -217,10 +221,44 @@ def witness(names, exclusive_names, vector, shown, n, k, ordinary, cell):
     floor = [1 if c >= 1 else 0 for c in vector]
     true_people = n - sum(vector[ordinary:])
 
+    # Participants of the true room: one per stand-alone answer held, and ticks of one option alone,
+    # of every nonzero option, and of all but one of them (a second room must fit each of them).
+    ticked = [i for i in range(ordinary) if vector[i]]
+    owns = [{i} for i in ticked] + [set(ticked)] + [set(ticked) - {i} for i in ticked]
+    owns = [own for own in owns if own] + [{j} for j in range(ordinary, len(vector)) if vector[j]]
+    owns = [own for own in owns  # only answers someone in the true room can have given
+            if constraints_hold(tuple(c - (i in own) for i, c in enumerate(vector)), n - 1, ordinary)]
+
     def fits(w):
         differs = (n - sum(w[ordinary:])) != true_people if cell == "R" else w[cell] != vector[cell]
-        return (differs and all(c >= f for c, f in zip(w, floor)) and constraints_hold(w, n, ordinary)
-                and display(names, exclusive_names, w, n, k)[:2] == (None, shown))
+        if not (differs and all(c >= f for c, f in zip(w, floor)) and constraints_hold(w, n, ordinary)):
+            return False
+        for own in owns:
+            if not constraints_hold(tuple(c - (i in own) for i, c in enumerate(w)), n - 1, ordinary):
+                return False
+        return display(names, exclusive_names, w, n, k)[:2] == (None, shown)
+
+    def complete(start, boxes, people):
+        """The room `start` with its hidden ordinary cells moved into `boxes`, `cell` changed, and
+        enough ticks for everyone: the first such room that `fits`, or None."""
+        w = list(start)
+        for i, (lo, hi) in boxes.items():
+            w[i] = min(max(w[i], lo), hi)
+        targets = [None] if not isinstance(cell, int) or cell >= ordinary else [
+            v for v in range(boxes[cell][0], boxes[cell][1] + 1) if v != vector[cell]]
+        for target in targets:
+            w2 = list(w)
+            if target is not None:
+                w2[cell] = target
+            # Everyone who ticked anything ticked a box, the participant with the most ticks included.
+            for i in hidden_ordinary:
+                if sum(w2[:ordinary]) >= max([people] + [people - 1 + len(own) for own in owns if own <= set(ticked)]):
+                    break
+                if i != cell:
+                    w2[i] = boxes[i][1]
+            if fits(w2):
+                return w2
+        return None
 
     choices = [sorted(label_range(shown[i], n, k), key=lambda v, i=i: abs(v - vector[i]))
                for i in hidden_exclusive]
@@ -231,25 +269,17 @@ def witness(names, exclusive_names, vector, shown, n, k, ordinary, cell):
         people = n - sum(w[ordinary:])
         if people < 0:
             continue
-        boxes = {i: (1, min(k - 1, people)) if shown[i] == small else (max(k, people - k + 1), people)
-                 for i in hidden_ordinary}
-        if any(lo > hi for lo, hi in boxes.values()):
-            continue
-        for i, (lo, hi) in boxes.items():
-            w[i] = min(max(w[i], lo), hi)
-        targets = [None] if not isinstance(cell, int) or cell >= ordinary else [
-            v for v in range(boxes[cell][0], boxes[cell][1] + 1) if v != vector[cell]]
-        for target in targets:
-            w2 = list(w)
-            if target is not None:
-                w2[cell] = target
-            for i in hidden_ordinary:  # everyone who ticked anything ticked at least one box
-                if sum(w2[:ordinary]) >= people:
-                    break
-                if i != cell:
-                    w2[i] = boxes[i][1]
-            if fits(w2):
-                return w2
+        # First at most people - 1 where it can be, so that a participant who did not tick it fits
+        # too; then up to people.
+        for spare in (1, 0):
+            boxes = {i: (1, min(k - 1, people - spare)) if shown[i] == small else
+                     (max(k, people - k + 1), max(people - spare, max(k, people - k + 1)))
+                     for i in hidden_ordinary}
+            if any(lo > hi for lo, hi in boxes.values()):
+                continue
+            found = complete(w, boxes, people)
+            if found:
+                return found
     return None
 
 
@@ -376,3 +406,22 @@ def test_single_choice_bank_and_generated_shapes(options):
                         assert len(seen) >= 2 or (own[i] == 1 and seen == {0}), (k, n, vector, shown, own, i)
                 checked += 1
     assert checked >= 20 and skipped <= checked, (checked, skipped)
+
+
+def test_a_participant_with_two_ticks_cannot_pin_a_stand_alone_count():
+    """feelings_ever, 14 answers: calm 6, closeness 7, "Doesn't apply" 2. Shown as 6, 7 and "fewer
+    than 5", someone who ticked calm and closeness would know "Doesn't apply" is 2: with 1, the 12
+    others who ticked anything would have made only 11 ticks. Found by review; now withheld."""
+    question = load_questions(KIT / "data" / "questions")["feelings_ever"]
+    counts = {o.id: 0 for o in question.all_options}
+    counts.update(calm=6, closeness=7, does_not_apply=2)
+    released = release(counts, 14, 5, multi=True, question_id=question.id,
+                       exclusive={o.id for o in question.all_options if o.exclusive})
+    assert released.withheld is not None
+
+
+def test_a_participant_with_two_ticks_cannot_pin_every_option_without_stand_alone_answers():
+    """Four options, no stand-alone answer, 15 people, 4 ticks each: four "fewer than 5" would tell
+    someone with two ticks that the others made at least 14 ticks, so every option is exactly 4."""
+    released = release({"a": 4, "b": 4, "c": 4, "d": 4}, 15, 5, multi=True, question_id="q")
+    assert released.withheld is not None
