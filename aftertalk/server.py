@@ -798,8 +798,14 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
     counts = {o.id: counts.get(o.id, 0) for o in question.all_options}
     if question.design():
         return randomized_results(question, n, counts, threshold)
-    released = privacy.release(counts, n, threshold, multi=question.kind == "multi", question_id=question.id,
-                               exclusive={o.id for o in question.all_options if o.exclusive})
+    try:
+        released = privacy.release(counts, n, threshold, multi=question.kind == "multi", question_id=question.id,
+                                   exclusive={o.id for o in question.all_options if o.exclusive})
+    except privacy.PrivacyError:
+        # Counts that today's rules say no room could give (kept by an older Aftertalk's store or show
+        # of hands): nothing of them is shown, and the facilitator gets a withheld chart, not an error.
+        released = privacy.Release({o.id: privacy.Cell(None, True, privacy.HIDDEN) for o in question.all_options},
+                                   privacy.COULD_POINT_TO_SOMEONE)
     cells = released.cells
     return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
             "revealable": released.withheld is None, "withheld": released.withheld,
@@ -821,9 +827,11 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
     design = question.design()
     needed = privacy.strict_threshold(threshold)
     real = {o.id: counts[o.id] for o in question.options}
-    estimates = {}
-    if n >= needed:
-        if design["method"] == "forced":
+    estimates, withheld = {}, privacy.TOO_FEW_ANSWERS
+    try:
+        if n < needed:
+            pass
+        elif design["method"] == "forced":
             yes_id, no_id = (o.id for o in question.options)
             yes = privacy.forced_response(real[yes_id], n, design["p_yes"], design["p_no"], question_id=question.id)
             estimates = {yes_id: yes, no_id: privacy.Estimate(
@@ -832,6 +840,8 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
             estimates = privacy.grr(real, n, design["epsilon"], question_id=question.id)
         else:
             estimates = privacy.unary(real, n, design["epsilon"], question_id=question.id)
+    except privacy.PrivacyError:  # counts no room could give (an older store): withheld, as in revealed_results
+        withheld = privacy.COULD_POINT_TO_SOMEONE
     rows = []
     for option in question.options:
         estimate = estimates.get(option.id)
@@ -845,7 +855,7 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
                       if design["method"] == "unary" else design["epsilon"])
     return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
             "min_answers": needed,
-            "revealable": bool(estimates), "withheld": None if estimates else privacy.TOO_FEW_ANSWERS,
+            "revealable": bool(estimates), "withheld": None if estimates else withheld,
             "design": design, "epsilon": design["epsilon"], "answer_epsilon": answer_epsilon,
             "options": rows}
 
