@@ -310,8 +310,8 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
 
     A closed poll never reopens, and a room asks each question once: a second chart of the same
     question under a new id could be subtracted from the first, and the difference would single
-    out whoever answered only one of them. A before/after pair is declared (`after` names the first)
-    and released by `privacy.pair_withheld`.
+    out whoever answered only one of them. A before/after pair is declared (`after` names the first,
+    which must be the same question and already revealed) and released by `privacy.pair_withheld`.
     """
     encoded = json.dumps(definition, sort_keys=True)
     with transaction(db):
@@ -330,9 +330,18 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
         for earlier in db.execute("SELECT question_id, definition, state FROM questions WHERE room_code = ?",
                                   (code,)).fetchall():
             if earlier["question_id"] == first:
-                if earlier["state"] == "open":
+                if not privacy.same_question(json.loads(earlier["definition"]), definition):
+                    raise Conflict(
+                        f"'{question_id}' says it is the second half of a pair with '{first}', but this room "
+                        f"asked '{first}' as a different question. A pair asks the same kind, text and options "
+                        "twice, so that its two charts compare like with like; open the same question, or "
+                        "drop `after`.")
+                if earlier["state"] != "revealed":
+                    # Whether the second chart shows depends on the first's counts: it must not say
+                    # anything about counts the room has not been shown.
                     raise Conflict(f"'{question_id}' is the second half of a pair with '{first}', which is "
-                                   f"still open. Close '{first}' first, so that its count is final.")
+                                   f"{earlier['state']} but not revealed yet. Reveal '{first}' first: whether "
+                                   "the second chart can show depends on the first one's counts.")
             elif privacy.same_question(json.loads(earlier["definition"]), definition):
                 raise Conflict(
                     f"'{question_id}' asks the same question as '{earlier['question_id']}', which this room "
