@@ -75,8 +75,8 @@ WITHHELD_TEXT = {
     "too_few_answers": "Too few answers to show safely: this chart needs at least {min_answers}.",
     "few_outside_exclusive": "Too few answers other than {labels} to show safely.",
     "could_point_to_someone": "Not shown, to protect privacy: any chart of these answers could point to someone.",
-    "no_shared_word": ("No word was given by {k} or more people, so none is shown: a rarer word could point "
-                       "to the person who wrote it."),
+    # Said when no word passes, when all but a few gave one word, and when the facilitator hid them all.
+    "no_shared_word": "No word can be shown safely, so none is shown.",
     "pair_counts_too_close": ("Not shown, to protect privacy: the first asking had {first_n} answers and this "
                               "one {n}. Comparing the two charts could show how the few people who arrived or "
                               "left in between answered."),

@@ -36,17 +36,23 @@ def export(room, path) -> Path:
 
 
 def write_csv(results: list[pd.DataFrame], path: Path) -> None:
-    """One row per option of every revealed poll; hidden cells keep their range text, no count."""
+    """One row per option of every revealed poll; hidden cells keep their range text, no count. A poll
+    the server withheld as a whole is one row that says so, with its reason code (privacy.py) in
+    `withheld` and no count, so it does not silently drop out of the table."""
     rows = []
     for frame in results:
+        question = {"question_id": frame.attrs["question_id"], "question": frame.attrs["text"], "n": frame.attrs["n"]}
+        if frame.attrs.get("withheld"):
+            rows.append({**question, "option": "", "label": "", "count": None, "share": None,
+                         "shown_as": "withheld", "withheld": frame.attrs["withheld"]})
+            continue
         for record in frame.to_dict("records"):
             hidden = bool(record.get("hidden", False))
-            rows.append({"question_id": frame.attrs["question_id"], "question": frame.attrs["text"],
-                         "n": frame.attrs["n"], "option": record["option"], "label": record["label"],
+            rows.append({**question, "option": record["option"], "label": record["label"],
                          "count": None if hidden else record["count"],
                          "share": None if hidden else record["share"],
-                         "shown_as": record.get("shown_as", "")})
-    columns = ["question_id", "question", "n", "option", "label", "count", "share", "shown_as"]
+                         "shown_as": record.get("shown_as", ""), "withheld": ""})
+    columns = ["question_id", "question", "n", "option", "label", "count", "share", "shown_as", "withheld"]
     table = pd.DataFrame(rows, columns=columns)
     table["count"] = table["count"].astype("Int64")  # whole numbers, blank where hidden
     table.to_csv(path, index=False)

@@ -6,6 +6,7 @@ logged: the access log is off, and error logs carry the method and path only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import functools
 import gc
@@ -19,12 +20,13 @@ import resource
 import secrets
 import signal
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 from urllib.parse import parse_qs
 
 import tornado.escape
 import tornado.httputil
 import tornado.httpserver
+import tornado.ioloop
 import tornado.iostream
 import tornado.locks
 import tornado.netutil
@@ -663,10 +665,12 @@ class RoomHandler(ApiHandler):
     def delete(self, code):
         code = self.authorised_room(code)["code"]
         store.end_room(self.db, code)
-        # Ending erases what the room collected: its key and the views (box questions) in memory too.
+        # Ending erases what the room collected: its key, and the views (box questions) and revealed
+        # results in memory too.
         self.config["live_rooms"].pop(code, None)
-        for key in [key for key in self.config["fragments"] if key[0] == code]:
-            del self.config["fragments"][key]
+        for cache in (self.config["fragments"], self.config["results"]):
+            for key in [key for key in cache if key[0] == code]:
+                del cache[key]
         self.events.end(code)
         self.finish({"ended": code})
 
@@ -748,41 +752,64 @@ class CountHandler(ApiHandler):
 
 
 class ResultsHandler(ApiHandler):
-    def get(self, code, question_id):
+    async def get(self, code, question_id):
         room = self.authorised_room(code)
         row = store.get_question(self.db, room["code"], question_id)
         if row["state"] != "revealed":
             raise Conflict(f"Results of '{question_id}' are hidden until the poll is closed and revealed.")
-        question = stored_question(row["definition"])
-        self.finish(paired_release(self.db, room, question, question_results(self.db, room, question, row)))
+        # A revealed result never changes, and the privacy rules can take a second or more on a large
+        # question: each is computed once, on another thread, while the loop keeps serving phones.
+        cache, key = self.config["results"], (room["code"], question_id)
+        if key not in cache:
+            compute = results_job(self.db, room, row)
+            cache[key] = asyncio.ensure_future(tornado.ioloop.IOLoop.current().run_in_executor(None, compute))
+        job = cache[key]
+        try:
+            body = await job
+        except Exception:
+            if cache.get(key) is job:
+                del cache[key]  # not kept: the next request tries again
+            raise
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(body)
 
 
-def question_results(db, room, question: Question, row) -> dict:
-    """A revealed question's results as the facilitator may see them, whatever its kind."""
+def results_job(db, room, row) -> Callable[[], str]:
+    """A revealed question's results as the facilitator may see them, whatever its kind: the store is
+    read now, on the event loop that owns the connection, and the returned function computes the JSON
+    body from what was read alone, so it can run on another thread."""
+    question = stored_question(row["definition"])
+    release = release_job(db, room, question, row)
+    first_row = None
+    if question.after:
+        with contextlib.suppress(NotFound):  # the first half was never asked here: nothing to subtract
+            first_row = store.get_question(db, room["code"], question.after)
+    if first_row is None:
+        return lambda: tornado.escape.json_encode(release())
+    first_release = release_job(db, room, stored_question(first_row["definition"]), first_row)
+    return lambda: tornado.escape.json_encode(paired_release(room["threshold"], question, release(),
+                                                             first_row["answers"], first_release()))
+
+
+def release_job(db, room, question: Question, row) -> Callable[[], dict]:
+    """One question's results, with its counts read from the store now and computed when called."""
     if question.kind == "word":
-        return word_results(question, row["answers"], store.word_counts(db, room["code"], question.id),
-                            room["threshold"])
-    return revealed_results(question, row["answers"], store.option_counts(db, room["code"], question.id),
-                            room["threshold"])
+        return functools.partial(word_results, question, row["answers"],
+                                 store.word_counts(db, room["code"], question.id), room["threshold"])
+    return functools.partial(revealed_results, question, row["answers"],
+                             store.option_counts(db, room["code"], question.id), room["threshold"])
 
 
-def paired_release(db, room, question: Question, results: dict) -> dict:
-    """The second half of a before/after pair, withheld when subtracting the first from it could
-    single out the people who arrived or left in between (`privacy.pair_withheld`)."""
-    if not question.after:
-        return results
-    try:
-        first_row = store.get_question(db, room["code"], question.after)
-    except NotFound:
-        return results  # the first half was never asked here: nothing to subtract
-    first = question_results(db, room, stored_question(first_row["definition"]), first_row)
+def paired_release(threshold: int, question: Question, results: dict, first_n: int, first: dict) -> dict:
+    """The second half of a before/after pair, withheld when subtracting the first (`first`, of
+    `first_n` answers) from it could single out the people who arrived or left in between
+    (`privacy.pair_withheld`)."""
 
     def cells(release):
         return {o["id"]: None if o["hidden"] else o["count"] for o in release["options"]}
 
-    reason = privacy.pair_withheld(first_row["answers"], results["n"], room["threshold"], cells(first),
-                                   cells(results))
-    results["pair"] = {"first": question.after, "first_n": first_row["answers"]}
+    reason = privacy.pair_withheld(first_n, results["n"], threshold, cells(first), cells(results))
+    results["pair"] = {"first": question.after, "first_n": first_n}
     if reason:
         results.update({"revealable": False, "withheld": reason, "options": []})
     return results
@@ -798,8 +825,14 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
     counts = {o.id: counts.get(o.id, 0) for o in question.all_options}
     if question.design():
         return randomized_results(question, n, counts, threshold)
-    released = privacy.release(counts, n, threshold, multi=question.kind == "multi", question_id=question.id,
-                               exclusive={o.id for o in question.all_options if o.exclusive})
+    try:
+        released = privacy.release(counts, n, threshold, multi=question.kind == "multi", question_id=question.id,
+                                   exclusive={o.id for o in question.all_options if o.exclusive})
+    except privacy.PrivacyError:
+        # Counts that today's rules say no room could give (kept by an older Aftertalk's store or show
+        # of hands): nothing of them is shown, and the facilitator gets a withheld chart, not an error.
+        released = privacy.Release({o.id: privacy.Cell(None, True, privacy.HIDDEN) for o in question.all_options},
+                                   privacy.COULD_POINT_TO_SOMEONE)
     cells = released.cells
     return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
             "revealable": released.withheld is None, "withheld": released.withheld,
@@ -821,9 +854,11 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
     design = question.design()
     needed = privacy.strict_threshold(threshold)
     real = {o.id: counts[o.id] for o in question.options}
-    estimates = {}
-    if n >= needed:
-        if design["method"] == "forced":
+    estimates, withheld = {}, privacy.TOO_FEW_ANSWERS
+    try:
+        if n < needed:
+            pass
+        elif design["method"] == "forced":
             yes_id, no_id = (o.id for o in question.options)
             yes = privacy.forced_response(real[yes_id], n, design["p_yes"], design["p_no"], question_id=question.id)
             estimates = {yes_id: yes, no_id: privacy.Estimate(
@@ -832,6 +867,8 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
             estimates = privacy.grr(real, n, design["epsilon"], question_id=question.id)
         else:
             estimates = privacy.unary(real, n, design["epsilon"], question_id=question.id)
+    except privacy.PrivacyError:  # counts no room could give (an older store): withheld, as in revealed_results
+        withheld = privacy.COULD_POINT_TO_SOMEONE
     rows = []
     for option in question.options:
         estimate = estimates.get(option.id)
@@ -845,7 +882,7 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
                       if design["method"] == "unary" else design["epsilon"])
     return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
             "min_answers": needed,
-            "revealable": bool(estimates), "withheld": None if estimates else privacy.TOO_FEW_ANSWERS,
+            "revealable": bool(estimates), "withheld": None if estimates else withheld,
             "design": design, "epsilon": design["epsilon"], "answer_epsilon": answer_epsilon,
             "options": rows}
 
@@ -940,6 +977,7 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
                            # Questions for the box: a few at once, then one every 20 seconds.
                            "box_limiter": RateLimiter(burst=3, per_second=1 / 20),
                            "fragments": {}, "live_rooms": {},
+                           "results": {},  # (room code, question id) -> the JSON of a revealed result
                            "answers": GroupCommit(db)}}
     api = rf"/api/rooms/{CODE_PATTERN}"
     routes = [  # tornado tries them in order: what a thousand phones send comes first

@@ -31,10 +31,12 @@ from pathlib import Path
 
 from . import privacy
 from .errors import Conflict, NotFound, Unavailable
+from .questions import PREFER_NOT_TO_SAY
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DATABASE_NAME = "aftertalk.sqlite3"
-SCHEMA_VERSION = 3  # PRAGMA user_version; before 3: a row per voter; before 2: plain counters (`_migrate`)
+SCHEMA_VERSION = 4  # PRAGMA user_version; before 4: randomized "prefer not to say" counted; before 3: a row
+# per voter; before 2: plain counters (`_migrate`)
 
 # Every counter (option and word counts, answers, upvotes) is stored as COUNTER_BASE + n: SQLite then
 # encodes each one as a 6-byte integer whatever n is (up to 2**47), so `count = count + 1` overwrites
@@ -96,39 +98,61 @@ def connect(data_dir) -> sqlite3.Connection:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a store written by an older Aftertalk (user_version below 3) to this layout, keeping its
-    rooms: voters move into sorted voter sets; and from before 2, counters move to COUNTER_BASE + n,
-    each question's answer count moves to its counter row, and the counter, box and word tables are
-    made again without their foreign keys (schema.sql)."""
+    """Bring a store written by an older Aftertalk (user_version below 4) to this layout, keeping its
+    rooms: from before 2, counters move to COUNTER_BASE + n, each question's answer count moves to its
+    counter row, and the counter, box and word tables are made again without their foreign keys
+    (schema.sql); from before 3, voters move into sorted voter sets; and from before 4, a randomized
+    question's "prefer not to say" answers become the skips they are today (`_uncount_randomized_declines`)."""
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     if "rooms" not in tables or db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
         return
     version = db.execute("PRAGMA user_version").fetchone()[0]
     schema = SCHEMA.read_text()
     with transaction(db):
-        # 3: a row per voter becomes one sorted set per question (and per box question's upvotes).
-        db.execute(re.search(r"CREATE TABLE IF NOT EXISTS voter_sets \(.*?\) WITHOUT ROWID", schema, re.S).group())
-        for table, set_id in (("voters", "question_id"), ("box_voters", "'box:' || box_id")):
-            sets: dict[tuple[str, str], list[bytes]] = {}
-            for row in db.execute(f"SELECT room_code, {set_id} AS set_id, voter_hash FROM {table}"):
-                sets.setdefault((row["room_code"], row["set_id"]), []).append(row["voter_hash"])
-            for (code, set_id_value), hashes in sets.items():
-                db.voter_sets[(code, set_id_value)] = b"".join(sorted(hashes))
-            db.execute(f"DROP TABLE {table}")
-        if version >= 2:
-            return
-        for table in ("box_questions", "word_counts", "option_counts"):
-            create = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\) WITHOUT ROWID", schema, re.S).group()
-            db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
-            db.execute(create)
-            db.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
-            db.execute(f"DROP TABLE old_{table}")
-        for table, column in (("option_counts", "count"), ("word_counts", "count"), ("box_questions", "upvotes")):
-            db.execute(f"UPDATE {table} SET {column} = {column} + {COUNTER_BASE}")
-        db.execute("INSERT INTO option_counts (room_code, question_id, option_id, count) "
-                   f"SELECT room_code, question_id, '', answers + {COUNTER_BASE} FROM questions")
-        db.execute("UPDATE questions SET answers = 0")  # the old column stays, unused
-        db.tables_to_rewrite.update(REWRITTEN_IN_KEY_ORDER)
+        if version < 3:
+            # 3: a row per voter becomes one sorted set per question (and per box question's upvotes).
+            db.execute(re.search(r"CREATE TABLE IF NOT EXISTS voter_sets \(.*?\) WITHOUT ROWID", schema, re.S).group())
+            for table, set_id in (("voters", "question_id"), ("box_voters", "'box:' || box_id")):
+                sets: dict[tuple[str, str], list[bytes]] = {}
+                for row in db.execute(f"SELECT room_code, {set_id} AS set_id, voter_hash FROM {table}"):
+                    sets.setdefault((row["room_code"], row["set_id"]), []).append(row["voter_hash"])
+                for (code, set_id_value), hashes in sets.items():
+                    db.voter_sets[(code, set_id_value)] = b"".join(sorted(hashes))
+                db.execute(f"DROP TABLE {table}")
+        if version < 2:
+            for table in ("box_questions", "word_counts", "option_counts"):
+                create = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\) WITHOUT ROWID", schema, re.S).group()
+                db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+                db.execute(create)
+                db.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
+                db.execute(f"DROP TABLE old_{table}")
+            for table, column in (("option_counts", "count"), ("word_counts", "count"), ("box_questions", "upvotes")):
+                db.execute(f"UPDATE {table} SET {column} = {column} + {COUNTER_BASE}")
+            db.execute("INSERT INTO option_counts (room_code, question_id, option_id, count) "
+                       f"SELECT room_code, question_id, '', answers + {COUNTER_BASE} FROM questions")
+            db.execute("UPDATE questions SET answers = 0")  # the old column stays, unused
+            db.tables_to_rewrite.update(REWRITTEN_IN_KEY_ORDER)
+        _uncount_randomized_declines(db)
+
+
+def _uncount_randomized_declines(db) -> None:
+    """Inside a transaction: take a randomized question's "prefer not to say" answers out of its counts.
+
+    Older stores counted them, in the option and in the answers. Today they are skips (server.py's
+    AnswerHandler): kept, the one exact count beside the estimates would be n minus the reports, and
+    a single-choice question's reports would no longer add up to n (a 500 on its results).
+    """
+    for row in db.execute("SELECT room_code, question_id, definition FROM questions").fetchall():
+        if json.loads(row["definition"]).get("privacy") != "randomized":
+            continue
+        declined = db.execute(f"SELECT count - {COUNTER_BASE} FROM option_counts WHERE room_code = ? "
+                              "AND question_id = ? AND option_id = ?",
+                              (row["room_code"], row["question_id"], PREFER_NOT_TO_SAY)).fetchone()
+        if declined and declined[0]:
+            db.execute("UPDATE option_counts SET count = count - ? WHERE room_code = ? AND question_id = ? "
+                       "AND option_id IN ('', ?)", (declined[0], row["room_code"], row["question_id"],
+                                                     PREFER_NOT_TO_SAY))
+            db.tables_to_rewrite.add("option_counts")
 
 
 @contextlib.contextmanager
@@ -286,8 +310,8 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
 
     A closed poll never reopens, and a room asks each question once: a second chart of the same
     question under a new id could be subtracted from the first, and the difference would single
-    out whoever answered only one of them. A before/after pair is declared (`after` names the first)
-    and released by `privacy.pair_withheld`.
+    out whoever answered only one of them. A before/after pair is declared (`after` names the first,
+    which must be the same question and already revealed) and released by `privacy.pair_withheld`.
     """
     encoded = json.dumps(definition, sort_keys=True)
     with transaction(db):
@@ -306,9 +330,18 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
         for earlier in db.execute("SELECT question_id, definition, state FROM questions WHERE room_code = ?",
                                   (code,)).fetchall():
             if earlier["question_id"] == first:
-                if earlier["state"] == "open":
+                if not privacy.same_question(json.loads(earlier["definition"]), definition):
+                    raise Conflict(
+                        f"'{question_id}' says it is the second half of a pair with '{first}', but this room "
+                        f"asked '{first}' as a different question. A pair asks the same kind, text and options "
+                        "twice, so that its two charts compare like with like; open the same question, or "
+                        "drop `after`.")
+                if earlier["state"] != "revealed":
+                    # Whether the second chart shows depends on the first's counts: it must not say
+                    # anything about counts the room has not been shown.
                     raise Conflict(f"'{question_id}' is the second half of a pair with '{first}', which is "
-                                   f"still open. Close '{first}' first, so that its count is final.")
+                                   f"{earlier['state']} but not revealed yet. Reveal '{first}' first: whether "
+                                   "the second chart can show depends on the first one's counts.")
             elif privacy.same_question(json.loads(earlier["definition"]), definition):
                 raise Conflict(
                     f"'{question_id}' asks the same question as '{earlier['question_id']}', which this room "

@@ -14,14 +14,17 @@ what a hex editor would, not what SQLite chooses to return.
 """
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import sqlite3
 import struct
 from pathlib import Path
 
+import pytest
+
 from aftertalk import Question
-from conftest import Phone, call
+from conftest import Phone, ServerProcess, call
 
 SINGLE = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
                              "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"},
@@ -359,3 +362,99 @@ def test_a_store_from_before_voter_sets_keeps_who_answered(tmp_path):
         else:
             raise AssertionError("a phone that had answered before the migration answered again")
     assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+
+
+# The tables of a store written before issue 13 (user_version absent), as `git show 4d1b40d:aftertalk/schema.sql`.
+SCHEMA_BEFORE_ISSUE_13 = """
+CREATE TABLE rooms (code TEXT PRIMARY KEY, room_key BLOB NOT NULL, token_hash TEXT NOT NULL,
+                    threshold INTEGER NOT NULL DEFAULT 5);
+CREATE TABLE questions (room_code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE, question_id TEXT NOT NULL,
+    definition TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'revealed')),
+    position INTEGER NOT NULL, answers INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (room_code, question_id));
+CREATE TABLE option_counts (room_code TEXT NOT NULL, question_id TEXT NOT NULL, option_id TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (room_code, question_id, option_id),
+    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TABLE voters (room_code TEXT NOT NULL, question_id TEXT NOT NULL, voter_hash BLOB NOT NULL,
+    PRIMARY KEY (room_code, question_id, voter_hash),
+    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TABLE box_questions (room_code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE, box_id TEXT NOT NULL,
+    text TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'shown', 'answered', 'hidden')),
+    flags TEXT NOT NULL DEFAULT '', upvotes INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (room_code, box_id)) WITHOUT ROWID;
+CREATE TABLE box_voters (room_code TEXT NOT NULL, box_id TEXT NOT NULL, voter_hash BLOB NOT NULL,
+    PRIMARY KEY (room_code, box_id, voter_hash),
+    FOREIGN KEY (room_code, box_id) REFERENCES box_questions(room_code, box_id) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TABLE word_counts (room_code TEXT NOT NULL, question_id TEXT NOT NULL, word TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0, hidden INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (room_code, question_id, word),
+    FOREIGN KEY (room_code, question_id) REFERENCES questions(room_code, question_id) ON DELETE CASCADE) WITHOUT ROWID;
+"""
+OLD_STORE_TOKEN = "old-store-facilitator-token"
+# What an older Aftertalk counted: "prefer not to say" on randomized questions, in its option and in
+# the answers (14 each, 3 of them declines), and a show of hands of 12 where 2 preferred not to say and
+# nobody raised a hand for anything else, which no multi-select room can give today.
+OLD_QUESTIONS = {
+    "told": ({"id": "told", "text": "Have you told someone?", "kind": "single", "privacy": "randomized",
+              "options": [{"id": "friend", "label": "A friend"}, {"id": "partner", "label": "A partner"},
+                          {"id": "nobody", "label": "Nobody"}]},
+             {"friend": 5, "partner": 3, "nobody": 3, "prefer_not_to_say": 3}, 14),
+    "cried": ({"id": "cried", "text": "Have you cried after sex?", "kind": "yesno", "privacy": "randomized",
+               "options": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}]},
+              {"yes": 6, "no": 5, "prefer_not_to_say": 3}, 14),
+    "felt": (MULTI.to_dict(), {"calm": 0, "sad": 0, "tears": 0, "guilt": 0, "prefer_not_to_say": 2}, 12),
+}
+
+
+def write_old_store(data: Path, version: int) -> None:
+    """A store as an older Aftertalk left it, with OLD_QUESTIONS revealed: the layout before issue 13
+    (version 0), or today's layout at version 3, as the migration to 3 left such a store."""
+    from aftertalk import server, store
+    data.mkdir()
+    if version == 0:
+        db = sqlite3.connect(data / store.DATABASE_NAME)
+        db.executescript(SCHEMA_BEFORE_ISSUE_13)
+        db.execute("INSERT INTO rooms VALUES ('ROOM1', ?, ?, 5)", (b"k" * 32, server.token_hash(OLD_STORE_TOKEN)))
+        for position, (question_id, (definition, counts, answers)) in enumerate(OLD_QUESTIONS.items(), 1):
+            definition = Question.from_dict(definition).to_dict()
+            db.execute("INSERT INTO questions VALUES ('ROOM1', ?, ?, 'revealed', ?, ?)",
+                       (question_id, json.dumps(definition, sort_keys=True), position, answers))
+            db.executemany("INSERT INTO option_counts VALUES ('ROOM1', ?, ?, ?)",
+                           [(question_id, option_id, count) for option_id, count in counts.items()])
+        db.commit()
+        db.close()
+        return
+    db = store.connect(data)
+    store.create_room(db, "ROOM1", b"k" * 32, server.token_hash(OLD_STORE_TOKEN), 5)
+    for question_id, (definition, counts, answers) in OLD_QUESTIONS.items():
+        question = Question.from_dict(definition)
+        store.open_question(db, "ROOM1", question_id, question.to_dict(), [o.id for o in question.all_options])
+        db.executemany("UPDATE option_counts SET count = ? WHERE question_id = ? AND option_id = ?",
+                       [(store.COUNTER_BASE + count, question_id, option_id)
+                        for option_id, count in {**counts, store.ANSWERS: answers}.items()])
+    db.execute("UPDATE questions SET state = 'revealed'")
+    db.execute(f"PRAGMA user_version = {version}")
+    db.close()
+
+
+@pytest.mark.parametrize("version", [0, 3])
+def test_an_older_store_shows_no_decliners_and_no_error(tmp_path, version):
+    """A store from an older Aftertalk opens in a real server: a randomized question's "prefer not to
+    say" answers become skips (n is the number of randomized reports, so n minus the reports gives
+    away no decliner, and a single choice's reports add up to n instead of failing with a 500), and
+    a show of hands today's rules call impossible is withheld as a whole, not a 500 with a traceback."""
+    write_old_store(tmp_path / "data", version)
+    server = ServerProcess(tmp_path / "data").start()
+    try:
+        results = {}
+        for question_id in OLD_QUESTIONS:
+            status, results[question_id] = call(server, "GET", f"/api/rooms/ROOM1/questions/{question_id}/results",
+                                                token=OLD_STORE_TOKEN)
+            assert status == 200, results[question_id]
+    finally:
+        server.stop()
+    for question_id in ("told", "cried"):
+        shown = results[question_id]
+        assert shown["n"] == 11 and shown["revealable"], shown
+        assert sum(o["count"] for o in shown["options"]) == shown["n"]
+    felt = results["felt"]
+    assert felt["withheld"] == "could_point_to_someone" and not felt["revealable"]
+    assert all(o["hidden"] and o["count"] is None and o["share"] is None for o in felt["options"])
+    assert "Traceback" not in server.output() and "ERROR" not in server.output()

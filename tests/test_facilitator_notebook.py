@@ -187,6 +187,24 @@ def test_the_csv_holds_only_revealed_aggregates(room, tmp_path):
     assert table["count"].dropna().astype(int).tolist() == revealed["count"].dropna().tolist()
 
 
+def test_a_withheld_poll_is_a_row_of_the_csv_that_says_why(room, tmp_path):
+    """A withheld result is one row saying it was withheld and why, with no count: before, a withheld
+    pair's second half (no options at all) vanished from the table, and a withheld chart was rows of
+    "hidden" that did not say why."""
+    room.tally("warmup_weather", {"sunny": 2, "rainy": 1})
+    room.tally("comfort_before", {"3": 6, "4": 6})
+    room.tally("comfort_after", {"3": 7, "4": 6})  # one more person than before: withheld as a whole
+    table = pd.read_csv(room.export(tmp_path / "results.csv"), keep_default_na=False)
+    for question_id, n, reason in (("warmup_weather", 3, "too_few_answers"),
+                                   ("comfort_after", 13, "pair_counts_too_close")):
+        withheld = table[table["question_id"] == question_id]
+        assert len(withheld) == 1
+        assert withheld.iloc[0][["n", "shown_as", "withheld", "count", "share"]].tolist() == [
+            n, "withheld", reason, "", ""]
+    shown = table[table["question_id"] == "comfort_before"]
+    assert (shown["withheld"] == "").all() and shown["count"].tolist() == ["0", "0", "6", "6", "0", "0"]
+
+
 @pytest.mark.parametrize("name, error, message", [
     ("no_such_folder/handout.pdf", FileNotFoundError, "does not exist"),
     ("handout.docx", ValueError, "ending in .pdf"),

@@ -92,12 +92,31 @@ def test_a_declared_pair_is_released_only_when_subtracting_singles_out_nobody(se
         assert "Not shown, to protect privacy" in charts.results_markdown(results)
 
 
-def test_the_second_half_opens_only_once_the_first_is_closed(room):
+def test_the_second_half_opens_only_once_the_first_is_revealed(room):
+    """Whether the second chart shows depends on the first's counts: opened after a first half that is
+    closed but not revealed, it would tell the room something about counts it has not seen."""
     room.open("comfort_before")
-    with pytest.raises(RoomError, match="still open"):
+    with pytest.raises(RoomError, match="open but not revealed yet"):
         room.open("comfort_after")
     room.close("comfort_before")
+    with pytest.raises(RoomError, match="closed but not revealed yet. Reveal 'comfort_before' first"):
+        room.open("comfort_after")
+    room.reveal("comfort_before")
     assert room.open("comfort_after")["state"] == "open"
+
+
+def test_the_second_half_must_be_the_same_question_as_the_first(server, room):
+    """A definition sent by a notebook can name any question in `after`; the pair rule would then compare
+    unlike charts, so the server refuses it, and nothing is opened."""
+    room.open("comfort_before")
+    room.reveal("comfort_before")
+    other = room.question("comfort_after").to_dict()
+    other.update(id="comfort_later", text="How sure are you about where to get help?")
+    status, refused = call(server, "POST", f"/api/rooms/{room.code}/questions", body=other, token=room._token)
+    assert status == 409, refused
+    assert "asked 'comfort_before' as a different question" in refused["error"]
+    assert [q["id"] for q in room.status()["questions"]] == ["comfort_before"]
+    assert room.open("comfort_after")["state"] == "open"  # the same question pairs
 
 
 def test_the_first_half_cannot_follow_the_second(room):

@@ -145,7 +145,22 @@ def test_when_no_word_is_shared_the_chart_says_so(server, room):
     room.reveal("one_word")
     results = room.results("one_word")
     assert results.empty and results.attrs["withheld"] == "no_shared_word"
-    assert "No word was given by 5 or more people" in chart_text(results)
+    assert "No word can be shown safely, so none is shown." in chart_text(results)
+
+
+def test_when_one_word_is_nearly_everyones_the_chart_does_not_say_nobody_shared_it(server, room):
+    """8 of 12 wrote "fine": it is withheld because fewer than 5 did not write it, so a sentence saying
+    that no word was given by 5 or more people would be false. The same sentence stands when the
+    facilitator hid every word that passed."""
+    room.open(CHECK_IN)
+    send_words(server, room, {"fine": 8} | {word: 1 for word in SINGLES[:4]})
+    room.reveal("one_word")
+    results = room.results("one_word")
+    assert results.empty and results.attrs["withheld"] == "no_shared_word"
+    text = chart_text(results)
+    assert "No word can be shown safely, so none is shown." in text and "given by" not in text
+    results.attrs["language"] = "es"
+    assert "Ninguna palabra puede mostrarse sin riesgo" in charts.withheld_text(results)
 
 
 # --- the rule, by enumeration ---------------------------------------------------------------------
