@@ -217,7 +217,8 @@ TOO_FEW_ANSWERS = "too_few_answers"
 FEW_OUTSIDE_EXCLUSIVE = "few_outside_exclusive"
 #: Any chart the rules could draw would let a reader who knows them work out a hidden count.
 COULD_POINT_TO_SOMEONE = "could_point_to_someone"
-#: One-word check-in: no word was given by k or more people (and not by nearly everyone).
+#: One-word check-in: no word can be shown (none was given by k or more people and by fewer than all
+#: but k, or the facilitator hid every such word).
 NO_SHARED_WORD = "no_shared_word"
 #: The second of a before/after pair: see `pair_withheld`.
 PAIR_COUNTS_TOO_CLOSE = "pair_counts_too_close"
