@@ -338,33 +338,6 @@ def release(
     check_threshold(k, question_id)
     exclusive = set(exclusive)
     _validate_counts(counts, n, multi=multi, question_id=question_id)
-    released = _release_at(counts, n, k, multi, exclusive, question_id)
-    if k <= DEFAULT_THRESHOLD or released.withheld:
-        return released
-    # From the default up, a raised threshold never shows more: each threshold's chart may show only
-    # what the one below it showed (each rule alone is not monotone: 5, 1, 6 in a room of 12 is
-    # withheld at 5 but would show its 6 at 6). Below the default no such promise is made.
-    allowed = _shown_options(_release_at(counts, n, DEFAULT_THRESHOLD, multi, exclusive, question_id))
-    for lower in range(DEFAULT_THRESHOLD + 1, k):
-        if allowed is None:
-            break
-        shown_there = _shown_options(_release_at(counts, n, lower, multi, exclusive, question_id))
-        allowed = shown_there if shown_there is not None and shown_there <= allowed else None
-    if allowed is None or not _shown_options(released) <= allowed:
-        return Release({o: _hidden(HIDDEN) for o in counts}, COULD_POINT_TO_SOMEONE)
-    return released
-
-
-def _shown_options(released: Release) -> frozenset[str] | None:
-    """The options a release shows as numbers, or None when it is withheld."""
-    if released.withheld:
-        return None
-    return frozenset(o for o, cell in released.cells.items() if not cell.hidden)
-
-
-def _release_at(counts: Mapping[str, int], n: int, k: int, multi: bool, exclusive: set[str],
-                question_id: str) -> Release:
-    """`release` at one threshold, before the rule that ties thresholds together."""
     options = list(counts)
     values = tuple(counts[o] for o in options)
     if multi:

@@ -78,13 +78,14 @@ def test_a_raised_threshold_governs_randomized_estimates(server):
     assert all(o["hidden"] and o["estimate"] is None and o["count"] is None for o in body["options"])
 
 
-def test_raising_the_threshold_never_shows_more(server):
-    """The same room of 22 answers at thresholds 5..11: each shows no cell the one below hid."""
+def test_raising_the_threshold_hides_this_rooms_small_counts_one_by_one(server):
+    """The same room of 22 answers at thresholds 3..11: each shows no cell the one below hid. (Not
+    true of every room for direct charts: README says so; it is for words and estimates.)"""
     answers = {"good": 9, "meh": 7, "bad": 4, "prefer_not_to_say": 2}
     mood = Question.from_dict({"id": "mood", "text": "How are you?", "kind": "single", "options": [
         {"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}, {"id": "bad", "label": "Bad"}]})
     previously_shown = None
-    for threshold in range(5, 12):
+    for threshold in range(3, 12):
         room = room_with_threshold(server, threshold)
         room.open(mood)
         answer_many(server, room.code, "mood", answers)
