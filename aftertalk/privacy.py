@@ -324,8 +324,9 @@ def release(
        Zeros are shown.
     4. The reader check of step 3 above, over the partition and the
        ordinary cells together: every hidden cell and R keep two values,
-       for an onlooker, for a reader who chose a stand-alone answer, and for
-       a reader who ticked ordinary options (the worst such tick set).
+       for an onlooker, for a reader who chose each stand-alone answer, and
+       for a reader who ticked any number of shown, small-hidden and
+       large-hidden options (`_Reader`).
 
     What a reader learns is therefore: shown counts; "fewer than k"
     (0..k-1); "all but a few" (n-k+1..n); and for a "hidden" cell in a
@@ -624,8 +625,8 @@ def _others_boxes(people: int, labels, k: int, reader: _Reader, own_t: int | Non
         if lo > hi:
             return None
         boxes[u] = (lo, hi)
-    if small_left < 0 or large_left < 0 or small_left or large_left:
-        return None  # the reader's ticks do not fit these labels
+    if small_left or large_left:
+        return None  # the reader ticked more options of a kind than there are
     return boxes
 
 
