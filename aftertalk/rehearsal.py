@@ -11,6 +11,7 @@ import random
 import threading
 import time
 import json
+import urllib.error
 import urllib.request
 
 from .questions import PREFER_NOT_TO_SAY, Question
@@ -29,6 +30,10 @@ BOX_QUESTIONS = [
     "What if Jordan thinks my crying means something is wrong?",
 ]
 PREFER_NOT_CHANCE = 0.05
+# The server lets a phone send 10 answers at once, then one a second (server.py): a phone told to slow
+# down waits a second and tries again, at most this many times.
+FLOOD_WAIT_SECONDS = 1.0
+FLOOD_RETRIES = 10
 
 
 def randomize(design: dict, question: Question, chosen: list[str], rng: random.Random) -> list[str]:
@@ -126,9 +131,19 @@ class Rehearsal:
         return texts
 
     def _post(self, phone: int, route: str, body: dict) -> None:
+        """Send as the phone would. A phone that answers faster than a person could (a rehearsal at
+        pace 0 opening poll after poll) meets the server's flood limit, 429: like a person, it waits
+        a moment and sends again."""
         request = urllib.request.Request(f"{self.server_url}/r/{self.code}/{route}", method="POST",
                                          data=json.dumps(body).encode())
         request.add_header("Content-Type", "application/json")
-        request.add_header("Cookie", f"aftertalk_device=rehearsal-{self.seed}-phone-{phone:04d}")
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+        # Each room has its own pretend phones, as a real room has its own people.
+        request.add_header("Cookie", f"aftertalk_device=rehearsal-{self.seed}-{self.code}-phone-{phone:04d}")
+        for attempt in range(FLOOD_RETRIES + 1):
+            try:
+                with urllib.request.urlopen(request, timeout=10):
+                    return
+            except urllib.error.HTTPError as error:
+                if error.code != 429 or attempt == FLOOD_RETRIES:
+                    raise
+                time.sleep(FLOOD_WAIT_SECONDS)

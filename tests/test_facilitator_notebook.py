@@ -289,3 +289,15 @@ def test_a_real_kernel_restart_mid_poll_reattaches_to_the_same_room(tmp_path):
         for folder in (tmp_path / "laptop").glob("*/"):  # the poll server outlives kernels
             if (server := LocalServer.find(folder)) is not None:
                 server.stop()
+
+
+def test_a_rehearsal_that_opens_poll_after_poll_is_not_refused_as_a_flood(room):
+    """At pace 0 the twelve pretend phones answer 14 polls in a few seconds, faster than the
+    server's flood limit lets one phone answer (10 at once, then one a second): each phone waits and
+    sends again, as a person would, and every poll gets its answers."""
+    for n in range(14):
+        question = aftertalk.Question.from_dict({
+            "id": f"quick_{n}", "text": f"Quick question number {n}?", "kind": "yesno"})
+        room.open(question)
+        assert room.count(question.id) >= 10, n
+        room.close(question.id)
