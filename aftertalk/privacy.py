@@ -1239,3 +1239,10 @@ def same_question(first: Mapping, second: Mapping) -> bool:
     the same options by label or by id."""
     a, b = repeat_form(first), repeat_form(second)
     return a[:2] == b[:2] and (a[2] == b[2] or a[3] == b[3])
+
+
+def pairs_with(first: Mapping, second: Mapping) -> bool:
+    """True when `second` may be declared the second half of a pair with `first`: the same question
+    with the same option ids in the same order, so `pair_withheld` compares each option with itself."""
+    return same_question(first, second) and (
+        [o.get("id") for o in first.get("options") or []] == [o.get("id") for o in second.get("options") or []])

@@ -388,15 +388,14 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
     """
     if question.after is None:
         return None
-    from .privacy import same_question
+    from .privacy import pairs_with
     first = bank.get(question.after)
     if first is None:
         return f"there is no question '{question.after}' to pair with; give the id of the first asking"
     if first.after is not None:
         return (f"'{first.id}' is itself the second half of a pair; a question can be asked twice at most, "
                 f"so pair this one with '{first.after}' or ask something else")
-    if not same_question(first.to_dict(), question.to_dict()) or [o.id for o in first.options] != [
-            o.id for o in question.options]:
+    if not pairs_with(first.to_dict(), question.to_dict()):
         return (f"'{first.id}' is not the same question; a pair asks the same text with the same kind and "
                 "options (ids and labels), so the two charts compare like with like")
     return None

@@ -329,8 +329,9 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
         first = definition.get("after")
         for earlier in db.execute("SELECT question_id, definition, state FROM questions WHERE room_code = ?",
                                   (code,)).fetchall():
+            asked = json.loads(earlier["definition"])
             if earlier["question_id"] == first:
-                if not privacy.same_question(json.loads(earlier["definition"]), definition):
+                if not privacy.pairs_with(asked, definition):
                     raise Conflict(
                         f"'{question_id}' says it is the second half of a pair with '{first}', but this room "
                         f"asked '{first}' as a different question. A pair asks the same kind, text and options "
@@ -342,7 +343,7 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
                     raise Conflict(f"'{question_id}' is the second half of a pair with '{first}', which is "
                                    f"{earlier['state']} but not revealed yet. Reveal '{first}' first: whether "
                                    "the second chart can show depends on the first one's counts.")
-            elif privacy.same_question(json.loads(earlier["definition"]), definition):
+            elif privacy.same_question(asked, definition):
                 raise Conflict(
                     f"'{question_id}' asks the same question as '{earlier['question_id']}', which this room "
                     "has already asked. A room asks each question once: the two charts could be subtracted, "
