@@ -119,6 +119,20 @@ def test_the_second_half_must_be_the_same_question_as_the_first(server, room):
     assert room.open("comfort_after")["state"] == "open"  # the same question pairs
 
 
+def test_the_second_half_must_keep_the_first_halfs_option_ids(server, room):
+    """Same text and labels but other option ids: pair_withheld compares options by id, so the server
+    refuses the pair, as `aftertalk check` refuses it in a question file."""
+    room.open("comfort_before")
+    room.reveal("comfort_before")
+    renamed = room.question("comfort_after").to_dict()
+    renamed.update(id="comfort_renamed", options=[dict(o, id=f"level_{o['id']}") for o in renamed["options"]])
+    renamed.pop("translations", None)
+    status, refused = call(server, "POST", f"/api/rooms/{room.code}/questions", body=renamed, token=room._token)
+    assert status == 409, refused
+    assert "asked 'comfort_before' as a different question" in refused["error"]
+    assert [q["id"] for q in room.status()["questions"]] == ["comfort_before"]
+
+
 def test_the_first_half_cannot_follow_the_second(room):
     room.open("comfort_after")  # asked alone: nothing to subtract yet
     room.close("comfort_after")
