@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 SYSTEM_PYTHON ?= python3
 
-.PHONY: workshop test chromium
+.PHONY: workshop test chromium stop
 
 $(PYTHON):
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -16,9 +16,13 @@ $(VENV)/.installed-test: pyproject.toml | $(PYTHON)
 	$(PYTHON) -m pip install --quiet --editable '.[test]'
 	touch $@ $(VENV)/.installed
 
-# JupyterLab listens on 127.0.0.1 only: the room's phones reach the poll server, never the notebook.
+# `aftertalk workshop` does the work (also without make): JupyterLab on 127.0.0.1 only, so the room's
+# phones reach the poll server, never the notebook; root works too.
 workshop: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --notebook-dir=notebooks
+	$(PYTHON) -m aftertalk workshop --kit .
+
+stop:
+	$(PYTHON) -m aftertalk stop
 
 chromium:
 	@scripts/ensure-chromium

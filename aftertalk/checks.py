@@ -12,7 +12,6 @@ import csv
 import json
 import platform
 import re
-import resource
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +95,10 @@ def network_findings() -> list[Finding]:
 def open_files_finding() -> Finding:
     """How many phones the poll server will have room for: each holds two connections, and the
     server raises its open-files limit as far as this laptop lets it, as done here."""
+    try:
+        import resource
+    except ImportError:  # Windows: sockets are not counted against an open-files limit
+        return Finding(True, "open files: room for more than 1,000 phones")
     raise_open_files_limit()
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if limit == resource.RLIM_INFINITY or (limit - FILES_KEPT_BACK) // 2 >= LARGE_ROOM:
@@ -141,6 +144,25 @@ def default_kit_folder() -> Path:
     return default_question_folder().parent.parent
 
 
+def is_kit(folder: Path) -> bool:
+    return (folder / "data" / "questions").is_dir() and (folder / "notebooks").is_dir()
+
+
+def find_kit(given=None) -> tuple[Path, str]:
+    """The kit a command works on, and how it was chosen, for the command's first line.
+
+    The folder given; else the kit the educator stands in (the current folder or one above it, so that
+    `aftertalk check` in a copy of the kit checks that copy); else the kit this package is installed from.
+    """
+    if given is not None:
+        return Path(given), "as given"
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if is_kit(folder):
+            return folder, "the current folder" if folder == here else "a folder above this one"
+    return default_kit_folder(), "the kit Aftertalk is installed from; no kit in the current folder"
+
+
 @dataclass
 class KitReport:
     """Everything `check_kit` found, and what it looked at."""
@@ -182,7 +204,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
 
     Raises KitNotFound when `folder` is not a kit; every other problem is a Finding in the report.
     """
-    kit = Path(folder) if folder is not None else default_kit_folder()
+    kit = Path(folder) if folder is not None else find_kit()[0]
     if not kit.is_dir():
         raise KitNotFound(f"there is no folder {kit}; give the path of an Aftertalk kit, the folder "
                           "that holds data/ and notebooks/")

@@ -1,4 +1,4 @@
-"""`aftertalk serve | check | new-lesson`: a thin shell over the library.
+"""`aftertalk workshop | serve | stop | check | new-lesson`: a thin shell over the library.
 
 Exit status: 0 when the command did its work (for `check`: nothing failed; warnings are allowed),
 1 when it found problems or refused (`check` failures, `new-lesson` refusing), 2 when it could not start
@@ -10,16 +10,19 @@ import argparse
 import errno
 import sqlite3
 import sys
+from pathlib import Path
 
 from . import store
 
 DEFAULT_PORT = 8765
+from .workshop import JUPYTER_PORT  # noqa: E402  (stdlib only: cheap)
 
 
 def serve(args) -> int:
     from . import server
     try:
-        server.run(host=args.host, port=args.port, data_dir=args.data_dir, public_url=args.public_url)
+        server.run(host=args.host, port=args.port, data_dir=args.data_dir, public_url=args.public_url,
+                   exit_when_rooms_end=args.exit_when_rooms_end)
     except sqlite3.Error as error:
         print(f"aftertalk serve: cannot use the room database in {args.data_dir} ({error}). Is the folder "
               "writable and is there free space? Choose another folder with --data-dir.", file=sys.stderr)
@@ -41,10 +44,45 @@ def serve(args) -> int:
     return 0
 
 
+def workshop(args) -> int:
+    from .checks import is_kit
+    from .workshop import WorkshopError, run
+    kit, first_line = kit_line("Opening", args.kit)
+    print(first_line, flush=True)
+    if not is_kit(kit):
+        print(f"aftertalk workshop: {kit} is not an Aftertalk kit (it has no notebooks/ and data/questions/ "
+              "folders); give the kit folder with --kit.", file=sys.stderr)
+        return 2
+    try:
+        return run(kit, port=args.port, open_browser=not args.no_browser)
+    except WorkshopError as error:
+        print(f"aftertalk workshop: {error}", file=sys.stderr)
+        return 2
+
+
+def stop(args) -> int:
+    from .local_server import stop_servers
+    stopped = stop_servers(Path(args.data_dir) if args.data_dir else None)
+    for url in stopped:
+        print(f"Stopped the poll server at {url}.")
+    if not stopped:
+        print("No Aftertalk poll server is running on this laptop.")
+    return 0
+
+
+def kit_line(verb: str, given) -> "tuple[Path, str]":
+    """The kit a command works on, and its first line of output, which says which kit that is."""
+    from .checks import find_kit
+    kit, how = find_kit(given)
+    return kit, f"{verb} the kit in {kit.resolve()} ({how})."
+
+
 def check(args) -> int:
     from .checks import KitNotFound, check_kit
+    kit, first_line = kit_line("Checking", args.path)
+    print(first_line, flush=True)
     try:
-        report = check_kit(args.path)
+        report = check_kit(kit)
     except KitNotFound as error:
         print(f"aftertalk check: {error}", file=sys.stderr)
         return 2
@@ -56,8 +94,10 @@ def check(args) -> int:
 def new_lesson(args) -> int:
     from .checks import KitNotFound, shown_path
     from .lessons import LessonError, create_lesson
+    kit, first_line = kit_line("Adding a lesson to", args.kit)
+    print(first_line, flush=True)
     try:
-        lesson = create_lesson(args.title, kit=args.kit)
+        lesson = create_lesson(args.title, kit=kit)
     except KitNotFound as error:
         print(f"aftertalk new-lesson: {error}", file=sys.stderr)
         return 2
@@ -88,7 +128,31 @@ def build_parser() -> argparse.ArgumentParser:
                               help="folder for the room database (default $AFTERTALK_DATA_DIR or ~/.aftertalk)")
     serve_parser.add_argument("--public-url", default=None,
                               help="the URL phones use, when the server sits behind another address")
+    serve_parser.add_argument("--exit-when-rooms-end", action="store_true",
+                              help="stop when the last room has ended (what the notebook's background server does)")
     serve_parser.set_defaults(handler=serve)
+
+    workshop_parser = commands.add_parser(
+        "workshop", help="start JupyterLab with the kit's lessons, on this laptop only (127.0.0.1)",
+        description="Start JupyterLab on 127.0.0.1 with the kit's notebooks and open it in the browser. "
+                    "Works as root too (it passes JupyterLab's --allow-root). Ctrl-C stops JupyterLab and the "
+                    "poll server.")
+    workshop_parser.add_argument("--kit", default=None, metavar="PATH",
+                                 help="the kit folder (default: the kit in the current folder, else the one "
+                                      "this Aftertalk is installed from)")
+    workshop_parser.add_argument("--port", type=port_number, default=JUPYTER_PORT,
+                                 help=f"JupyterLab's port on 127.0.0.1 (default {JUPYTER_PORT}, or the next free one)")
+    workshop_parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    workshop_parser.set_defaults(handler=workshop)
+
+    stop_parser = commands.add_parser(
+        "stop", help="stop this laptop's poll server (it also stops by itself when the last room ends)",
+        description="Stop the poll servers this laptop runs: the one `aftertalk.room()` started in the "
+                    "background, and one started with `aftertalk serve` on the default data folder. Rooms "
+                    "are kept: `aftertalk.room()` starts the server again and reattaches.")
+    stop_parser.add_argument("--data-dir", default=None,
+                             help="the data folder of the server to stop (default $AFTERTALK_DATA_DIR or ~/.aftertalk)")
+    stop_parser.set_defaults(handler=stop)
 
     check_parser = commands.add_parser(
         "check", help="check a kit (question bank, notebooks, reference data) and this laptop's network",
@@ -97,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "0 when nothing failed (warnings allowed), 1 when something failed, 2 when PATH is "
                     "not a kit.")
     check_parser.add_argument("path", nargs="?", default=None, metavar="PATH",
-                              help="the kit folder, holding data/ and notebooks/ (default: the kit this "
-                                   "Aftertalk is installed from)")
+                              help="the kit folder, holding data/ and notebooks/ (default: the kit in the "
+                                   "current folder, else the one this Aftertalk is installed from)")
     check_parser.set_defaults(handler=check)
 
     lesson_parser = commands.add_parser(
@@ -107,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "with an example poll. Never overwrites a file.")
     lesson_parser.add_argument("title", metavar="TITLE", help='the lesson\'s title, e.g. "Consent and checking in"')
     lesson_parser.add_argument("--kit", default=None, metavar="PATH",
-                               help="the kit folder to add the lesson to (default: the kit this Aftertalk "
-                                    "is installed from)")
+                               help="the kit folder to add the lesson to (default: the kit in the current "
+                                    "folder, else the one this Aftertalk is installed from)")
     lesson_parser.set_defaults(handler=new_lesson)
     return parser
 

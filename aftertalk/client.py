@@ -170,10 +170,16 @@ class Room:
         return self._api("GET", "")
 
     def end(self) -> None:
-        """End the room: the server erases its keys, voter hashes and counts. This cannot be undone."""
-        self._api("DELETE", "")
+        """End the room: the server erases its keys, voter hashes and counts. This cannot be undone.
+
+        The laptop's own server leaves with its last room; this waits until it has, so that the next
+        `aftertalk.room()` starts a fresh one on the same port.
+        """
+        reply = self._api("DELETE", "")
         if self.server is not None:
             self.server.forget_room(self.code)
+            if reply.get("server_stopping"):
+                self.server.wait_until_gone()
 
     # --- the projector ----------------------------------------------------------------------------
 

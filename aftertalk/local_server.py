@@ -1,7 +1,8 @@
 """The poll server on this laptop: find the running one or start it, and remember the current room.
 
 The server runs as its own process, in its own session, so a notebook kernel restart does not stop
-it and `aftertalk.room()` reattaches to the same room.
+it and `aftertalk.room()` reattaches to the same room. It leaves by itself when its last room ends, and
+`aftertalk stop` (`stop_servers`) ends it at any time.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .server import SERVER_INFO, write_private
 CURRENT_ROOM = "current_room.json"
 DEFAULT_PORT = 8765
 START_TIMEOUT_SECONDS = 15
+STOP_TIMEOUT_SECONDS = 10
 
 
 class LocalServer:
@@ -50,7 +52,7 @@ class LocalServer:
         log = open(data_dir / "server.log", "ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "aftertalk", "serve", "--host", host, "--port", str(port),
-             "--data-dir", str(data_dir)],
+             "--data-dir", str(data_dir), "--exit-when-rooms-end"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
@@ -65,18 +67,47 @@ class LocalServer:
                         f"see {data_dir / 'server.log'}.")
 
     def stop(self) -> None:
-        """Ask the server process to stop (SIGTERM) and wait for it to go."""
-        pid = self.info["pid"]
+        """Ask the server to stop, with its admin token, and wait for it to go."""
         try:
-            os.kill(pid, 15)
-        except ProcessLookupError:
-            return
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
+            request_json("POST", f"{self.url}/api/shutdown", token=self.info["admin_token"])
+        except RoomError:
+            if os.name == "posix":  # an older server without the route; Windows has no SIGTERM to send
+                try:
+                    os.kill(self.info["pid"], 15)
+                except ProcessLookupError:
+                    return
+        self.wait_until_gone()
+
+    def wait_until_gone(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
+        """Wait until the server no longer answers, nor (on POSIX) runs; False if it is still there."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._answers() and not self._process_runs():
+                return True
             time.sleep(0.05)
+        return False
+
+    def _answers(self) -> bool:
+        try:
+            request_json("GET", f"{self.url}/api/health")
+        except RoomError:
+            return False
+        return True
+
+    def _process_runs(self) -> bool:
+        if os.name != "posix":
+            return False  # os.kill(pid, 0) would end the process on Windows; the health check must do
+        try:
+            os.kill(self.info["pid"], 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        # A process that has exited but not been reaped (our own child) is as good as gone.
+        try:
+            return os.waitpid(self.info["pid"], os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return True
 
     # --- the current room ------------------------------------------------------------------------
 
@@ -103,6 +134,25 @@ class LocalServer:
                 path.unlink()
         except (OSError, ValueError):
             pass
+
+
+def server_folders(data_dir: Path | None = None) -> list[Path]:
+    """Where a poll server of this laptop keeps its server.json: `aftertalk serve`'s folder, and the
+    live and rehearsal folders of `aftertalk.room()`."""
+    base = data_dir if data_dir is not None else store.default_data_dir()
+    return [base, base / "live", base / "rehearsal"]
+
+
+def stop_servers(data_dir: Path | None = None, *, background_only: bool = False) -> list[str]:
+    """Stop the poll servers of this laptop (with `background_only`, those `aftertalk.room()` started,
+    not one started by hand with `aftertalk serve`); returns the URL of each one stopped."""
+    stopped = []
+    for folder in server_folders(data_dir)[1 if background_only else 0:]:
+        server = LocalServer.find(folder)
+        if server is not None:
+            server.stop()
+            stopped.append(server.url)
+    return stopped
 
 
 def port_is_free(host: str, port: int) -> bool:

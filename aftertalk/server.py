@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import resource
 import secrets
 import signal
 from pathlib import Path
@@ -67,6 +66,7 @@ SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surro
 QID_PATTERN = r"([A-Za-z0-9_\-]{1,80})"
 GC_YOUNG_OBJECTS = 20_000  # new objects between garbage collections (Python's default is 700)
 MAX_CACHED_FRAGMENTS = 2048  # distinct phone views kept rendered; far above a room's few
+SHUTDOWN_GRACE_SECONDS = 0.2  # between a stop being asked for and the process leaving
 
 log = logging.getLogger("aftertalk.server")
 
@@ -627,6 +627,15 @@ class HealthHandler(ApiHandler):
         self.finish({"app": "aftertalk", "ok": True})
 
 
+class ShutdownHandler(ApiHandler):
+    def post(self):
+        """`aftertalk stop`: only the server's own admin token (in data_dir/server.json) may ask."""
+        if not hmac.compare_digest(token_hash(self.bearer()), token_hash(self.config["admin_token"])):
+            raise tornado.web.HTTPError(403, "Only the server's own admin token can stop it.")
+        self.finish({"stopping": True})
+        self.config["shut_down"]()
+
+
 class RoomsHandler(ApiHandler):
     def post(self):
         if not hmac.compare_digest(token_hash(self.bearer()), token_hash(self.config["admin_token"])):
@@ -665,6 +674,9 @@ class RoomHandler(ApiHandler):
     def delete(self, code):
         code = self.authorised_room(code)["code"]
         store.end_room(self.db, code)
+        # The notebook's background server leaves with its last room, so it never lingers on the laptop's
+        # network (the next cafe's Wi-Fi); `aftertalk.room()` starts a fresh one when it is needed.
+        stopping = self.config["exit_when_rooms_end"] and not store.room_codes(self.db)
         # Ending erases what the room collected: its key, and the views (box questions) and revealed
         # results in memory too.
         self.config["live_rooms"].pop(code, None)
@@ -672,7 +684,9 @@ class RoomHandler(ApiHandler):
             for key in [key for key in cache if key[0] == code]:
                 del cache[key]
         self.events.end(code)
-        self.finish({"ended": code})
+        self.finish({"ended": code, "server_stopping": stopping})
+        if stopping:
+            self.config["shut_down"]()
 
 
 class OpenQuestionHandler(ApiHandler):
@@ -965,10 +979,16 @@ class JsonNotFoundHandler(ApiHandler):
 
 # --- the application ------------------------------------------------------------------------------
 
-def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Application:
-    """The tornado application serving both the participants and the facilitator API."""
+def create_app(db, *, admin_token: str, join_base_url: str, shut_down: Callable[[], None] = lambda: None,
+               exit_when_rooms_end: bool = False) -> tornado.web.Application:
+    """The tornado application serving both the participants and the facilitator API.
+
+    `shut_down` stops the process (after the current reply); with `exit_when_rooms_end`, ending the last
+    room calls it.
+    """
     shared = {"db": db, "events": RoomEvents(),
               "settings": {"admin_token": admin_token, "join_base_url": join_base_url.rstrip("/"),
+                           "shut_down": shut_down, "exit_when_rooms_end": exit_when_rooms_end,
                            # A person answers a few times a minute and reloads now and then.
                            "answer_limiter": RateLimiter(burst=10, per_second=1),
                            "page_limiter": RateLimiter(burst=30, per_second=3),
@@ -991,6 +1011,7 @@ def create_app(db, *, admin_token: str, join_base_url: str) -> tornado.web.Appli
         (rf"/r/{CODE_PATTERN}/box/([0-9a-f]{{16}})/upvote", UpvoteHandler),
         (r"/api/health", HealthHandler),
         (r"/api/rooms", RoomsHandler),
+        (r"/api/shutdown", ShutdownHandler),
         (api, RoomHandler),
         (rf"{api}/questions", OpenQuestionHandler),
         (rf"{api}/questions/{QID_PATTERN}/(close|reveal)", QuestionActionHandler),
@@ -1042,8 +1063,9 @@ def configure_logging() -> None:
     logging.getLogger("tornado.general").setLevel(logging.WARNING)
 
 
-def run(*, host: str, port: int, data_dir, public_url: str | None = None) -> None:
-    """Serve until SIGTERM or Ctrl-C. Writes data_dir/server.json (url, admin token) for the notebook."""
+def run(*, host: str, port: int, data_dir, public_url: str | None = None, exit_when_rooms_end: bool = False) -> None:
+    """Serve until SIGTERM, Ctrl-C or `aftertalk stop` (and, with `exit_when_rooms_end`, until the last room
+    ends). Writes data_dir/server.json (url, admin token) for the notebook."""
     configure_logging()
     raise_open_files_limit()
     # A room holds thousands of long-lived objects (each phone's stream and handler), and Python's
@@ -1055,23 +1077,34 @@ def run(*, host: str, port: int, data_dir, public_url: str | None = None) -> Non
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
     db = store.connect(data_dir)
     try:
-        asyncio.run(_serve(sockets, db, host=host, data_dir=data_dir, public_url=public_url))
+        asyncio.run(_serve(sockets, db, host=host, data_dir=data_dir, public_url=public_url,
+                           exit_when_rooms_end=exit_when_rooms_end))
     finally:
         db.close()
 
 
-async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
+async def _serve(sockets, db, *, host, data_dir: Path, public_url, exit_when_rooms_end: bool) -> None:
     bound_port = sockets[0].getsockname()[1]
     admin_token = secrets.token_urlsafe(24)
     join_base_url = public_url or f"http://{network.join_host(host)}:{bound_port}"
-    app = create_app(db, admin_token=admin_token, join_base_url=join_base_url)
+    info_path = data_dir / SERVER_INFO
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def shut_down() -> None:
+        info_path.unlink(missing_ok=True)  # from now on no notebook finds this server and reuses it
+        loop.call_later(SHUTDOWN_GRACE_SECONDS, stop.set)  # let the reply that asked reach its client
+
+    app = create_app(db, admin_token=admin_token, join_base_url=join_base_url, shut_down=shut_down,
+                     exit_when_rooms_end=exit_when_rooms_end)
     http_server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=MAX_BODY_BYTES * 128)
     stop_accepting = accept.accept_connections(http_server, sockets)
     # Handle SIGTERM before announcing the server, so a quick stop is always a clean one.
-    stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    info_path = data_dir / SERVER_INFO
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except NotImplementedError:  # Windows: no signal handlers in the event loop
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
     write_private(info_path, json.dumps({
         "url": f"http://{network.local_host(host)}:{bound_port}", "join_base_url": join_base_url,
         "admin_token": admin_token, "pid": os.getpid()}))
@@ -1085,7 +1118,11 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url) -> None:
 
 def raise_open_files_limit() -> None:
     """Each phone holds two connections; a laptop's default 1,024 open files would cap a room near 480
-    (256 on macOS: about 120)."""
+    (256 on macOS: about 120). Windows has no such limit for sockets (and no `resource` module)."""
+    try:
+        import resource
+    except ImportError:
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = hard if hard != resource.RLIM_INFINITY else 65536
     # macOS reports an unlimited hard limit but refuses more than its per-process maximum (10,240).

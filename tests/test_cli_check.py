@@ -80,11 +80,29 @@ def assert_reported(result, where: str, *words: str) -> None:
 # --- the shipped kit ---------------------------------------------------------------------------------
 
 def test_the_shipped_kit_passes():
-    result = run_cli("check")
+    result = run_cli("check", cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == f"Checking the kit in {ROOT} (the current folder)."
     assert result.stdout.splitlines()[-1].startswith("All good")
     # On a machine with no LAN the address check warns, and a warning never fails the check.
-    assert all(": warning: " in line for line in result.stdout.splitlines()[:-1]), result.stdout
+    assert all(": warning: " in line for line in result.stdout.splitlines()[1:-1]), result.stdout
+
+
+def test_check_in_a_copy_of_the_kit_checks_that_copy(kit):
+    """An educator who copied the kit and runs `aftertalk check` inside it, or in one of its folders,
+    expects their copy checked, not the kit Aftertalk is installed from."""
+    replace_in(kit / "data" / "questions" / "00_start_here.yaml", "kind: single", "kind: singel")
+    for where in (kit, kit / "notebooks"):
+        result = run_cli("check", cwd=where)
+        how = "the current folder" if where == kit else "a folder above this one"
+        assert result.stdout.splitlines()[0] == f"Checking the kit in {kit.resolve()} ({how}).", result.stdout
+        assert result.returncode == 1 and "singel" in result.stdout, result.stdout + result.stderr
+
+
+def test_check_outside_any_kit_says_it_checks_the_installed_one(tmp_path):
+    result = run_cli("check", cwd=tmp_path)
+    assert result.stdout.splitlines()[0] == (f"Checking the kit in {ROOT} (the kit Aftertalk is installed "
+                                             "from; no kit in the current folder).")
 
 
 def test_a_copy_of_the_kit_passes_when_checked_from_another_folder(kit, tmp_path):

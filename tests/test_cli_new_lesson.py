@@ -127,3 +127,15 @@ def test_a_missing_kit_folder_is_exit_2(tmp_path):
     result = run_cli("new-lesson", "Consent", "--kit", str(tmp_path / "nowhere"))
     assert result.returncode == 2 and "there is no folder" in result.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_without_kit_the_lesson_goes_into_the_kit_in_the_current_folder(kit):
+    """Run inside a copy of the kit, `new-lesson` adds to that copy and says so on its first line; the
+    kit Aftertalk is installed from is left alone."""
+    installed_before = files_in(ROOT / "notebooks")
+    result = run_cli("new-lesson", "Checking in later", cwd=kit / "notebooks")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == f"Adding a lesson to the kit in {kit.resolve()} (a folder above this one)."
+    assert (kit / "notebooks" / "06_checking_in_later.ipynb").is_file()
+    assert (kit / "data" / "questions" / "06_checking_in_later.yaml").is_file()
+    assert files_in(ROOT / "notebooks") == installed_before
