@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -178,8 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run one command. Whatever stops it, the facilitator reads one line, never a traceback."""
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print(f"aftertalk {args.command}: stopped (Ctrl-C).", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `aftertalk check | head`: the reader has gone, so say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"aftertalk {args.command}: {error.strerror or error}{where}.", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

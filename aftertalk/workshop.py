@@ -41,7 +41,7 @@ def jupyter_command(notebooks: Path, *, port: int, open_browser: bool, as_root: 
 def start(kit: Path, *, port: int = JUPYTER_PORT, open_browser: bool = True) -> subprocess.Popen:
     """Start JupyterLab on the kit's notebooks, in its own process group."""
     from .local_server import port_is_free
-    notebooks = kit / "notebooks"
+    notebooks = kit.resolve() / "notebooks"
     if not notebooks.is_dir():
         raise WorkshopError(f"{kit} has no notebooks/ folder: give the kit folder with --kit.")
     if port != JUPYTER_PORT and port and not port_is_free("127.0.0.1", port):

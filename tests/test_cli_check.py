@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -338,3 +339,29 @@ def test_a_low_open_files_limit_warns_how_many_phones_fit(kit):
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard == resource.RLIM_INFINITY or hard >= 2100:  # room for 1,000 phones: no warning
         assert "open files" not in run_cli("check", str(kit)).stdout
+
+
+def slow_kit(kit: Path) -> Path:
+    """The kit with 80 more lessons, so that a check is still running a second after its first line."""
+    lesson = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
+    for n in range(80):
+        shutil.copy(lesson, kit / "notebooks" / f"{20 + n}_copy.ipynb")
+    return kit
+
+
+def test_ctrl_c_during_a_check_is_one_line(kit):
+    process = subprocess.Popen([sys.executable, "-m", "aftertalk", "check"], cwd=slow_kit(kit),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("Checking the kit in")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert err == "aftertalk check: stopped (Ctrl-C).\n"
+
+
+def test_a_check_piped_into_head_ends_quietly(kit):
+    """`aftertalk check | head -1`: the reader goes away; no BrokenPipeError reaches the terminal."""
+    replace_in(kit / "data" / "questions" / "00_start_here.yaml", "kind: single", "kind: singel")
+    result = subprocess.run(f"'{sys.executable}' -m aftertalk check 2>err.txt | head -c 1", shell=True, cwd=slow_kit(kit),
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout == "C" and (kit / "err.txt").read_text() == ""
