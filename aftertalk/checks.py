@@ -18,9 +18,10 @@ from pathlib import Path
 import yaml
 
 from . import network
+from .kits import current_kit
 from .local_server import DEFAULT_PORT, port_is_free
 from .privacy import same_question
-from .questions import QuestionError, default_question_folder, load_question_file, load_questions, pair_problem
+from .questions import QuestionError, load_question_file, load_questions, pair_problem
 from .reference import COLUMNS as REFERENCE_COLUMNS
 from .reference import load_reference
 from .server import raise_open_files_limit
@@ -139,30 +140,6 @@ def install_check() -> bool:
 
 # --- the whole kit -------------------------------------------------------------------------------
 
-def default_kit_folder() -> Path:
-    """The kit this package belongs to: the folder holding data/ and notebooks/."""
-    return default_question_folder().parent.parent
-
-
-def is_kit(folder: Path) -> bool:
-    return (folder / "data" / "questions").is_dir() and (folder / "notebooks").is_dir()
-
-
-def find_kit(given=None) -> tuple[Path, str]:
-    """The kit a command works on, and how it was chosen, for the command's first line.
-
-    The folder given; else the kit the educator stands in (the current folder or one above it, so that
-    `aftertalk check` in a copy of the kit checks that copy); else the kit this package is installed from.
-    """
-    if given is not None:
-        return Path(given), "as given"
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if is_kit(folder):
-            return folder, "the current folder" if folder == here else "a folder above this one"
-    return default_kit_folder(), "the kit Aftertalk is installed from; no kit in the current folder"
-
-
 @dataclass
 class KitReport:
     """Everything `check_kit` found, and what it looked at."""
@@ -204,7 +181,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
 
     Raises KitNotFound when `folder` is not a kit; every other problem is a Finding in the report.
     """
-    kit = Path(folder) if folder is not None else find_kit()[0]
+    kit = Path(folder) if folder is not None else current_kit()
     if not kit.is_dir():
         raise KitNotFound(f"there is no folder {kit}; give the path of an Aftertalk kit, the folder "
                           "that holds data/ and notebooks/")

@@ -46,7 +46,7 @@ def serve(args) -> int:
 
 
 def workshop(args) -> int:
-    from .checks import is_kit
+    from .kits import is_kit
     from .workshop import WorkshopError, run
     kit, first_line = kit_line("Opening", args.kit)
     print(first_line, flush=True)
@@ -73,7 +73,7 @@ def stop(args) -> int:
 
 def kit_line(verb: str, given) -> "tuple[Path, str]":
     """The kit a command works on, and its first line of output, which says which kit that is."""
-    from .checks import find_kit
+    from .kits import find_kit
     kit, how = find_kit(given)
     return kit, f"{verb} the kit in {kit.resolve()} ({how})."
 

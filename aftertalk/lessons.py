@@ -11,7 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import BANK_LOOKUP, KitNotFound, find_kit, shown_path
+from .checks import BANK_LOOKUP, KitNotFound, shown_path
+from .kits import current_kit
 from .questions import load_question_file
 
 TEMPLATE = Path("notebooks") / "templates" / "lesson_template.ipynb"
@@ -91,7 +92,7 @@ def create_lesson(title: str, kit=None) -> NewLesson:
     Raises KitNotFound when `kit` is not a kit folder, and LessonError when the title is unusable or the
     lesson already exists; in both cases nothing is written.
     """
-    kit = (Path(kit) if kit is not None else find_kit()[0]).resolve()
+    kit = (Path(kit) if kit is not None else current_kit()).resolve()
     missing = [name for name in ("notebooks", "data/questions") if not (kit / name).is_dir()]
     if not kit.is_dir():
         raise KitNotFound(f"there is no folder {kit}; give the kit folder, the one that holds data/ and "

@@ -402,4 +402,6 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
 
 
 def default_question_folder() -> Path:
-    return Path(__file__).resolve().parent.parent / "data" / "questions"
+    """The question bank of the kit in use (`kits.find_kit`)."""
+    from .kits import current_kit
+    return current_kit() / "data" / "questions"

@@ -9,7 +9,9 @@ COLUMNS = ("id", "study", "year", "sample", "n", "measure", "figure", "doi_or_ur
 
 
 def default_reference_folder() -> Path:
-    return Path(__file__).resolve().parent.parent / "data" / "reference"
+    """The reference figures of the kit in use (`kits.find_kit`)."""
+    from .kits import current_kit
+    return current_kit() / "data" / "reference"
 
 
 def load_reference(folder=None) -> pd.DataFrame:

@@ -105,3 +105,16 @@ def test_an_undocumented_new_option_is_reported():
     commands(parser)["check"].add_argument("--strict", action="store_true")
     assert undocumented(README.read_text(encoding="utf-8"), parser) == [
         "command 'check': option --strict is not described in its section"]
+
+
+def test_every_environment_variable_the_kit_reads_is_in_the_readme_table():
+    """AFTERTALK_HEADLESS (a lesson that plays itself through, for an adapted kit's CI) was read by the
+    code and documented nowhere; the table under "Environment variables" lists every one."""
+    root = README.parent
+    sources = [*root.joinpath("aftertalk").rglob("*.py"), root / "conftest.py", root / "tests" / "conftest.py"]
+    read = set()
+    for path in sources:
+        read |= set(re.findall(r"\bAFTERTALK_[A-Z_]+\b", path.read_text(encoding="utf-8")))
+    table = sections(README.read_text(encoding="utf-8"), 3)["Environment variables"]
+    documented = set(re.findall(r"^\| `(AFTERTALK_[A-Z_]+)", table, re.MULTILINE))
+    assert read and read <= documented, f"not in README's table: {sorted(read - documented)}"

@@ -87,3 +87,24 @@ def test_yes_and_no_labels_stay_text(tmp_path):
     (question,) = load_question_file(write(tmp_path, "questions:\n  - id: a\n    text: Q?\n    kind: single\n"
                                                      "    options:\n      - {id: y, label: Yes}\n      - {id: n, label: No}\n"))
     assert [o.label for o in question.options] == ["Yes", "No"]
+
+
+def test_a_lesson_in_a_copy_of_the_kit_reads_that_copys_questions(tmp_path):
+    """A kernel runs in its notebook's folder: in an adapted copy of the kit, `load_questions()` (and
+    `aftertalk check`, `new-lesson`, `workshop`) read the copy, not the kit Aftertalk is installed from."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    kit = tmp_path / "adapted"
+    for name in ("data", "notebooks"):
+        shutil.copytree(root / name, kit / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.pdf"))
+    bank = kit / "data" / "questions" / "00_start_here.yaml"
+    bank.write_text(bank.read_text(encoding="utf-8").replace(
+        "If your week so far were weather", "If your month so far were weather"), encoding="utf-8")
+    read = "import aftertalk; print([q.text for q in aftertalk.load_questions().values() if 'weather' in q.text])"
+    in_copy = subprocess.run([sys.executable, "-c", read], cwd=kit / "notebooks", capture_output=True, text=True)
+    elsewhere = subprocess.run([sys.executable, "-c", read], cwd=tmp_path, capture_output=True, text=True)
+    assert "If your month so far" in in_copy.stdout, in_copy.stdout + in_copy.stderr
+    assert "If your week so far" in elsewhere.stdout, elsewhere.stdout + elsewhere.stderr
