@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-_MODULE_OF = {"install_check": "checks", "Room": "client", "RoomError": "client", "room": "local_server",
+_MODULE_OF = {"install_check": "kit.checks", "Room": "notebook.client", "RoomError": "notebook.client",
+              "room": "notebook.local_server",
               "Option": "questions", "Question": "questions", "QuestionError": "questions",
               "load_questions": "questions"}
 

@@ -13,14 +13,14 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from . import store
+from aftertalk.network import DEFAULT_PORT
+from aftertalk.paths import default_data_dir
 
-DEFAULT_PORT = 8765
-from .workshop import JUPYTER_PORT  # noqa: E402  (stdlib only: cheap)
+from aftertalk.notebook.workshop import JUPYTER_PORT  # noqa: E402  (stdlib only: cheap)
 
 
 def serve(args) -> int:
-    from . import server
+    from aftertalk.server import app as server
     try:
         server.run(host=args.host, port=args.port, data_dir=args.data_dir, public_url=args.public_url,
                    exit_when_rooms_end=args.exit_when_rooms_end)
@@ -46,8 +46,8 @@ def serve(args) -> int:
 
 
 def workshop(args) -> int:
-    from .kits import is_kit
-    from .workshop import WorkshopError, run
+    from aftertalk.paths import is_kit
+    from aftertalk.notebook.workshop import WorkshopError, run
     kit, first_line = kit_line("Opening", args.kit)
     print(first_line, flush=True)
     if not is_kit(kit):
@@ -62,7 +62,7 @@ def workshop(args) -> int:
 
 
 def stop(args) -> int:
-    from .local_server import stop_servers
+    from aftertalk.notebook.local_server import stop_servers
     stopped = stop_servers(Path(args.data_dir) if args.data_dir else None)
     for url in stopped:
         print(f"Stopped the poll server at {url}.")
@@ -73,13 +73,13 @@ def stop(args) -> int:
 
 def kit_line(verb: str, given) -> "tuple[Path, str]":
     """The kit a command works on, and its first line of output, which says which kit that is."""
-    from .kits import find_kit
+    from aftertalk.paths import find_kit
     kit, how = find_kit(given)
     return kit, f"{verb} the kit in {kit.resolve()} ({how})."
 
 
 def check(args) -> int:
-    from .checks import KitNotFound, check_kit
+    from aftertalk.kit.checks import KitNotFound, check_kit
     kit, first_line = kit_line("Checking", args.path)
     print(first_line, flush=True)
     try:
@@ -93,8 +93,8 @@ def check(args) -> int:
 
 
 def new_lesson(args) -> int:
-    from .checks import KitNotFound, shown_path
-    from .lessons import LessonError, create_lesson
+    from aftertalk.kit.checks import KitNotFound, shown_path
+    from aftertalk.kit.lessons import LessonError, create_lesson
     kit, first_line = kit_line("Adding a lesson to", args.kit)
     print(first_line, flush=True)
     try:
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="address to listen on (default 0.0.0.0: phones on this network can join)")
     serve_parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
                               help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)")
-    serve_parser.add_argument("--data-dir", default=str(store.default_data_dir()),
+    serve_parser.add_argument("--data-dir", default=str(default_data_dir()),
                               help="folder for the room database (default $AFTERTALK_DATA_DIR or ~/.aftertalk)")
     serve_parser.add_argument("--public-url", default=None,
                               help="the URL phones use, when the server sits behind another address")

@@ -1,8 +1,12 @@
-"""Finding the address phones use to reach this laptop, without sending a packet."""
+"""This laptop on the network: the address phones use (found without sending a packet), the poll
+port, whether a port is free, and how many connections the process may hold."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
+
+DEFAULT_PORT = 8765  # the poll server's port, printed on join cards
 
 # A documentation-only address (RFC 5737): connecting a UDP socket to it only asks the kernel which
 # local address would route there. UDP connect sends nothing on the wire.
@@ -32,3 +36,35 @@ def join_host(bind_host: str) -> str:
 def local_host(bind_host: str) -> str:
     """The host the notebook on this laptop uses: loopback whenever the server listens there."""
     return "127.0.0.1" if bind_host in ("", "0.0.0.0", "::", "localhost") else bind_host
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def raise_open_files_limit() -> None:
+    """Each phone holds two connections; a laptop's default 1,024 open files would cap a room near 480
+    (256 on macOS: about 120). Windows has no such limit for sockets (and no `resource` module)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    # macOS reports an unlimited hard limit but refuses more than its per-process maximum (10,240).
+    for limit in (wanted, 10240, 4096):
+        if soft == resource.RLIM_INFINITY or soft >= limit:
+            return
+        if hard == resource.RLIM_INFINITY or limit <= hard:
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+                return
+            except (ValueError, OSError):
+                continue
+    logging.getLogger("aftertalk.server").warning("Could not raise the open-files limit above %d; a room of more than about %d phones will "
+                "not all connect.", soft, soft // 2 - 20)

@@ -118,7 +118,7 @@ class Question:
         """
         if self.privacy != "randomized":
             return None
-        from . import privacy
+        from aftertalk import privacy
         settings = self.randomization
         if self.kind == "yesno":
             return {"method": "forced", **privacy.forced_response_probabilities(
@@ -292,7 +292,7 @@ def _validate(question: Question) -> None:
             if name not in allowed:
                 fail(f"unknown setting '{name}' for a {question.kind} question; use {', '.join(allowed)}",
                      "randomization")
-    from .privacy import DesignOutOfBounds, PrivacyError, check_design_bounds
+    from aftertalk.privacy import DesignOutOfBounds, PrivacyError, check_design_bounds
     try:
         design = question.design()
         if design:
@@ -388,7 +388,7 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
     """
     if question.after is None:
         return None
-    from .privacy import pairs_with
+    from aftertalk.privacy import pairs_with
     first = bank.get(question.after)
     if first is None:
         return f"there is no question '{question.after}' to pair with; give the id of the first asking"
@@ -403,5 +403,5 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
 
 def default_question_folder() -> Path:
     """The question bank of the kit in use (`kits.find_kit`)."""
-    from .kits import current_kit
+    from aftertalk.paths import current_kit
     return current_kit() / "data" / "questions"

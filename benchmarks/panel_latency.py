@@ -23,8 +23,10 @@ from matplotlib.figure import Figure
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 os.environ.setdefault("AFTERTALK_DATA_DIR", tempfile.mkdtemp())
 
-from aftertalk import Question, charts  # noqa: E402
-from aftertalk.panel import PollPanel  # noqa: E402
+from aftertalk import Question  # noqa: E402
+
+from aftertalk.notebook import charts
+from aftertalk.notebook.panel import PollPanel  # noqa: E402
 from conftest import Phone, ServerProcess  # noqa: E402
 
 import pandas as pd  # noqa: E402

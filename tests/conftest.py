@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aftertalk.client import Room
+from aftertalk.notebook.client import Room
 
 PHONE_ADDRESS = "127.0.0.23"
 PHONE_AGENT = "AftertalkTestPhone/1.0 (pretend phone)"

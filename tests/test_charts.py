@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from aftertalk import charts
+from aftertalk.notebook import charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PROJECTOR_WIDTH = 1280  # the narrowest projector we expect; charts render at 1920 by default

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from aftertalk import network
-from aftertalk.workshop import jupyter_command
+from aftertalk.notebook.workshop import jupyter_command
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=\w+")

@@ -302,7 +302,7 @@ def test_a_copy_of_the_live_folder_holds_only_the_present(server, room, tmp_path
 def test_a_voter_set_that_outgrows_its_blob_keeps_no_order(tmp_path):
     """70 phones answer one question, each in its own commit, in a seeded order: the set's blob grows
     from 64 slots to 128 on the way, and the file still holds only the sorted set."""
-    from aftertalk import store
+    from aftertalk.server import store
     data = tmp_path / "data"
     data.mkdir()
     db = store.connect(data)
@@ -329,7 +329,7 @@ def test_a_voter_set_that_outgrows_its_blob_keeps_no_order(tmp_path):
 def test_a_store_from_before_voter_sets_keeps_who_answered(tmp_path):
     """A store written with a row per voter (user_version 2) opens with those voters in sorted sets:
     they still cannot answer or upvote twice, and the per-voter tables are gone."""
-    from aftertalk import store
+    from aftertalk.server import store
     data = tmp_path / "data"
     data.mkdir()
     db = store.connect(data)
@@ -406,7 +406,7 @@ OLD_QUESTIONS = {
 def write_old_store(data: Path, version: int) -> None:
     """A store as an older Aftertalk left it, with OLD_QUESTIONS revealed: the layout before issue 13
     (version 0), or today's layout at version 3, as the migration to 3 left such a store."""
-    from aftertalk import server, store
+    from aftertalk.server import app as server, store
     data.mkdir()
     if version == 0:
         db = sqlite3.connect(data / store.DATABASE_NAME)

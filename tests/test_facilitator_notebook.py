@@ -16,7 +16,7 @@ from pypdf import PdfReader
 import aftertalk
 from conftest import Phone, run_notebook
 from aftertalk import RoomError
-from aftertalk.local_server import LocalServer
+from aftertalk.notebook.local_server import LocalServer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -71,7 +71,7 @@ def test_results_match_what_the_simulated_phones_sent(room):
 
 
 def test_the_panel_shows_only_a_count_while_open_and_the_chart_after(room):
-    from aftertalk.panel import PollPanel
+    from aftertalk.notebook.panel import PollPanel
     question = room.question("comfort_before")
     panel = PollPanel(room, question, autoplay=False)
     assert panel.open_button.disabled is False and panel.reveal_button.disabled is True
@@ -91,7 +91,7 @@ def test_the_panel_shows_only_a_count_while_open_and_the_chart_after(room):
 
 
 def test_the_stop_control_ends_the_live_thread_and_the_poll_stays_open(room):
-    from aftertalk.panel import PollPanel
+    from aftertalk.notebook.panel import PollPanel
     panel = PollPanel(room, room.question("what_helps"))
     panel.open_poll()
     panel.stop()
@@ -102,7 +102,7 @@ def test_the_stop_control_ends_the_live_thread_and_the_poll_stays_open(room):
 
 
 def test_a_new_panel_after_a_kernel_restart_picks_up_the_open_poll(room):
-    from aftertalk.panel import PollPanel
+    from aftertalk.notebook.panel import PollPanel
     first = PollPanel(room, room.question("pcd_ever"))
     first.open_poll()
     first.stop()
@@ -251,7 +251,7 @@ def test_a_new_room_can_raise_the_threshold_but_not_lower_it_below_3():
 
 def test_the_rooms_data_folder_and_files_are_the_facilitators_alone(room):
     """The database holds room keys and unrevealed counts; the log and server.json sit beside it."""
-    data_dir = aftertalk.store.default_data_dir() / "rehearsal"
+    data_dir = aftertalk.paths.default_data_dir() / "rehearsal"
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     for name in ("aftertalk.sqlite3", "server.json"):
         assert stat.S_IMODE((data_dir / name).stat().st_mode) & 0o077 == 0, name

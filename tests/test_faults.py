@@ -10,7 +10,7 @@ import time
 import pytest
 
 from aftertalk import Question
-from aftertalk.ratelimit import RateLimiter
+from aftertalk.server.ratelimit import RateLimiter
 from conftest import Phone, ServerProcess, answer_many, call, read_events
 
 MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",

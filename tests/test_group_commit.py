@@ -7,9 +7,11 @@ import socket
 
 import pytest
 
-from aftertalk import Question, store
+from aftertalk import Question
+
+from aftertalk.server import store
 from aftertalk.errors import Conflict, Unavailable
-from aftertalk.group_commit import GroupCommit
+from aftertalk.server.group_commit import GroupCommit
 from conftest import Phone
 
 MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",

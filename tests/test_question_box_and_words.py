@@ -6,8 +6,8 @@ from pypdf import PdfReader
 
 import aftertalk
 from aftertalk import Question
-from aftertalk.freetext import flags, normalise_word
-from aftertalk.rehearsal import BOX_QUESTIONS
+from aftertalk.server.freetext import flags, normalise_word
+from aftertalk.notebook.rehearsal import BOX_QUESTIONS
 from conftest import call, run_notebook
 from test_browser_phone import PHONE, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
@@ -136,7 +136,7 @@ def test_an_unmoderated_question_never_reaches_the_projector(server, room, tmp_p
     room.export(tmp_path / "results.csv")
     text = "".join(page.extract_text() for page in PdfReader(tmp_path / "handout.pdf").pages)
     assert "Robin" not in text and "Robin" not in (tmp_path / "results.csv").read_text()
-    assert "Robin" not in aftertalk.charts.results_markdown(room.results("one_word"))
+    assert "Robin" not in aftertalk.notebook.charts.results_markdown(room.results("one_word"))
 
 
 def test_word_answers_are_normalised_and_counted(server, room):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aftertalk import Question
-from aftertalk.client import Room
+from aftertalk.notebook.client import Room
 from aftertalk.questions import load_questions
 from conftest import Phone, answer_many, call
 
@@ -42,7 +42,7 @@ def test_the_lessons_own_multi_select_no_longer_outs_one_person(server, room):
     assert all(o["hidden"] and o["count"] is None and o["share"] is None for o in body["options"])
     # The chart says why, in plain words, instead of showing bars.
     frame = room.results("feelings_ever")
-    from aftertalk.charts import results_markdown
+    from aftertalk.notebook.charts import results_markdown
     text = results_markdown(frame)
     assert "Too few answers other than “None of these” / “Doesn't apply to me” / “Prefer not to say” to show " \
            "safely." in text

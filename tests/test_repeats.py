@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from aftertalk import Question, RoomError, charts, privacy
+from aftertalk import Question, RoomError, privacy
+
+from aftertalk.notebook import charts
 from aftertalk.questions import QuestionError, load_questions
 from conftest import Phone, call
 from test_cli_check import assert_reported, check, copy_kit, line_of, replace_in

@@ -11,7 +11,9 @@ import tornado.httpclient
 import tornado.httpserver
 import tornado.netutil
 
-from aftertalk import Question, privacy, server as poll_server, store
+from aftertalk import Question, privacy
+
+from aftertalk.server import app as poll_server, store
 from conftest import Phone, call
 
 # 20 options and "prefer not to say": the reader check lists thousands of count vectors before it gives

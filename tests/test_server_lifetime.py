@@ -14,8 +14,8 @@ import time
 import pytest
 
 import aftertalk
-from aftertalk.client import RoomError, request_json
-from aftertalk.local_server import LocalServer
+from aftertalk.notebook.client import RoomError, request_json
+from aftertalk.notebook.local_server import LocalServer
 from conftest import call
 
 GONE_WITHIN_SECONDS = 5

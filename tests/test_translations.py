@@ -71,7 +71,7 @@ def test_errors_reach_the_phone_in_its_language(server, room):
 def test_every_page_string_has_a_spanish_translation():
     import re
     from pathlib import Path
-    web = Path(aftertalk.__file__).with_name("web")
+    web = Path(aftertalk.__file__).parent / "server" / "web"
     used = set()
     for template in web.glob("*.html"):
         used |= set(re.findall(r"""_\((?:"([^"]+)"|'([^']+)')\)""", template.read_text()))
@@ -118,7 +118,7 @@ def test_incomplete_translations_are_refused(translations, message):
 
 
 def test_chart_notes_and_hidden_ranges_follow_the_facilitators_language():
-    from aftertalk import charts
+    from aftertalk.notebook import charts
     results = pytest.importorskip("pandas").DataFrame({
         "option": ["calm", "sad"], "label": ["Calma", "Tristeza"], "count": [7, None], "share": [0.7, None],
         "hidden": [False, True], "shown_as": ["7", "fewer than 5"]})

@@ -11,8 +11,10 @@ import json
 
 import pytest
 
-from aftertalk import Question, Room, charts, privacy
-from aftertalk.panel import PollPanel
+from aftertalk import Question, Room, privacy
+
+from aftertalk.notebook import charts
+from aftertalk.notebook.panel import PollPanel
 from conftest import call
 
 CHECK_IN = Question.from_dict({"id": "one_word", "text": "One word for how you feel right now?", "kind": "word",

@@ -40,7 +40,7 @@ def jupyter_command(notebooks: Path, *, port: int, open_browser: bool, as_root: 
 
 def start(kit: Path, *, port: int = JUPYTER_PORT, open_browser: bool = True) -> subprocess.Popen:
     """Start JupyterLab on the kit's notebooks, in its own process group."""
-    from .local_server import port_is_free
+    from aftertalk.network import port_is_free
     notebooks = kit.resolve() / "notebooks"
     if not notebooks.is_dir():
         raise WorkshopError(f"{kit} has no notebooks/ folder: give the kit folder with --kit.")
@@ -73,7 +73,7 @@ def stop(process: subprocess.Popen) -> None:
 def run(kit: Path, *, port: int = JUPYTER_PORT, open_browser: bool = True) -> int:
     """Serve the workshop until JupyterLab exits or the facilitator presses Ctrl-C; then stop the poll
     server too, so that nothing keeps listening on the room's network."""
-    from .local_server import stop_servers
+    from aftertalk.notebook.local_server import stop_servers
     process = start(kit, port=port, open_browser=open_browser)
 
     def interrupted(*_):

@@ -32,11 +32,15 @@ import tornado.netutil
 import tornado.template
 import tornado.web
 
-from . import accept, freetext, i18n, network, privacy, store
-from .group_commit import GroupCommit
-from .ratelimit import ConnectionLimiter, RateLimiter
-from .errors import AftertalkError, BadRequest, Conflict, NotFound
-from .questions import PREFER_NOT_TO_SAY, Question, QuestionError
+from aftertalk.server import accept, freetext, store
+
+from aftertalk import i18n, network, privacy
+from aftertalk.network import raise_open_files_limit
+from aftertalk.paths import SERVER_INFO, write_private
+from aftertalk.server.group_commit import GroupCommit
+from aftertalk.server.ratelimit import ConnectionLimiter, RateLimiter
+from aftertalk.errors import AftertalkError, BadRequest, Conflict, NotFound
+from aftertalk.questions import PREFER_NOT_TO_SAY, Question, QuestionError
 
 WEB_DIR = Path(__file__).with_name("web")
 MAX_BODY_BYTES = 8 * 1024
@@ -1040,7 +1044,6 @@ class NotFoundPage(BaseHandler):
 
 # --- running the server process -------------------------------------------------------------------
 
-SERVER_INFO = "server.json"
 _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
 
 
@@ -1114,35 +1117,3 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url, exit_when_roo
     finally:
         stop_accepting()
         info_path.unlink(missing_ok=True)
-
-
-def raise_open_files_limit() -> None:
-    """Each phone holds two connections; a laptop's default 1,024 open files would cap a room near 480
-    (256 on macOS: about 120). Windows has no such limit for sockets (and no `resource` module)."""
-    try:
-        import resource
-    except ImportError:
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else 65536
-    # macOS reports an unlimited hard limit but refuses more than its per-process maximum (10,240).
-    for limit in (wanted, 10240, 4096):
-        if soft == resource.RLIM_INFINITY or soft >= limit:
-            return
-        if hard == resource.RLIM_INFINITY or limit <= hard:
-            try:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
-                return
-            except (ValueError, OSError):
-                continue
-    log.warning("Could not raise the open-files limit above %d; a room of more than about %d phones will "
-                "not all connect.", soft, soft // 2 - 20)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only this user can read (it holds secrets), all at once: readers never see half."""
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(text)
-    os.replace(partial, path)

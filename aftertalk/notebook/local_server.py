@@ -14,12 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import store
-from .client import RoomError, request_json
-from .server import SERVER_INFO, write_private
+from aftertalk.notebook.client import RoomError, request_json
+from aftertalk.network import DEFAULT_PORT, port_is_free
+from aftertalk.paths import SERVER_INFO, default_data_dir, write_private
 
 CURRENT_ROOM = "current_room.json"
-DEFAULT_PORT = 8765
 START_TIMEOUT_SECONDS = 15
 STOP_TIMEOUT_SECONDS = 10
 
@@ -139,7 +138,7 @@ class LocalServer:
 def server_folders(data_dir: Path | None = None) -> list[Path]:
     """Where a poll server of this laptop keeps its server.json: `aftertalk serve`'s folder, and the
     live and rehearsal folders of `aftertalk.room()`."""
-    base = data_dir if data_dir is not None else store.default_data_dir()
+    base = data_dir if data_dir is not None else default_data_dir()
     return [base, base / "live", base / "rehearsal"]
 
 
@@ -155,15 +154,6 @@ def stop_servers(data_dir: Path | None = None, *, background_only: bool = False)
     return stopped
 
 
-def port_is_free(host: str, port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0, language: str = "en",
          threshold: int | None = None):
     """The room for this laptop's workshop: reattach to the running one, or start server and room.
@@ -176,19 +166,19 @@ def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0
     With rehearsal=True (or AFTERTALK_REHEARSAL=1), a private server on 127.0.0.1 is used and
     simulated participants answer every poll, so a lesson can be practised, or tested, alone.
     """
-    from .client import Room
-    from .rehearsal import Rehearsal
+    from aftertalk.notebook.client import Room
+    from aftertalk.notebook.rehearsal import Rehearsal
 
     if rehearsal is None:
         rehearsal = os.environ.get("AFTERTALK_REHEARSAL") == "1"
-    data_dir = store.default_data_dir() / ("rehearsal" if rehearsal else "live")
+    data_dir = default_data_dir() / ("rehearsal" if rehearsal else "live")
     server = LocalServer.find(data_dir)
     if server is None:
         # Live rooms listen on the LAN for phones; a rehearsal never leaves this laptop.
         server = LocalServer.start(data_dir, host="127.0.0.1" if rehearsal else "0.0.0.0",
                                    port=0 if rehearsal else DEFAULT_PORT)
     details = server.current_room() or server.create_room(threshold)
-    from .i18n import available_languages
+    from aftertalk.i18n import available_languages
     if language not in available_languages():
         raise ValueError(f"No translations for language '{language}'. Available: {', '.join(available_languages())}.")
     handle = Room(api_url=server.url, code=details["code"], token=details["token"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .errors import BadRequest
+from aftertalk.errors import BadRequest
 
 BOX_MAX_LENGTH = 280
 WORD_MAX_LENGTH = 30

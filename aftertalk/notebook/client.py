@@ -12,7 +12,7 @@ import urllib.request
 
 import pandas as pd
 
-from .questions import Question, load_questions
+from aftertalk.questions import Question, load_questions
 
 TIMEOUT_SECONDS = 10
 
@@ -105,7 +105,7 @@ class Room:
 
     def in_my_language(self, question: Question) -> Question:
         """The question as the facilitator reads it (`room.language`); option ids never change."""
-        from .i18n import translator
+        from aftertalk.i18n import translator
         return question.translated(self.language, translator(self.language)("Prefer not to say"))
 
     def open(self, question) -> dict:
@@ -185,7 +185,7 @@ class Room:
 
     def join_card(self):
         """A slide-sized join card: QR code, URL, code, and a live count of phones connected."""
-        from .panel import JoinCard
+        from aftertalk.notebook.panel import JoinCard
         return JoinCard(self)
 
     def poll(self, question):
@@ -193,13 +193,13 @@ class Room:
 
         In a headless rehearsal (AFTERTALK_HEADLESS=1) the poll plays through by itself.
         """
-        from .panel import PollPanel
-        from .rehearsal import headless
+        from aftertalk.notebook.panel import PollPanel
+        from aftertalk.notebook.rehearsal import headless
         return PollPanel(self, self.question(question), autoplay=self.rehearsal is not None and headless())
 
     def chart(self, question_id: str):
         """The revealed results of one poll as a projector-ready chart."""
-        from . import charts
+        from aftertalk.notebook import charts
         return charts.room_chart(self.results(question_id))
 
     def tally(self, question, counts: dict, people: int | None = None):
@@ -217,8 +217,8 @@ class Room:
 
     def compare_with_research(self, question_id: str, *, option: str, references):
         """The room's share for `option` beside published figures (ids in data/reference/)."""
-        from . import charts
-        from .reference import reference_rows
+        from aftertalk.notebook import charts
+        from aftertalk.kit.reference import reference_rows
         rows = reference_rows(references)
         waiting = self._not_revealed(question_id)
         if waiting:
@@ -227,7 +227,7 @@ class Room:
 
     def before_after(self, before_id: str, after_id: str):
         """The same question asked at the start and at the end, side by side."""
-        from . import charts
+        from aftertalk.notebook import charts
         waiting = self._not_revealed(before_id) or self._not_revealed(after_id)
         if waiting:
             return waiting
@@ -236,8 +236,8 @@ class Room:
     def summary(self):
         """Every revealed poll in the room, as charts, in the order they were asked."""
         import ipywidgets as widgets
-        from . import charts
-        from .export import revealed_results
+        from aftertalk.notebook import charts
+        from aftertalk.notebook.export import revealed_results
         images = [widgets.Image(value=charts.figure_png(charts.room_chart(frame), dpi=80), format="png",
                                 layout=widgets.Layout(width="100%", max_width="1280px"))
                   for frame in revealed_results(self)]
@@ -261,7 +261,7 @@ class Room:
 
     def question_box(self):
         """The moderation panel: nothing from the box is shown until the facilitator chooses Show."""
-        from .panel import QuestionBoxPanel
+        from aftertalk.notebook.panel import QuestionBoxPanel
         return QuestionBoxPanel(self)
 
     def words(self, question_id: str) -> list[dict]:
@@ -276,7 +276,7 @@ class Room:
 
     def export(self, path):
         """Save a handout (.pdf: every revealed chart and where to get help) or the revealed results (.csv)."""
-        from .export import export
+        from aftertalk.notebook.export import export
         return export(self, path)
 
     # --- helpers ----------------------------------------------------------------------------------

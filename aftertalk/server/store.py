@@ -29,9 +29,9 @@ import re
 import sqlite3
 from pathlib import Path
 
-from . import privacy
-from .errors import Conflict, NotFound, Unavailable
-from .questions import PREFER_NOT_TO_SAY
+from aftertalk import privacy
+from aftertalk.errors import Conflict, NotFound, Unavailable
+from aftertalk.questions import PREFER_NOT_TO_SAY
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DATABASE_NAME = "aftertalk.sqlite3"
@@ -138,7 +138,7 @@ def _migrate(db: sqlite3.Connection) -> None:
 def _uncount_randomized_declines(db) -> None:
     """Inside a transaction: take a randomized question's "prefer not to say" answers out of its counts.
 
-    Older stores counted them, in the option and in the answers. Today they are skips (server.py's
+    Older stores counted them, in the option and in the answers. Today they are skips (app.py's
     AnswerHandler): kept, the one exact count beside the estimates would be n minus the reports, and
     a single-choice question's reports would no longer add up to n (a 500 on its results).
     """
@@ -443,12 +443,7 @@ def end_room(db, code: str) -> None:
         db.execute("DELETE FROM rooms WHERE code = ?", (code,))
 
 
-def default_data_dir() -> Path:
-    """Where the laptop's rooms live: $AFTERTALK_DATA_DIR, or ~/.aftertalk."""
-    return Path(os.environ.get("AFTERTALK_DATA_DIR") or Path.home() / ".aftertalk")
 
-
-# --- the anonymous question box -------------------------------------------------------------------
 
 def add_box_question(db, code: str, box_id: str, text: str, flags: str) -> None:
     with transaction(db):

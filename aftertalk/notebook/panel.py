@@ -10,8 +10,8 @@ import threading
 
 import ipywidgets as widgets
 
-from . import charts
-from .client import RoomError
+from aftertalk.notebook import charts
+from aftertalk.notebook.client import RoomError
 
 REFRESH_SECONDS = 0.5
 QR_WIDTH = "min(60vh, 520px)"

@@ -10,7 +10,7 @@ COLUMNS = ("id", "study", "year", "sample", "n", "measure", "figure", "doi_or_ur
 
 def default_reference_folder() -> Path:
     """The reference figures of the kit in use (`kits.find_kit`)."""
-    from .kits import current_kit
+    from aftertalk.paths import current_kit
     return current_kit() / "data" / "reference"
 
 

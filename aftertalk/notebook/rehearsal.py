@@ -14,7 +14,7 @@ import json
 import urllib.error
 import urllib.request
 
-from .questions import PREFER_NOT_TO_SAY, Question
+from aftertalk.questions import PREFER_NOT_TO_SAY, Question
 
 # Headless (tests, or a notebook run with no one watching): answer at once and play polls through.
 HEADLESS_VARIABLE = "AFTERTALK_HEADLESS"
@@ -37,7 +37,7 @@ FLOOD_RETRIES = 10
 
 
 def randomize(design: dict, question: Question, chosen: list[str], rng: random.Random) -> list[str]:
-    """What the phone's script sends for a randomized question (same rules as web/static/app.js)."""
+    """What the phone's script sends for a randomized question (same rules as server/web/static/app.js)."""
     ids = [o.id for o in question.options]
     if design["method"] == "forced":
         roll = rng.random()

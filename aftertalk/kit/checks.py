@@ -17,14 +17,13 @@ from pathlib import Path
 
 import yaml
 
-from . import network
-from .kits import current_kit
-from .local_server import DEFAULT_PORT, port_is_free
-from .privacy import same_question
-from .questions import QuestionError, load_question_file, load_questions, pair_problem
-from .reference import COLUMNS as REFERENCE_COLUMNS
-from .reference import load_reference
-from .server import raise_open_files_limit
+from aftertalk import network
+from aftertalk.network import DEFAULT_PORT, port_is_free, raise_open_files_limit
+from aftertalk.paths import current_kit
+from aftertalk.privacy import same_question
+from aftertalk.questions import QuestionError, load_question_file, load_questions, pair_problem
+from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
+from aftertalk.kit.reference import load_reference
 
 KERNEL_NAME = "python3"
 LARGE_ROOM = 1000  # phones; below this many, a low open-files limit is worth a warning

@@ -11,9 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import BANK_LOOKUP, KitNotFound, shown_path
-from .kits import current_kit
-from .questions import load_question_file
+from aftertalk.kit.checks import BANK_LOOKUP, KitNotFound, shown_path
+from aftertalk.paths import current_kit
+from aftertalk.questions import load_question_file
 
 TEMPLATE = Path("notebooks") / "templates" / "lesson_template.ipynb"
 MAX_SLUG = 40  # keeps the example id ("NN_slug_example") well inside the 64-character id limit

@@ -11,8 +11,8 @@ import asyncio
 import sqlite3
 from typing import Callable
 
-from . import store
-from .errors import AftertalkError
+from aftertalk.server import store
+from aftertalk.errors import AftertalkError
 
 
 class GroupCommit:
