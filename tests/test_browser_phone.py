@@ -357,3 +357,65 @@ def test_the_padding_sizes_hold_the_largest_answer_and_every_view_of_the_bank(se
             assert status == 200 and question.id in view
             assert len(tornado.escape.json_encode({"ok": True, "html": view})) <= REPLY_BYTES, (question.id, language)
         room.reveal(question.id)  # the second of a pair opens only after the first's reveal
+
+
+# --- old phones: what the page's script needs may be missing, and the page still works ---------------
+
+# Safari before iOS 15.4 has no `event.submitter`. It is removed before the page's script runs.
+WITHOUT_SUBMITTER = "delete SubmitEvent.prototype.submitter;"
+
+
+@pytest.fixture
+def old_phone(browser, request):
+    """A phone lacking what `request.param` removes; `old_phone.errors` collects the script's exceptions."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script(request.param)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("old_phone", [WITHOUT_SUBMITTER], indirect=True)
+@pytest.mark.parametrize("picked_first", [False, True])
+def test_skip_is_a_skip_on_a_phone_without_event_submitter(server, room, old_phone, picked_first):
+    """Before, Skip acted as Send there: "Choose an answer", or, with an option picked, that answer counted."""
+    from aftertalk.server import ANSWER_BODY_BYTES
+    phone = old_phone
+    room.open(MOOD)
+    answers = watch_answers(phone)
+    phone.goto(room_url(server, room))
+    assert phone.evaluate("'submitter' in SubmitEvent.prototype") is False
+    if picked_first:  # the person changes their mind
+        phone.get_by_text("Settled").click()
+    phone.get_by_role("button", name="Skip this question").click()
+    expect(phone.get_by_text(THANKS)).to_be_visible()  # the same view after an answer and a skip
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    expect(phone.get_by_text("Choose an answer")).to_have_count(0)
+    assert room.count("mood") == 0
+    assert [len(body) for body, _ in sizes(answers)] == [ANSWER_BODY_BYTES]  # the padded script's path
+    phone.reload()  # the server took it as this phone's skip: the question is not offered again
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    assert phone.errors == []
+
+
+@pytest.mark.parametrize("old_phone", [WITHOUT_SUBMITTER], indirect=True)
+def test_send_and_enter_send_on_a_phone_without_event_submitter(server, room, old_phone):
+    from aftertalk.server import ANSWER_BODY_BYTES
+    phone = old_phone
+    room.open(MOOD)
+    room.open(CHECK_IN)
+    answers = watch_answers(phone)
+    phone.goto(room_url(server, room))
+    phone.get_by_text("Curious").click()
+    phone.get_by_role("button", name="Send anonymously").click()
+    expect(phone.get_by_text(THANKS)).to_be_visible()
+    phone.locator("input[name=word]").fill("calm")
+    phone.locator("input[name=word]").press("Enter")  # Enter in the word box is Send
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    assert room.count("mood") == 1 and room.count("one_word") == 1
+    assert [len(body) for body, _ in sizes(answers)] == [ANSWER_BODY_BYTES] * 2
+    answer_many(server, room.code, "mood", {"settled": 5, "curious": 5})
+    assert shown_counts(room, "mood") == {"settled": 5, "curious": 6, "prefer_not_to_say": 0}
+    assert phone.errors == []

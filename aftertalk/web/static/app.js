@@ -139,16 +139,33 @@
     }).catch(function () { done(null, {}); });
   }
 
+  // Which button sent a form: Safari before iOS 15.4 has no `event.submitter`, so the last one pressed is
+  // kept. A tap, a key on the button and Enter in a text field (which presses the form's first button,
+  // Send) all arrive here as a click.
+  var pressed = null;
+  main.addEventListener("click", function (event) {
+    for (var node = event.target; node && node !== main; node = node.parentNode) {
+      if (node.nodeName === "BUTTON") { pressed = node.type === "submit" ? node : null; return; }
+    }
+  }, true);
+
+  function submitter(event, form) {
+    var button = event.submitter || (pressed && pressed.form === form ? pressed : null);
+    pressed = null;
+    return button;
+  }
+
   main.addEventListener("submit", function (event) {
     var form = event.target;
+    var button = submitter(event, form);
     if (form.classList && form.classList.contains("upvote")) {
       event.preventDefault();
       send(form.getAttribute("action"), {}, function (ok, reply) { update(reply, false, false); });
       return;
     }
     if (!form.classList || !form.classList.contains("question")) { return; }
+    var skip = button ? button.value === "skip" : false;  // none pressed: Enter in the word box sends
     event.preventDefault();
-    var skip = event.submitter ? event.submitter.value === "skip" : false;
     var wordInput = form.querySelector("input[name=word]");
     var options = [];
     var inputs = form.querySelectorAll("input[name=option][data-id]:checked");  // not "nothing chosen"
