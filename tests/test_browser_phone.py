@@ -357,3 +357,126 @@ def test_the_padding_sizes_hold_the_largest_answer_and_every_view_of_the_bank(se
             assert status == 200 and question.id in view
             assert len(tornado.escape.json_encode({"ok": True, "html": view})) <= REPLY_BYTES, (question.id, language)
         room.reveal(question.id)  # the second of a pair opens only after the first's reveal
+
+
+# --- old phones: what the page's script needs may be missing, and the page still works ---------------
+
+# Safari before iOS 15.4 has no `event.submitter`; old Android browsers have no `fetch`; the random
+# source stands for anything else the script may lack. Each is removed before the page's script runs.
+WITHOUT_SUBMITTER = "delete SubmitEvent.prototype.submitter;"
+WITHOUT_FETCH = "delete window.fetch;"
+WITHOUT_RANDOM = "delete Crypto.prototype.getRandomValues;"
+PRIVATE = Question.from_dict({"id": "private", "text": "Ever felt unsure after sex?", "kind": "yesno",
+                              "privacy": "randomized"})
+
+
+@pytest.fixture
+def old_phone(browser, request):
+    """A phone lacking what `request.param` removes; `old_phone.errors` collects the script's exceptions."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script(request.param)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("old_phone", [WITHOUT_SUBMITTER], indirect=True)
+@pytest.mark.parametrize("picked_first", [False, True])
+def test_skip_is_a_skip_on_a_phone_without_event_submitter(server, room, old_phone, picked_first):
+    """Before, Skip acted as Send there: "Choose an answer", or, with an option picked, that answer counted."""
+    from aftertalk.server import ANSWER_BODY_BYTES
+    phone = old_phone
+    room.open(MOOD)
+    answers = watch_answers(phone)
+    phone.goto(room_url(server, room))
+    assert phone.evaluate("'submitter' in SubmitEvent.prototype") is False
+    if picked_first:  # the person changes their mind
+        phone.get_by_text("Settled").click()
+    phone.get_by_role("button", name="Skip this question").click()
+    expect(phone.get_by_text(THANKS)).to_be_visible()  # the same view after an answer and a skip
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    expect(phone.get_by_text("Choose an answer")).to_have_count(0)
+    assert room.count("mood") == 0
+    assert [len(body) for body, _ in sizes(answers)] == [ANSWER_BODY_BYTES]  # the padded script's path
+    phone.reload()  # the server took it as this phone's skip: the question is not offered again
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    assert phone.errors == []
+
+
+@pytest.mark.parametrize("old_phone", [WITHOUT_SUBMITTER], indirect=True)
+def test_send_and_enter_send_on_a_phone_without_event_submitter(server, room, old_phone):
+    from aftertalk.server import ANSWER_BODY_BYTES
+    phone = old_phone
+    room.open(MOOD)
+    room.open(CHECK_IN)
+    answers = watch_answers(phone)
+    phone.goto(room_url(server, room))
+    phone.get_by_text("Curious").click()
+    phone.get_by_role("button", name="Send anonymously").click()
+    expect(phone.get_by_text(THANKS)).to_be_visible()
+    phone.locator("input[name=word]").fill("calm")
+    phone.locator("input[name=word]").press("Enter")  # Enter in the word box is Send
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    assert room.count("mood") == 1 and room.count("one_word") == 1
+    assert [len(body) for body, _ in sizes(answers)] == [ANSWER_BODY_BYTES] * 2
+    answer_many(server, room.code, "mood", {"settled": 5, "curious": 5})
+    assert shown_counts(room, "mood") == {"settled": 5, "curious": 6, "prefer_not_to_say": 0}
+    assert phone.errors == []
+
+
+@pytest.mark.parametrize("old_phone", [WITHOUT_FETCH], indirect=True)
+def test_a_phone_without_fetch_answers_skips_and_asks_through_the_plain_form(server, room, old_phone):
+    """Before, the script disabled the buttons and threw: nothing was sent and the page said nothing."""
+    phone = old_phone
+    room.open(MOOD)
+    phone.goto(room_url(server, room))
+    assert phone.evaluate("typeof window.fetch") == "undefined"
+    phone.get_by_text("Settled").click()
+    phone.get_by_role("button", name="Send anonymously").click()
+    expect(phone.get_by_text(THANKS)).to_be_visible()
+    assert re.search(rf"/r/{room.code}\?thanks=1$", phone.url)  # the form posted and was sent back
+    assert room.count("mood") == 1
+    phone.get_by_label("Your question").fill("Is it normal to feel nothing?")
+    phone.get_by_role("button", name="Send question").click()
+    expect(phone.get_by_text("Thanks, your question was sent anonymously")).to_be_visible()
+    room.show_box_question(room.box()[0]["id"])  # a live update, which needs no fetch
+    expect(phone.get_by_role("heading", name="Questions on the screen")).to_be_visible(timeout=5000)
+    phone.get_by_role("button", name="Me too").click()
+    expect(phone.get_by_role("button", name="Me too (1)")).to_be_visible()
+    room.open(FEELINGS)
+    expect(phone.get_by_role("heading", name="Which have you felt?")).to_be_visible(timeout=5000)
+    phone.get_by_text("Calm").click()
+    phone.get_by_role("button", name="Skip this question").click()
+    expect(phone.get_by_text(THANKS)).to_be_visible()
+    call(server, "POST", f"/r/{room.code}/box", body={"text": "What is consent?"},
+         headers={"Cookie": "aftertalk_device=another-phone-0123456789"})
+    room.show_box_question(next(q["id"] for q in room.box() if q["state"] == "pending"))
+    expect(phone.get_by_text("What is consent?")).to_be_visible(timeout=5000)
+    expect(phone.get_by_text(THANKS)).to_be_visible()  # a live update with no question keeps the thanks
+    assert room.count("feelings") == 0 and room.count("mood") == 1
+    phone.reload()  # the skip was recorded: the question is not offered again
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    phone.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # a phone waking looks again
+    room.end()
+    expect(phone.get_by_role("heading", name="This room has ended")).to_be_visible(timeout=5000)
+    assert phone.errors == []
+
+
+@pytest.mark.parametrize("old_phone", [WITHOUT_FETCH, WITHOUT_RANDOM], indirect=True)
+def test_a_randomized_question_that_cannot_be_scrambled_offers_only_skip(server, room, old_phone):
+    """As with JavaScript off: the choices stay hidden and only Skip is offered, so no unscrambled
+    answer can leave the phone; the skip is still recorded."""
+    phone = old_phone
+    room.open(PRIVATE)
+    phone.goto(room_url(server, room))
+    expect(phone.get_by_text("This question needs JavaScript")).to_be_visible()
+    expect(phone.get_by_role("button", name="Send anonymously")).to_be_hidden()
+    expect(phone.get_by_text("Yes", exact=True)).to_be_hidden()
+    phone.get_by_role("button", name="Skip this question").click()
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    phone.reload()
+    expect(phone.get_by_text("The facilitator will open a question")).to_be_visible()
+    assert room.count("private") == 0
+    assert phone.errors == []

@@ -18,6 +18,12 @@
   // Every body sent is padded to this many bytes (UTF-8, as it travels), so its size tells nothing.
   var PAD_BYTES = parseInt(main.getAttribute("data-pad-bytes"), 10) || 2048;
 
+  // What this script's way of answering needs. Without `fetch` it steps aside and the plain form posts
+  // as it does with JavaScript off; without a random source a randomized question stays as it is with
+  // JavaScript off (only Skip), because its answer may leave the phone only scrambled.
+  var canSend = typeof window.fetch === "function";
+  var canScramble = canSend && !!(window.crypto && window.crypto.getRandomValues && window.Uint32Array);
+
   // The page carries its messages in its own language, so this script needs no translations.
   function message(name) { return main.getAttribute("data-msg-" + name); }
 
@@ -35,7 +41,11 @@
     holder.innerHTML = html;
     var incoming = holder.querySelector("form.question");
     if (!thanks && before && incoming && incoming.getAttribute("data-question") === before) { return; }
+    // A live update that brings no question leaves the thanks in place: a phone that answered through
+    // the plain form (no fetch) gets the stream's first update the moment its thanks page loads.
+    var kept = live && !incoming ? main.querySelector(".thanks") : null;
     main.innerHTML = html;
+    if (kept && !main.querySelector(".thanks")) { main.insertBefore(kept, main.firstChild); }
     revealScriptParts();
     if (live && before) {
       var notice = document.createElement("p");
@@ -48,7 +58,15 @@
   }
 
   function refresh(thanks, live) {
-    fetch(base + "/current" + (thanks ? "?thanks=1" : ""), { cache: "no-store", credentials: "same-origin" })
+    var url = base + "/current" + (thanks ? "?thanks=1" : "");
+    if (!canSend) {  // an old phone: the same request the old way (every reply says no-store)
+      var request = new XMLHttpRequest();
+      request.open("GET", url);
+      request.onload = function () { if (request.status === 200) { show(request.responseText, thanks, live); } };
+      request.send();  // an error (offline for a moment) is silent: the stream's reconnect will try again
+      return;
+    }
+    fetch(url, { cache: "no-store", credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (html) { show(html, thanks, live); })
       .catch(function () { /* offline for a moment: the stream's reconnect will try again */ });
@@ -94,8 +112,10 @@
     return answer;
   }
 
-  // Parts that need this script start hidden; notes for phones without it are hidden by it.
+  // Parts that need this script start hidden; notes for phones without it are hidden by it. (Today
+  // these are a randomized question's choices, so they wait for a random source too.)
   function revealScriptParts() {
+    if (!canScramble) { return; }
     var parts = main.querySelectorAll(".needs-script");
     for (var i = 0; i < parts.length; i++) { parts[i].hidden = false; }
     var notes = main.querySelectorAll(".without-script");
@@ -139,16 +159,37 @@
     }).catch(function () { done(null, {}); });
   }
 
+  // Which button sent a form: Safari before iOS 15.4 has no `event.submitter`, so the last one pressed is
+  // kept. A tap, a key on the button and Enter in a text field (which presses the form's first button,
+  // Send) all arrive here as a click.
+  var pressed = null;
+  main.addEventListener("click", function (event) {
+    for (var node = event.target; node && node !== main; node = node.parentNode) {
+      if (node.nodeName === "BUTTON") { pressed = node.type === "submit" ? node : null; return; }
+    }
+  }, true);
+
+  function submitter(event, form) {
+    var button = event.submitter || (pressed && pressed.form === form ? pressed : null);
+    pressed = null;
+    return button;
+  }
+
   main.addEventListener("submit", function (event) {
     var form = event.target;
+    var button = submitter(event, form);
+    if (!canSend) { return; }  // the plain form posts, as with JavaScript off
     if (form.classList && form.classList.contains("upvote")) {
       event.preventDefault();
       send(form.getAttribute("action"), {}, function (ok, reply) { update(reply, false, false); });
       return;
     }
     if (!form.classList || !form.classList.contains("question")) { return; }
+    var skip = button ? button.value === "skip" : false;  // none pressed: Enter in the word box sends
+    // A randomized answer leaves the phone only scrambled; without a random source the plain form goes,
+    // and the server refuses it as it refuses any unscrambled answer.
+    if (!skip && form.hasAttribute("data-design") && !canScramble) { return; }
     event.preventDefault();
-    var skip = event.submitter ? event.submitter.value === "skip" : false;
     var wordInput = form.querySelector("input[name=word]");
     var options = [];
     var inputs = form.querySelectorAll("input[name=option][data-id]:checked");  // not "nothing chosen"
@@ -180,6 +221,7 @@
   var ask = document.querySelector("form.ask");
   if (ask) {
     ask.addEventListener("submit", function (event) {
+      if (!canSend) { return; }  // the plain form posts, as with JavaScript off
       event.preventDefault();
       var text = ask.querySelector("textarea");
       var error = ask.querySelector(".error");
