@@ -2,18 +2,25 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 SYSTEM_PYTHON ?= python3
+# Only `make lock` needs uv, and this very version of it.
+UV_VERSION := 0.13.9
 
-.PHONY: workshop test chromium stop
+.PHONY: workshop test chromium stop lock
 
 $(PYTHON):
 	$(SYSTEM_PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(PYTHON)
-	$(PYTHON) -m pip install --quiet --editable .
+# Every dependency comes from the lock, each file checked against its hash; then the kit itself, without
+# dependencies. The stamps depend on the lock, so `make lock` (or a pull that changes it) reinstalls.
+$(VENV)/.installed: requirements/workshop.txt pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet --require-hashes --requirement requirements/workshop.txt
+	$(PYTHON) -m pip install --quiet --no-deps --editable .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(PYTHON)
-	$(PYTHON) -m pip install --quiet --editable '.[test]'
+# The test lock holds the workshop lock's pins, so it stands for both stamps.
+$(VENV)/.installed-test: requirements/test.txt pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet --require-hashes --requirement requirements/test.txt
+	$(PYTHON) -m pip install --quiet --no-deps --editable .
 	touch $@ $(VENV)/.installed
 
 # `aftertalk workshop` does the work (also without make): JupyterLab on 127.0.0.1 only, so the room's
@@ -29,3 +36,12 @@ chromium:
 
 test: $(VENV)/.installed-test chromium
 	$(PYTHON) -m pytest
+
+$(VENV)/.uv-$(UV_VERSION): | $(PYTHON)
+	$(PYTHON) -m pip install --quiet uv==$(UV_VERSION)
+	touch $@
+
+# Rewrites requirements/*.txt and environment.yml from pyproject.toml, keeping every pin that still fits;
+# `make lock UPGRADE=1` moves every pin to the newest release pyproject allows (README.md, "Pinned versions").
+lock: $(VENV)/.uv-$(UV_VERSION)
+	$(PYTHON) scripts/lock $(if $(UPGRADE),--upgrade)
