@@ -25,8 +25,9 @@ $(VENV)/.installed-test: requirements/test.txt pyproject.toml | $(PYTHON)
 
 # `aftertalk workshop` does the work (also without make): JupyterLab on 127.0.0.1 only, so the room's
 # phones reach the poll server, never the notebook; root works too.
+# ARGS passes options on, e.g. `make workshop ARGS="--port 9000"`.
 workshop: $(VENV)/.installed
-	$(PYTHON) -m aftertalk workshop --kit .
+	$(PYTHON) -m aftertalk workshop --kit . $(ARGS)
 
 stop:
 	$(PYTHON) -m aftertalk stop

@@ -35,7 +35,7 @@ START_SECONDS = 90
 class Workshop:
     """`python -m aftertalk workshop` in the background, with its output read line by line."""
 
-    def __init__(self, home: Path, *args: str, user: int | None = None, cwd: Path = ROOT):
+    def __init__(self, home: Path, *args: str, user: int | None = None, cwd: Path = ROOT, command=None):
         home.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
                "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "AFTERTALK_DATA_DIR": str(home / "aftertalk")}
@@ -47,8 +47,9 @@ class Workshop:
             def become():
                 os.setgid(user)
                 os.setuid(user)
+        command = command or [sys.executable, "-m", "aftertalk", "workshop", "--no-browser", *args]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aftertalk", "workshop", "--no-browser", *args], cwd=cwd, env=env,
+            command, cwd=cwd, env=env, start_new_session=command[0] == "make",
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=become)
         self.lines: list[str] = []
         self._queue: queue.Queue = queue.Queue()
@@ -74,7 +75,10 @@ class Workshop:
         raise AssertionError("not seen: " + pattern.pattern + "\n" + "".join(self.lines))
 
     def ctrl_c(self) -> int:
-        self.process.send_signal(signal.SIGINT)
+        if self.process.args[0] == "make":  # a terminal's Ctrl-C reaches make and what it runs
+            os.killpg(self.process.pid, signal.SIGINT)
+        else:
+            self.process.send_signal(signal.SIGINT)
         status = self.process.wait(timeout=60)
         self.wait_for(re.compile(r"^Stopped JupyterLab"), seconds=10)
         return status
@@ -140,15 +144,33 @@ def serves_the_lessons(workshop: Workshop) -> int:
 def test_workshop_serves_the_lessons_on_loopback_and_stops_on_ctrl_c(tmp_path):
     workshop = Workshop(tmp_path / "home", "--kit", str(ROOT), "--port", "0")
     try:
-        serves_the_lessons(workshop)
+        port = serves_the_lessons(workshop)
         root = os.geteuid() == 0
         assert ("Running as root: passing --allow-root" in "".join(workshop.lines)) == root
         assert workshop.ctrl_c() == 0
+        assert listening_addresses(port) == set()
         output = workshop.output()
     finally:
         workshop.kill()
     assert "Traceback" not in output and "Shutdown this Jupyter server" not in output
     assert output.splitlines()[0] == f"Opening the kit in {ROOT} (as given)."
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed (Windows): see the test above")
+def test_make_workshop_is_a_thin_call_of_aftertalk_workshop(tmp_path):
+    """`make workshop` runs `aftertalk workshop` with the kit's own folder. `-o` keeps make from
+    reinstalling: the venv that runs these tests is the one it would use."""
+    venv = Path(sys.executable).parent.parent
+    command = ["make", "-C", str(ROOT), f"VENV={venv}", "-o", f"{venv}/.installed", "workshop",
+               "ARGS=--no-browser --port 0"]
+    workshop = Workshop(tmp_path / "home", command=command)
+    try:
+        port = serves_the_lessons(workshop)
+        assert any(line.startswith(f"Opening the kit in {ROOT} (as given).") for line in workshop.lines)
+        workshop.ctrl_c()  # make itself reports the interrupt; what it ran stopped JupyterLab cleanly
+        assert listening_addresses(port) == set()
+    finally:
+        workshop.kill()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the command as another user")
