@@ -20,7 +20,7 @@ from aftertalk.notebook.workshop import JUPYTER_PORT  # noqa: E402  (stdlib only
 
 
 def serve(args) -> int:
-    from aftertalk.server import app as server
+    from aftertalk.server import process as server
     try:
         server.run(host=args.host, port=args.port, data_dir=args.data_dir, public_url=args.public_url,
                    exit_when_rooms_end=args.exit_when_rooms_end)

@@ -51,7 +51,7 @@ HOST = "127.0.0.1"  # loopback only: this benchmark never sends a packet anywher
 REQUEST_TIMEOUT = 30.0
 START_TIMEOUT = 20.0
 JOIN_CONCURRENCY = 100  # phones scanning a QR code arrive over time, not in one SYN flood
-from aftertalk.server.app import ANSWER_BODY_BYTES as ANSWER_BYTES  # app.js pads every answer to this size
+from aftertalk.server.base import ANSWER_BODY_BYTES as ANSWER_BYTES  # app.js pads every answer to this size
 FDS_PER_PHONE = 3  # page/answer connection, event stream, bare-handler connection
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 QUESTION = {"text": "After sex, which of these have you felt?", "kind": "multi",
@@ -72,10 +72,10 @@ def bare_server(port_file: str) -> None:
     import tornado.netutil
     import tornado.web
 
-    from aftertalk.server.app import GC_YOUNG_OBJECTS
+    from aftertalk.server.process import GC_YOUNG_OBJECTS
     gc.set_threshold(GC_YOUNG_OBJECTS, 20, 20)
 
-    from aftertalk.server.app import REPLY_BYTES
+    from aftertalk.server.participant import REPLY_BYTES
 
     class Answer(tornado.web.RequestHandler):
         def post(self, code):

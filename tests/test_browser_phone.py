@@ -250,7 +250,8 @@ def sizes(seen) -> list[tuple[bytes, bytes]]:
 def test_every_answer_and_its_reply_are_one_size_in_bytes_with_javascript(browser, server, room, language):
     """Answers, a word with non-ASCII letters (more bytes than characters) and skips, on an English and a
     Spanish page: every body is ANSWER_BODY_BYTES bytes and every reply REPLY_BYTES, answer or skip."""
-    from aftertalk.server.app import ANSWER_BODY_BYTES, REPLY_BYTES
+    from aftertalk.server.base import ANSWER_BODY_BYTES
+    from aftertalk.server.participant import REPLY_BYTES
     room.open(MOOD_ES)
     room.open(CHECK_IN)
     plans = [("Settled", "calm"), ("Curious", "añoranza"), ("Prefer not to say", None), (None, "ñoño ü"), (None, None)]
@@ -337,7 +338,8 @@ def test_the_padding_sizes_hold_the_largest_answer_and_every_view_of_the_bank(se
     import json
     import aftertalk
     import tornado.escape
-    from aftertalk.server.app import ANSWER_BODY_BYTES, REPLY_BYTES
+    from aftertalk.server.base import ANSWER_BODY_BYTES
+    from aftertalk.server.participant import REPLY_BYTES
     widest = Question.from_dict({"id": "q" * 64, "text": "Q?", "kind": "multi",
                                  "options": [{"id": f"{n:02d}" + "o" * 62, "label": "L"} for n in range(20)]})
     answer = {"question": widest.id, "options": [o.id for o in widest.all_options], "skip": False}

@@ -406,12 +406,13 @@ OLD_QUESTIONS = {
 def write_old_store(data: Path, version: int) -> None:
     """A store as an older Aftertalk left it, with OLD_QUESTIONS revealed: the layout before issue 13
     (version 0), or today's layout at version 3, as the migration to 3 left such a store."""
-    from aftertalk.server import app as server, store
+    from aftertalk.server import store
+    from aftertalk.server.base import token_hash
     data.mkdir()
     if version == 0:
         db = sqlite3.connect(data / store.DATABASE_NAME)
         db.executescript(SCHEMA_BEFORE_ISSUE_13)
-        db.execute("INSERT INTO rooms VALUES ('ROOM1', ?, ?, 5)", (b"k" * 32, server.token_hash(OLD_STORE_TOKEN)))
+        db.execute("INSERT INTO rooms VALUES ('ROOM1', ?, ?, 5)", (b"k" * 32, token_hash(OLD_STORE_TOKEN)))
         for position, (question_id, (definition, counts, answers)) in enumerate(OLD_QUESTIONS.items(), 1):
             definition = Question.from_dict(definition).to_dict()
             db.execute("INSERT INTO questions VALUES ('ROOM1', ?, ?, 'revealed', ?, ?)",
@@ -422,7 +423,7 @@ def write_old_store(data: Path, version: int) -> None:
         db.close()
         return
     db = store.connect(data)
-    store.create_room(db, "ROOM1", b"k" * 32, server.token_hash(OLD_STORE_TOKEN), 5)
+    store.create_room(db, "ROOM1", b"k" * 32, token_hash(OLD_STORE_TOKEN), 5)
     for question_id, (definition, counts, answers) in OLD_QUESTIONS.items():
         question = Question.from_dict(definition)
         store.open_question(db, "ROOM1", question_id, question.to_dict(), [o.id for o in question.all_options])

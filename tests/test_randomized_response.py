@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 import aftertalk
 from aftertalk import Question, QuestionError
-from aftertalk.server.app import ANSWER_BODY_BYTES
+from aftertalk.server.base import ANSWER_BODY_BYTES
 from conftest import Phone, answer_many, call
 from test_browser_phone import PHONE, THANKS, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 

@@ -54,11 +54,11 @@ def test_a_revealed_result_is_computed_once_and_forgotten_when_the_room_ends(tmp
         assert (await api("POST", f"{path}/questions", token, MOOD.to_dict()))[0] == 201
         assert (await api("POST", f"{path}/questions/mood/tally", token, {"counts": {"good": 7, "meh": 5}}))[0] == 200
         bodies = [await api("GET", f"{path}/questions/mood/results", token) for _ in range(2)]
-        shared = app.settings["default_handler_args"]["settings"]  # the caches every handler shares
-        cached = set(shared.get("results", {}))
+        state = app.settings["default_handler_args"]["state"]  # what every handler shares
+        cached = set(state.results)
         assert (await api("DELETE", path, token))[0] == 200
         http_server.stop()
-        return bodies, cached, set(shared.get("results", {})), room["code"]
+        return bodies, cached, set(state.results), room["code"]
 
     try:
         bodies, cached, after_end, code = asyncio.run(scenario())
