@@ -6,7 +6,6 @@ language by adding one file. English is the source language and needs no catalog
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -14,7 +13,6 @@ from babel.messages.pofile import read_po
 LOCALE_DIR = Path(__file__).with_name("locale")
 SOURCE_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, for the picker
-LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
 
 
 @functools.lru_cache(maxsize=None)

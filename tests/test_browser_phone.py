@@ -388,7 +388,7 @@ def old_phone(browser, request):
 @pytest.mark.parametrize("picked_first", [False, True])
 def test_skip_is_a_skip_on_a_phone_without_event_submitter(server, room, old_phone, picked_first):
     """Before, Skip acted as Send there: "Choose an answer", or, with an option picked, that answer counted."""
-    from aftertalk.server import ANSWER_BODY_BYTES
+    from aftertalk.server.base import ANSWER_BODY_BYTES
     phone = old_phone
     room.open(MOOD)
     answers = watch_answers(phone)
@@ -409,7 +409,7 @@ def test_skip_is_a_skip_on_a_phone_without_event_submitter(server, room, old_pho
 
 @pytest.mark.parametrize("old_phone", [WITHOUT_SUBMITTER], indirect=True)
 def test_send_and_enter_send_on_a_phone_without_event_submitter(server, room, old_phone):
-    from aftertalk.server import ANSWER_BODY_BYTES
+    from aftertalk.server.base import ANSWER_BODY_BYTES
     phone = old_phone
     room.open(MOOD)
     room.open(CHECK_IN)

@@ -5,6 +5,7 @@ conftest.py (at the top of the repo) makes every room here a headless rehearsal 
 import json
 import os
 import stat
+import time
 from collections import Counter
 from types import SimpleNamespace
 
@@ -301,3 +302,48 @@ def test_a_rehearsal_that_opens_poll_after_poll_is_not_refused_as_a_flood(room):
         room.open(question)
         assert room.count(question.id) >= 10, n
         room.close(question.id)
+
+
+def test_when_the_server_goes_the_live_count_says_so_instead_of_freezing():
+    """The poll server stops mid-poll (`aftertalk stop`, a crash): the panel's live count stops and
+    says why in one line, rather than a frozen number."""
+    from aftertalk.notebook.panel import PollPanel
+    room = aftertalk.room(rehearsal=True)
+    panel = PollPanel(room, room.question("what_helps"))
+    panel.open_poll()
+    room.server.stop()
+    deadline = time.monotonic() + 10
+    while "live view stopped" not in panel.message.value and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "The live view stopped: Cannot reach the poll server" in panel.message.value
+    panel.live.thread.join(timeout=5)
+    assert not panel.live.thread.is_alive()
+    aftertalk.room(rehearsal=True).end()  # the room was kept: end it on a fresh server
+
+
+def test_a_live_view_whose_drawing_fails_stops_and_says_why():
+    from aftertalk.notebook.panel import LiveImage
+    said = []
+    calls = []
+
+    def render():
+        calls.append(1)
+        if len(calls) > 1:
+            raise ValueError("no such font")
+        return None
+    live = LiveImage(render, interval=0.05, on_error=said.append)
+    live.start()
+    live.thread.join(timeout=5)
+    assert not live.thread.is_alive()
+    assert said == ["The live view stopped (ValueError: no such font). Run the cell again."]
+
+
+def test_a_refused_moderation_click_says_why_in_the_box_panel():
+    """Showing a box question of a room that has ended (in another notebook, so its server left too):
+    the panel says why in one line, and no exception is left in the widget's log where nobody sees it."""
+    from aftertalk.notebook.panel import QuestionBoxPanel
+    room = aftertalk.room(rehearsal=True)
+    panel = QuestionBoxPanel(room)
+    room.end()
+    panel._act(room.show_box_question, "0123456789abcdef")
+    assert "Cannot reach the poll server" in panel.message.value

@@ -21,14 +21,15 @@ class LiveImage:
     """An Image widget that a daemon thread refreshes with `render()` until stopped.
 
     `render` returns a Figure, or None when nothing changed (so no PNG is re-encoded for nothing).
+    When refreshing fails, the thread stops and `on_error` gets one line saying why: a live view never
+    freezes without a word.
     """
 
-    def __init__(self, render, *, interval: float = REFRESH_SECONDS):
+    def __init__(self, render, *, interval: float = REFRESH_SECONDS, on_error=lambda text: None):
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1280px"))
-        self.render, self.interval = render, interval
+        self.render, self.interval, self.on_error = render, interval, on_error
         self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
-        self.error: str | None = None
 
     def start(self) -> None:
         self.stopped.clear()
@@ -51,8 +52,11 @@ class LiveImage:
             try:
                 self.refresh()
             except RoomError as error:  # the server went away: say so, and stop polling it
-                self.error = str(error)
                 self.stopped.set()
+                self.on_error(f"The live view stopped: {error}")
+            except Exception as error:  # anything else would end this thread unseen
+                self.stopped.set()
+                self.on_error(f"The live view stopped ({type(error).__name__}: {error}). Run the cell again.")
 
 
 def privacy_note(results) -> str:
@@ -84,10 +88,11 @@ class JoinCard(widgets.VBox):
             '<div style="font-size:0.6em;color:#444">Anonymous: no app, no name, no login. '
             'Skip anything you like.</div></div>')
         self._last = None
-        self.phones = LiveImage(self._render_phones, interval=1.0)
+        self.message = widgets.HTML()
+        self.phones = LiveImage(self._render_phones, interval=1.0, on_error=lambda text: _say(self.message, text))
         self.stop_button = widgets.Button(description="Stop live count", icon="stop")
         self.stop_button.on_click(lambda _: self.stop())
-        super().__init__([widgets.HBox([self.qr, self.address]), self.phones.image, self.stop_button])
+        super().__init__([widgets.HBox([self.qr, self.address]), self.phones.image, self.message, self.stop_button])
         if live:
             self.phones.start()
 
@@ -123,7 +128,7 @@ class PollPanel(widgets.VBox):
         self.message = widgets.HTML()
         self.text_version = widgets.HTML()
         self._last_count = None
-        self.live = LiveImage(self._render_count)
+        self.live = LiveImage(self._render_count, on_error=lambda text: self._say(text, error=True))
         super().__init__([_heading(room.in_my_language(question).text),
                           widgets.HBox([self.open_button, self.reveal_button, self.stop_button]),
                           self.message, self.live.image, self.text_version])
@@ -193,18 +198,33 @@ class PollPanel(widgets.VBox):
         threshold = self.room.status()["threshold"]
         for entry in self.room.words(self.question.id):
             hide = widgets.Button(description="Hide", disabled=entry["hidden"])
-            hide.on_click(lambda button, word=entry["word"]: (self.room.hide_word(self.question.id, word),
-                                                             setattr(button, "disabled", True)))
+            hide.on_click(lambda button, word=entry["word"]: self._hide_word(word, button))
             rows.append(widgets.HBox([widgets.Label(f"{entry['word']} ({entry['count']})"), hide]))
         nothing = f"No word passes the room's threshold (given by {threshold} or more people), so none will be shown."
         review = widgets.Accordion([widgets.VBox(rows or [widgets.Label(nothing)])], selected_index=None)
         review.set_title(0, "Review the words privately before revealing (open only when the projector "
                             "shows something else)")
         reveal = widgets.Button(description="Reveal the words", button_style="warning", icon="eye")
-        reveal.on_click(lambda _: (self.room.reveal(self.question.id), self._show_results(),
-                                   setattr(reveal, "disabled", True)))
+        reveal.on_click(lambda _: self._reveal_words(reveal))
         self.children = (*self.children, review, reveal)
         self._say("Closed. Hide any word you would not project, then reveal.")
+
+    def _hide_word(self, word: str, button: widgets.Button) -> None:
+        try:
+            self.room.hide_word(self.question.id, word)
+        except RoomError as error:
+            self._say(str(error), error=True)
+            return
+        button.disabled = True
+
+    def _reveal_words(self, button: widgets.Button) -> None:
+        try:
+            self.room.reveal(self.question.id)
+            self._show_results()
+        except RoomError as error:
+            self._say(str(error), error=True)
+            return
+        button.disabled = True
 
     def stop(self) -> None:
         """Stop the live count (the poll stays open); Close and reveal still works."""
@@ -233,8 +253,12 @@ class PollPanel(widgets.VBox):
         return charts.live_count(count, "answer", "Results appear when the poll is closed.")
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        colour = "#a3241b" if error else "#333"
-        self.message.value = f'<p style="font-size:1.3em;color:{colour}">{html.escape(text)}</p>'
+        _say(self.message, text, error=error)
+
+
+def _say(message: widgets.HTML, text: str, *, error: bool = True) -> None:
+    colour = "#a3241b" if error else "#333"
+    message.value = f'<p style="font-size:1.3em;color:{colour}">{html.escape(text)}</p>'
 
 
 class QuestionBoxPanel(widgets.VBox):
@@ -247,12 +271,15 @@ class QuestionBoxPanel(widgets.VBox):
         self.projector = widgets.VBox()
         self.pending = widgets.VBox()
         self.moderation = widgets.Accordion([self.pending], selected_index=None)
+        self.message = widgets.HTML()
         refresh = widgets.Button(description="Check for new questions", icon="refresh")
-        refresh.on_click(lambda _: self.refresh())
-        super().__init__([_heading("Your questions", "1.8em"), self.projector, refresh, self.moderation])
+        refresh.on_click(lambda _: self._act(None, None))
+        super().__init__([_heading("Your questions", "1.8em"), self.projector, refresh, self.message,
+                          self.moderation])
         self.refresh()
 
     def refresh(self) -> None:
+        self.message.value = ""
         box = self.room.box()
         shown = [q for q in box if q["state"] == "shown"]
         waiting = [q for q in box if q["state"] == "pending"]
@@ -281,6 +308,11 @@ class QuestionBoxPanel(widgets.VBox):
         hide.on_click(lambda _: self._act(self.room.hide_box_question, question["id"]))
         return widgets.VBox([text, widgets.HBox([show, hide])])
 
-    def _act(self, action, box_id: str) -> None:
-        action(box_id)
-        self.refresh()
+    def _act(self, action, box_id: str | None) -> None:
+        """A button's work, then a fresh list; when the server refuses, one line says why."""
+        try:
+            if action is not None:
+                action(box_id)
+            self.refresh()
+        except RoomError as error:
+            _say(self.message, str(error))

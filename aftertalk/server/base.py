@@ -21,7 +21,7 @@ import tornado.web
 from aftertalk import i18n
 from aftertalk.errors import AftertalkError, BadRequest, NotFound
 from aftertalk.questions import Question
-from aftertalk.server import store
+from aftertalk.server import freetext, store
 from aftertalk.server.group_commit import GroupCommit
 from aftertalk.server.live import RoomEvents
 from aftertalk.server.ratelimit import ConnectionLimiter, RateLimiter
@@ -247,6 +247,7 @@ def render_page(handler, template, **values) -> bytes:
     languages = [(code, i18n.LANGUAGE_NAMES.get(code, code)) for code in i18n.available_languages()]
     return loader.load(template).generate(static_url=handler.static_url, lang=handler.language, _=handler._,
                                           languages=languages, answer_bytes=ANSWER_BODY_BYTES,
+                                          box_max_length=freetext.BOX_MAX_LENGTH,
                                           nothing_chosen=NOTHING_CHOSEN, **values)
 
 

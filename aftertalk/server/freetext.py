@@ -11,7 +11,6 @@ import unicodedata
 from aftertalk.errors import BadRequest
 
 BOX_MAX_LENGTH = 280
-WORD_MAX_LENGTH = 30
 
 _LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|org|net|io|co|uk|es|de|fr|info|me|app|ly)\b)", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")

@@ -71,8 +71,8 @@ class _Store(sqlite3.Connection):
 def connect(data_dir) -> sqlite3.Connection:
     """Open (and create) the store in `data_dir`, with a rollback journal and the schema applied."""
     path = Path(data_dir) / DATABASE_NAME
-    # Room keys and unrevealed counts: readable by this user only (SQLite gives its -wal and -shm
-    # files the same permissions as the database).
+    # Room keys and unrevealed counts: readable by this user only (SQLite gives its rollback journal
+    # the same permissions as the database).
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=_Store)
