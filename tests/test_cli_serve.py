@@ -3,6 +3,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 
 def run_cli(*args, timeout=20):
     return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True,
@@ -37,6 +39,7 @@ def test_an_unknown_command_lists_the_commands():
     assert result.returncode == 2 and "invalid choice: 'serv'" in result.stderr and "serve" in result.stderr
 
 
+@pytest.mark.own_server
 def test_serve_stops_cleanly_on_sigterm_and_removes_its_secrets_file(server):
     assert (server.data_dir / "server.json").exists()
     assert oct((server.data_dir / "server.json").stat().st_mode & 0o777) == "0o600"

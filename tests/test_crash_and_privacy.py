@@ -4,9 +4,13 @@ import time
 
 from aftertalk import Question
 from conftest import PHONE_ADDRESS, PHONE_AGENT, Phone, ServerProcess, call
+import pytest
 
 MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
                            "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+
+# These tests stop, kill or copy their server's folder, or read its whole log.
+pytestmark = pytest.mark.own_server
 
 
 def test_every_acknowledged_answer_survives_kill_9(tmp_path):

@@ -26,6 +26,9 @@ import pytest
 from aftertalk import Question
 from conftest import Phone, ServerProcess, call
 
+# These tests copy their server's folder and read its whole log.
+pytestmark = pytest.mark.own_server
+
 SINGLE = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
                              "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"},
                                          {"id": "low", "label": "Low"}]})

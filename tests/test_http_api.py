@@ -127,7 +127,8 @@ def test_ending_a_room_erases_it(server, room, phones):
 
 # --- bad input: a clear 4xx with a human message, and the counts stay unchanged ------------------
 
-def answer_raw(server, code, raw, content_type="application/json", cookie="aftertalk_device=bad-input-phone-0001"):
+def answer_raw(server, code, raw, content_type="application/json", cookie=""):
+    cookie = cookie if cookie != "" else f"aftertalk_device=bad-input-{code}-0001"  # one phone per room
     return call(server, "POST", f"/r/{code}/answer", raw=raw, content_type=content_type,
                 headers={"Cookie": cookie} if cookie else None)
 

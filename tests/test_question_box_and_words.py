@@ -18,14 +18,14 @@ SECRET = "Is it normal that my partner Robin cries every time?"
 
 def ask(server, code, text, phone="asker"):
     return call(server, "POST", f"/r/{code}/box", body={"text": text},
-                headers={"Cookie": f"aftertalk_device=box-phone-{phone}-0000000"})
+                headers={"Cookie": f"aftertalk_device=box-{code}-{phone}-0000000"})
 
 
 def words(server, code, counts):
     for index, (word, times) in enumerate(counts.items()):
         for n in range(times):
             status, body = call(server, "POST", f"/r/{code}/answer", body={"question": "one_word", "word": word},
-                                headers={"Cookie": f"aftertalk_device=word-phone-{index}-{n}-000000"})
+                                headers={"Cookie": f"aftertalk_device=word-{code}-{index}-{n}-000000"})
             assert status == 200, body
 
 
@@ -57,7 +57,7 @@ def test_bad_questions_are_refused_and_nothing_is_stored(server, room, text, sta
 
 def test_binary_bodies_are_refused(server, room):
     status, body = call(server, "POST", f"/r/{room.code}/box", raw=b"\xff\xfe\x00",
-                        headers={"Cookie": "aftertalk_device=box-phone-binary-000000"})
+                        headers={"Cookie": f"aftertalk_device=box-{room.code}-binary-000000"})
     assert status == 400 and "UTF-8" in body["error"] and room.box() == []
 
 
@@ -100,10 +100,10 @@ def test_upvotes_count_once_per_phone_and_only_on_shown_questions(server, room):
     ask(server, room.code, "What is aftercare?")
     (entry,) = room.box()
     upvote = f"/r/{room.code}/box/{entry['id']}/upvote"
-    assert call(server, "POST", upvote, body={}, headers={"Cookie": "aftertalk_device=voter-one-000000000"})[0] == 404
+    assert call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})[0] == 404
     room.show_box_question(entry["id"])
-    assert call(server, "POST", upvote, body={}, headers={"Cookie": "aftertalk_device=voter-one-000000000"})[0] == 200
-    status, body = call(server, "POST", upvote, body={}, headers={"Cookie": "aftertalk_device=voter-one-000000000"})
+    assert call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})[0] == 200
+    status, body = call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})
     assert status == 409 and "already upvoted" in body["error"]
     assert room.box()[0]["upvotes"] == 1
 
@@ -175,7 +175,7 @@ def test_the_facilitator_can_hide_a_word_before_the_reveal(server, room):
 def test_bad_words_are_refused(server, room, word, message):
     room.open(CHECK_IN)
     status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": word},
-                        headers={"Cookie": "aftertalk_device=bad-word-phone-00000"})
+                        headers={"Cookie": f"aftertalk_device=bad-word-{room.code}-00000"})
     assert status == 400 and message in body["error"] and room.count("one_word") == 0
 
 
@@ -183,7 +183,7 @@ def test_a_word_for_a_closed_question_is_refused(server, room):
     room.open(CHECK_IN)
     room.close("one_word")
     status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": "calm"},
-                        headers={"Cookie": "aftertalk_device=late-word-phone-0000"})
+                        headers={"Cookie": f"aftertalk_device=late-word-{room.code}-0000"})
     assert status == 409 and "closed" in body["error"]
 
 
@@ -193,6 +193,7 @@ def test_normalising_folds_case_punctuation_plurals_and_spellings():
     assert normalise_word("OK") == normalise_word("okay") == "okay"
 
 
+@pytest.mark.own_server
 def test_ending_the_room_erases_the_box_and_the_words(server, room):
     room.open(CHECK_IN)
     words(server, room.code, {"calm": 2})

@@ -95,6 +95,7 @@ def test_a_server_started_by_hand_keeps_serving_after_its_rooms_end(server):
     assert server.process.poll() is None and call(server, "GET", "/api/health")[0] == 200
 
 
+@pytest.mark.own_server
 def test_only_the_admin_token_can_stop_a_server(server):
     room = server.create_room()
     assert call(server, "POST", "/api/shutdown")[0] == 401

@@ -33,7 +33,7 @@ def send_words(server, room: Room, counts: dict[str, int]) -> None:
     for index, (word, times) in enumerate(counts.items()):
         for n in range(times):
             status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": word},
-                                headers={"Cookie": f"aftertalk_device=word-phone-{index}-{n}-000000"})
+                                headers={"Cookie": f"aftertalk_device=word-{room.code}-{index}-{n}-000000"})
             assert status == 200, body
 
 
