@@ -36,10 +36,10 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         info_path = self.data_dir / "server.json"
         info_path.unlink(missing_ok=True)
-        output = open(self.output_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "aftertalk", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)], stdout=output, stderr=output)
+        with open(self.output_path, "ab") as output:  # the child keeps its own copy of the file
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "aftertalk", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--data-dir", str(self.data_dir)], stdout=output, stderr=output)
         deadline = time.monotonic() + 15
         while not info_path.exists():
             assert self.process.poll() is None, self.output_path.read_text()

@@ -53,7 +53,8 @@ class Workshop:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=become)
         self.lines: list[str] = []
         self._queue: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self):
         for line in self.process.stdout:
@@ -92,6 +93,8 @@ class Workshop:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self.reader.join(timeout=10)  # it ends at the pipe's end, once everything that held it has gone
+        self.process.stdout.close()
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -254,6 +254,8 @@ def test_pages_carry_security_headers(server, room):
     connection = __import__("http.client").client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     connection.request("GET", f"/r/{room.code}")
     response = connection.getresponse()
+    response.read()
+    connection.close()
     assert "frame-ancestors 'none'" in response.getheader("Content-Security-Policy")
     assert response.getheader("Referrer-Policy") == "no-referrer"
     assert response.getheader("X-Frame-Options") == "DENY"

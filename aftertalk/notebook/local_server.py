@@ -19,6 +19,10 @@ from aftertalk.paths import SERVER_INFO, default_data_dir, write_private
 
 CURRENT_ROOM = "current_room.json"
 START_TIMEOUT_SECONDS = 15
+# The servers this process started. Each outlives its Popen on purpose (it runs in its own session, so a
+# kernel restart does not stop it); holding them here keeps Python from warning, when a Popen is
+# collected, that its process "is still running".
+_started: list[subprocess.Popen] = []
 STOP_TIMEOUT_SECONDS = 10
 
 
@@ -47,11 +51,12 @@ class LocalServer:
         (data_dir / SERVER_INFO).unlink(missing_ok=True)
         if port and not port_is_free(host, port):
             port = 0  # another program has it: any free port will do, the QR code carries it
-        log = open(data_dir / "server.log", "ab")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aftertalk", "serve", "--host", host, "--port", str(port),
-             "--data-dir", str(data_dir), "--exit-when-rooms-end"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        with open(data_dir / "server.log", "ab") as log:  # the child keeps its own copy of the file
+            process = subprocess.Popen(
+                [sys.executable, "-m", "aftertalk", "serve", "--host", host, "--port", str(port),
+                 "--data-dir", str(data_dir), "--exit-when-rooms-end"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        _started.append(process)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
