@@ -2,9 +2,11 @@
 randomized-response estimators (DESIGN.md, privacy model points 5 and 6;
 formulas from research/privacy.md).
 
-Everything here is a pure function of its arguments (stdlib only), so the
-server, the notebook, the rehearsal simulator and the tests all share one
-definition of what may be shown.
+Everything here is a pure function of its arguments (stdlib, and the
+question model's "prefer not to say" id), so the server, the notebook, the
+rehearsal's pretend phones and the tests all share one definition of what
+may be shown, and of how a phone randomizes an answer (`randomize_answer`,
+which the phone's script mirrors).
 
 Notation: n answers to a question, c answers for one option, k the reveal
 threshold.
@@ -15,7 +17,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
+
+from aftertalk.questions import PREFER_NOT_TO_SAY
 
 __all__ = [
     "MIN_THRESHOLD",
@@ -51,6 +55,8 @@ __all__ = [
     "check_design_bounds",
     "swap_chance",
     "one_in",
+    "RandomSource",
+    "randomize_answer",
     "simulate_forced_response",
     "simulate_grr",
     "simulate_unary",
@@ -1057,8 +1063,73 @@ def unary(
 
 
 # --------------------------------------------------------------------------
-# Simulators (statistical tests and rehearsal)
+# Randomized response: the phone's randomizer
+#
+# The phone runs the same rule in JavaScript (aftertalk/server/web/static/randomize.js);
+# tests/test_randomizer_js.py holds both to the probabilities above, and to each other.
 # --------------------------------------------------------------------------
+
+
+class RandomSource(Protocol):
+    """Where the randomizer's coins come from: `random.Random` here, crypto.getRandomValues on the phone."""
+
+    def random(self) -> float:
+        """A number in [0, 1)."""
+        ...
+
+
+def randomize_answer(
+    design: Mapping[str, Any],
+    option_ids: Sequence[str],
+    chosen: Sequence[str],
+    rng: RandomSource,
+) -> list[str]:
+    """What a phone sends for the answer `chosen` (option ids) to a randomized question.
+
+    `design` is what `Question.design()` returns; `option_ids` are the question's own options in their
+    order ("prefer not to say" is not one: it is never randomized, so it is sent as it is, and the server
+    keeps it as a skip). Only `rng.random()` is used, one number per coin, in the order the phone draws
+    them, so the same numbers give the same answer here and on the phone:
+
+    - forced (yes/no; the first option is yes): below p_yes a "yes", below p_yes + p_no a "no",
+      otherwise the true answer;
+    - grr (single choice, scale): below p the true option, otherwise one of the others, picked by a
+      second number (others[floor(u * (k - 1))]);
+    - unary (multi-select): each option on its own, in order, ticked when its number is below p if the
+      person ticked it, below q if not. Stand-alone options such as "None of these" are boxes like any
+      other here, so a sent answer may tick one beside others (the server accepts that).
+    """
+    chosen = list(chosen)
+    if chosen == [PREFER_NOT_TO_SAY]:
+        return chosen
+    ids = list(option_ids)
+    unknown = [option for option in chosen if option not in ids]
+    if unknown:
+        raise PrivacyError(f"answers {unknown} are not among the options {ids}")
+    method = design["method"]
+    if method == "unary":
+        return [option for option in ids if rng.random() < (design["p"] if option in chosen else design["q"])]
+    if len(chosen) != 1:
+        raise PrivacyError(f"a {'yes/no' if method == 'forced' else 'single-choice'} answer is one option, "
+                           f"got {chosen}")
+    if method == "forced":
+        roll = rng.random()
+        if roll < design["p_yes"]:
+            return [ids[0]]
+        return [ids[1]] if roll < design["p_yes"] + design["p_no"] else chosen
+    if method == "grr":
+        if rng.random() < design["p"]:
+            return chosen
+        others = [option for option in ids if option != chosen[0]]
+        return [others[int(rng.random() * len(others))]]
+    raise PrivacyError(f"unknown randomization method {method!r}")
+
+
+# --------------------------------------------------------------------------
+# Simulators (statistical tests): whole rooms through `randomize_answer`
+# --------------------------------------------------------------------------
+
+YES_NO = ("yes", "no")
 
 
 def simulate_forced_response(
@@ -1067,18 +1138,10 @@ def simulate_forced_response(
     p_yes: float = 0.125,
     p_no: float = 0.125,
 ) -> list[bool]:
-    """What the phones would send for these true yes/no answers."""
-    forced_response_probabilities(p_yes, p_no)
-    reports = []
-    for answer in truth:
-        u = rng.random()
-        if u < p_yes:
-            reports.append(True)
-        elif u < p_yes + p_no:
-            reports.append(False)
-        else:
-            reports.append(bool(answer))
-    return reports
+    """What the phones would send for these true yes/no answers (True = yes)."""
+    design = {"method": "forced", **forced_response_probabilities(p_yes, p_no)}
+    return [randomize_answer(design, YES_NO, [YES_NO[0] if answer else YES_NO[1]], rng) == [YES_NO[0]]
+            for answer in truth]
 
 
 def simulate_grr(
@@ -1087,22 +1150,10 @@ def simulate_grr(
     rng: random.Random,
     epsilon: float = 3.0,
 ) -> list[str]:
-    """What the phones would send for these true single-choice answers.
-
-    Keep the true option with probability p; otherwise pick one of the other
-    k - 1 options uniformly, so each of them has (1 - p) / (k - 1) = q.
-    """
+    """What the phones would send for these true single-choice answers."""
     options = list(options)
-    design = grr_probabilities(len(options), epsilon)
-    reports = []
-    for answer in truth:
-        if answer not in options:
-            raise PrivacyError(f"answer {answer!r} is not one of the options {options}")
-        if rng.random() < design["p"]:
-            reports.append(answer)
-        else:
-            reports.append(rng.choice([o for o in options if o != answer]))
-    return reports
+    design = {"method": "grr", **grr_probabilities(len(options), epsilon)}
+    return [randomize_answer(design, options, [answer], rng)[0] for answer in truth]
 
 
 def simulate_unary(
@@ -1111,25 +1162,10 @@ def simulate_unary(
     rng: random.Random,
     epsilon_b: float = 1.5,
 ) -> list[set[str]]:
-    """What the phones would send for these true multi-select answers.
-
-    Each option's tick is kept with probability p and flipped with q = 1 - p.
-    """
+    """What the phones would send for these true multi-select answers."""
     options = list(options)
-    p = unary_probabilities(epsilon_b)["p"]
-    reports = []
-    for answer in truth:
-        ticked = set(answer)
-        unknown = ticked - set(options)
-        if unknown:
-            raise PrivacyError(f"answers {sorted(unknown)} are not among the options {options}")
-        report = set()
-        for option in options:
-            keep = rng.random() < p
-            if (option in ticked) == keep:  # ticked and kept, or unticked and flipped
-                report.add(option)
-        reports.append(report)
-    return reports
+    design = {"method": "unary", **unary_probabilities(epsilon_b)}
+    return [set(randomize_answer(design, options, sorted(set(answer)), rng)) for answer in truth]
 
 
 # --------------------------------------------------------------------------

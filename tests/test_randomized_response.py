@@ -1,4 +1,5 @@
 """Randomized response end to end: the phone scrambles, the server estimates, nobody is exposed."""
+import json
 import math
 
 import pytest
@@ -7,7 +8,7 @@ from playwright.sync_api import expect
 import aftertalk
 from aftertalk import Question, QuestionError
 from aftertalk.server.base import ANSWER_BODY_BYTES
-from conftest import Phone, answer_many, call
+from conftest import Phone, answer_many, call, shown_counts
 from test_browser_phone import PHONE, THANKS, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
 FORCED = Question.from_dict({"id": "pcd_private", "text": "Ever felt unexplained sadness after sex?",
@@ -16,30 +17,30 @@ FEELINGS = Question.from_dict({
     "id": "feelings_private", "text": "Which have you felt?", "kind": "multi", "privacy": "randomized",
     "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
                 {"id": "none", "label": "None of these", "exclusive": True}]})
-PHONES_IN_ROOM = 300
 
 
-def test_truthful_no_answers_arrive_as_yes_at_the_forced_rate(browser, server, room):
-    """Several hundred phones all truthfully answer "no"; the server must see "yes" at about p_yes.
+# Replaces the phone's random source before the page's scripts run, so every coin comes up `word` / 2^32.
+FIXED_COINS = "window.crypto.getRandomValues = function (words) { words.fill(%d); return words; };"
 
-    Each phone is its own browser context (own cookie, own storage). One at a time is fastest on two
-    cores: contexts answering in parallel only fight over the processor.
-    """
+
+@pytest.mark.parametrize("word, sent", [(0, "yes"), (2**32 - 1, "no")], ids=["swapped", "kept"])
+def test_the_phone_randomizes_the_answer_before_it_is_sent(browser, server, room, word, sent):
+    """The phone's coins decide what leaves it: coins that force a "yes" send a person's "No" as "yes",
+    coins that keep the truth send it as "no". How often each happens is the randomizer's rule, tested in
+    tests/test_randomizer_js.py against the same probabilities as Python's."""
     room.open(FORCED)
-    for _ in range(PHONES_IN_ROOM):
-        context = browser.new_context(**PHONE)
-        page = context.new_page()
-        page.goto(room_url(server, room))
-        page.get_by_text("No", exact=True).click()
-        page.get_by_role("button", name="Send anonymously").click()
-        expect(page.get_by_text(THANKS)).to_be_visible()
-        context.close()
-    room.reveal("pcd_private")
-    yes = int(room.results("pcd_private").set_index("option").loc["yes", "count"])
-    p_yes = FORCED.design()["p_yes"]
-    mean, spread = PHONES_IN_ROOM * p_yes, math.sqrt(PHONES_IN_ROOM * p_yes * (1 - p_yes))
-    assert mean - 4 * spread <= yes <= mean + 4 * spread, (yes, mean, spread)  # 4 sd: 1 in 15,000 flakes
-    assert room.count("pcd_private") == PHONES_IN_ROOM
+    context = browser.new_context(**PHONE)
+    context.add_init_script(FIXED_COINS % word)
+    page = context.new_page()
+    bodies = sent_bodies(page)
+    page.goto(room_url(server, room))
+    page.get_by_text("No", exact=True).click()
+    page.get_by_role("button", name="Send anonymously").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    context.close()
+    assert [json.loads(body)["options"] for body in bodies] == [[sent]]
+    answer_many(server, room.code, "pcd_private", {"yes": 5, "no": 4})  # estimates show from 10 answers
+    assert shown_counts(room, "pcd_private") == {"yes": 5 + (sent == "yes"), "no": 4 + (sent == "no")}
 
 
 def sent_bodies(page):

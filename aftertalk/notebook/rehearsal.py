@@ -14,7 +14,8 @@ import json
 import urllib.error
 import urllib.request
 
-from aftertalk.questions import PREFER_NOT_TO_SAY, Question
+from aftertalk import privacy
+from aftertalk.questions import Question
 
 # Headless (tests, or a notebook run with no one watching): answer at once and play polls through.
 HEADLESS_VARIABLE = "AFTERTALK_HEADLESS"
@@ -34,21 +35,6 @@ PREFER_NOT_CHANCE = 0.05
 # down waits a second and tries again, at most this many times.
 FLOOD_WAIT_SECONDS = 1.0
 FLOOD_RETRIES = 10
-
-
-def randomize(design: dict, question: Question, chosen: list[str], rng: random.Random) -> list[str]:
-    """What the phone's script sends for a randomized question (same rules as server/web/static/app.js)."""
-    ids = [o.id for o in question.options]
-    if design["method"] == "forced":
-        roll = rng.random()
-        if roll < design["p_yes"]:
-            return [ids[0]]
-        return [ids[1]] if roll < design["p_yes"] + design["p_no"] else chosen
-    if design["method"] == "grr":
-        if rng.random() < design["p"]:
-            return chosen
-        return [rng.choice([i for i in ids if i != chosen[0]])]
-    return [i for i in ids if rng.random() < (design["p"] if i in chosen else design["q"])]
 
 
 def headless() -> bool:
@@ -92,9 +78,10 @@ class Rehearsal:
         design = question.design()
         if design is None:
             return answers
-        # Like a real phone, randomize every answer that is not a skip or "prefer not to say".
-        declined = [None, [PREFER_NOT_TO_SAY]]
-        return [chosen if chosen in declined else randomize(design, question, chosen, rng) for chosen in answers]
+        # Like a real phone, randomize every answer but a skip (and "prefer not to say", which the
+        # randomizer sends as it is).
+        ids = [o.id for o in question.options]
+        return [None if chosen is None else privacy.randomize_answer(design, ids, chosen, rng) for chosen in answers]
 
     def answer(self, question: Question) -> None:
         """Every pretend phone answers, now (pace 0) or spread over `pace` seconds in the background."""

@@ -20,9 +20,11 @@
 
   // What this script's way of answering needs. Without `fetch` it steps aside and the plain form posts
   // as it does with JavaScript off; without a random source a randomized question stays as it is with
-  // JavaScript off (only Skip), because its answer may leave the phone only scrambled.
+  // JavaScript off (only Skip), because its answer may leave the phone only scrambled (so does one
+  // whose randomize.js did not load).
   var canSend = typeof window.fetch === "function";
-  var canScramble = canSend && !!(window.crypto && window.crypto.getRandomValues && window.Uint32Array);
+  var randomizer = window.AftertalkRandomizer;  // randomize.js, loaded before this file
+  var canScramble = canSend && !!(randomizer && window.crypto && window.crypto.getRandomValues && window.Uint32Array);
 
   // The page carries its messages in its own language, so this script needs no translations.
   function message(name) { return main.getAttribute("data-msg-" + name); }
@@ -77,28 +79,12 @@
     if (reply && typeof reply.html === "string") { show(reply.html, thanks, live); } else { refresh(thanks, live); }
   }
 
-  // --- randomized response: the answer is scrambled here, before it leaves the phone ------------
+  // --- randomized response: the answer is scrambled here (randomize.js), before it leaves the phone
+  // The coins come from the browser's cryptographic source: what the phone sends must not be guessable.
   function randomUnit() {
     var word = new Uint32Array(1);
     window.crypto.getRandomValues(word);
     return word[0] / 4294967296;
-  }
-
-  function randomize(design, chosen) {
-    var ids = design.options;
-    if (design.method === "forced") {  // yes/no: forced "yes", forced "no", or the truth
-      var roll = randomUnit();
-      if (roll < design.p_yes) { return [ids[0]]; }
-      return roll < design.p_yes + design.p_no ? [ids[1]] : chosen;
-    }
-    if (design.method === "grr") {  // one of k: the truth with probability p, else another at random
-      if (randomUnit() < design.p) { return chosen; }
-      var others = ids.filter(function (id) { return id !== chosen[0]; });
-      return [others[Math.floor(randomUnit() * others.length)]];
-    }
-    return ids.filter(function (id) {  // multi-select: every box on its own
-      return randomUnit() < (chosen.indexOf(id) >= 0 ? design.p : design.q);
-    });
   }
 
   // A repeated question must get the same scrambled answer: fresh randomness would erode it.
@@ -107,7 +93,7 @@
     var kept = null;
     try { kept = JSON.parse(window.localStorage.getItem(key)); } catch (ignored) { kept = null; }
     if (kept) { return kept; }
-    var answer = randomize(JSON.parse(form.getAttribute("data-design")), chosen);
+    var answer = randomizer.randomize(JSON.parse(form.getAttribute("data-design")), chosen, randomUnit);
     try { window.localStorage.setItem(key, JSON.stringify(answer)); } catch (ignored) { /* private mode */ }
     return answer;
   }
@@ -203,8 +189,8 @@
       error.textContent = message("choose");
       return;
     }
-    var declined = options.length === 1 && options[0] === "prefer_not_to_say";
-    if (!skip && !declined && form.hasAttribute("data-design")) { options = scrambled(form, options); }
+    var scramble = !skip && form.hasAttribute("data-design") && !randomizer.declined(options);
+    if (scramble) { options = scrambled(form, options); }
     var buttons = form.querySelectorAll("button");
     for (var b = 0; b < buttons.length; b++) { buttons[b].disabled = true; }
     var payload = { question: form.getAttribute("data-question"), options: options, skip: skip };
