@@ -91,7 +91,8 @@ def test_a_full_disk_refuses_answers_and_loses_none_it_acknowledged(tmp_path):
 
     full = ServerProcess(tmp_path / "data")
     full.output_path = tmp_path / "full.log"
-    full.process = start_limited_server(full.data_dir, open(full.output_path, "ab"), disk_is_nearly_full)
+    with open(full.output_path, "ab") as output:  # the server keeps its own copy of the file
+        full.process = start_limited_server(full.data_dir, output, disk_is_nearly_full)
     full.info = __import__("json").loads((full.data_dir / "server.json").read_text())
     full.url = full.info["url"]
     full.port = int(full.url.rsplit(":", 1)[1])
