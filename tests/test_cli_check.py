@@ -341,6 +341,24 @@ def test_a_low_open_files_limit_warns_how_many_phones_fit(kit):
         assert "open files" not in run_cli("check", str(kit)).stdout
 
 
+def test_checking_the_open_files_limit_changes_nothing(kit):
+    """The readiness check says what the server will reach (the hard limit) and leaves the process's own
+    limit where it was: a check looks, it does not set the laptop up."""
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 4096:
+        pytest.skip("needs a hard open-files limit of 4,096 or more")
+    script = ("import resource\n"
+              "from aftertalk.kit.lint import check_kit\n"
+              "from aftertalk.kit.readiness import install_check\n"
+              "install_check()\n"
+              "print([f.problem_line() for f in check_kit('.').problems() if 'open files' in f.what])\n"
+              "print(resource.getrlimit(resource.RLIMIT_NOFILE))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=kit, timeout=60,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 4096)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok   open files: room for more than 1,000 phones" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-2:] == ["[]", "(1024, 4096)"]
+
+
 def slow_kit(kit: Path) -> Path:
     """The kit with 80 more lessons, so that a check is still running a second after its first line."""
     lesson = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"

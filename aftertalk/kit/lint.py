@@ -1,33 +1,26 @@
-"""Checks a facilitator runs before the day: is this laptop ready, and is the kit itself sound?
+"""The kit linter behind `aftertalk check`: is the kit itself sound?
 
-`install_check()` (notebook 00) prints a short readiness list for this laptop. `check_kit(folder)` (the
-`aftertalk check` command) reads a whole kit, the question bank, the notebooks, the reference data, and
-looks at this laptop's network, and returns every problem as a `Finding` that names the file and line.
-A problem in one file never stops the others from being checked.
+`check_kit(folder)` reads a whole kit, the question bank, the notebooks, the reference data, and returns
+every problem as a `Finding` that names the file and the line as an editor numbers it. A problem in one
+file never stops the others from being checked. Whether this laptop is ready is aftertalk.kit.readiness.
 """
 from __future__ import annotations
 
 import ast
 import csv
 import json
-import platform
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from aftertalk import network
-from aftertalk.network import DEFAULT_PORT, port_is_free, raise_open_files_limit
 from aftertalk.paths import current_kit
 from aftertalk.privacy import same_question
-from aftertalk.questions import QuestionError, load_question_file, load_questions, pair_problem
+from aftertalk.questions import QuestionError, load_question_file, pair_problem
 from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
-from aftertalk.kit.reference import load_reference
 
 KERNEL_NAME = "python3"
-LARGE_ROOM = 1000  # phones; below this many, a low open-files limit is worth a warning
-FILES_KEPT_BACK = 50  # the server's own files: the database, its log, the listening sockets
 QUESTIONS_DOC = "see 'Question files' in README.md"
 # The Room methods whose string arguments are question ids, and the keywords that name one.
 ID_TAKING_METHODS = {"poll": 1, "tally": 1, "compare_with_research": 1, "before_after": 2, "words": 1}
@@ -63,78 +56,6 @@ class Finding:
 
 class KitNotFound(ValueError):
     """The folder given is not an Aftertalk kit (or does not exist)."""
-
-
-# --- this laptop ---------------------------------------------------------------------------------
-
-def join_url() -> str | None:
-    """The address phones will join at on this laptop's network, or None with only loopback."""
-    address = network.lan_address()
-    return f"http://{address}:{DEFAULT_PORT}/" if address else None
-
-
-def network_findings() -> list[Finding]:
-    """The LAN address phones will use and the poll port. Neither can fail: each at most warns."""
-    findings = []
-    url = join_url()
-    if url:
-        findings.append(Finding(True, f"phones will join at {url}"))
-    else:
-        findings.append(Finding(True, "no network address found, only this laptop itself (loopback)",
-                                "before the workshop, join the venue's Wi-Fi or a phone hotspot so that "
-                                "phones can reach you (a rehearsal works without one)", warning=True))
-    if port_is_free("0.0.0.0", DEFAULT_PORT):
-        findings.append(Finding(True, f"port {DEFAULT_PORT} is free for the poll server"))
-    else:
-        findings.append(Finding(True, f"port {DEFAULT_PORT} is in use (an Aftertalk server may already run)",
-                                "another free port will be used, and the QR code carries it",
-                                warning=True))
-    return findings
-
-
-def open_files_finding() -> Finding:
-    """How many phones the poll server will have room for: each holds two connections, and the
-    server raises its open-files limit as far as this laptop lets it, as done here."""
-    try:
-        import resource
-    except ImportError:  # Windows: sockets are not counted against an open-files limit
-        return Finding(True, "open files: room for more than 1,000 phones")
-    raise_open_files_limit()
-    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if limit == resource.RLIM_INFINITY or (limit - FILES_KEPT_BACK) // 2 >= LARGE_ROOM:
-        return Finding(True, "open files: room for more than 1,000 phones")
-    return Finding(True, f"open files: the poll server can hold about {(limit - FILES_KEPT_BACK) // 2:,} phones "
-                         f"(this laptop's open-files limit is {limit:,})",
-                   "for a larger room, raise the hard limit (ulimit -Hn) before starting the workshop",
-                   warning=True)
-
-
-def laptop_findings() -> list[Finding]:
-    return network_findings() + [open_files_finding()]
-
-
-def machine_findings() -> list[Finding]:
-    """Python, the question bank, the reference data, the LAN address, the poll port, open files."""
-    findings = [Finding(True, f"Python {platform.python_version()}")]
-    try:
-        findings.append(Finding(True, f"question bank: {len(load_questions())} questions load"))
-    except QuestionError as error:
-        findings.append(Finding(False, f"question bank: {error}", "fix the question file it names"))
-    try:
-        findings.append(Finding(True, f"reference data: {len(load_reference())} published figures"))
-    except (ValueError, OSError) as error:
-        findings.append(Finding(False, f"reference data: {error}", "fix the CSV it names"))
-    return findings + laptop_findings()
-
-
-def install_check() -> bool:
-    """Print whether the kit is ready on this laptop; return True when nothing failed."""
-    findings = machine_findings()
-    for finding in findings:
-        print(finding.line())
-    ready = all(f.ok for f in findings)
-    print("All good: the kit is ready." if ready else "Some checks failed: see the lines marked FAIL.")
-    return ready
 
 
 # --- the whole kit -------------------------------------------------------------------------------
@@ -176,7 +97,8 @@ class KitReport:
 
 
 def check_kit(folder=None, *, machine: bool = True) -> KitReport:
-    """Check a kit folder (data/questions, data/reference, notebooks) and, with `machine`, this laptop.
+    """Check a kit folder (data/questions, data/reference, notebooks) and, with `machine`, this laptop
+    (aftertalk.kit.readiness: the network phones will use, open files).
 
     Raises KitNotFound when `folder` is not a kit; every other problem is a Finding in the report.
     """
@@ -194,8 +116,9 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     _check_notebooks(kit, known_ids, report)
     _check_reference(kit, report)
     if machine:
-        report.findings += laptop_findings()
-        report.join_url = join_url()
+        from aftertalk.kit import readiness  # imports Finding from here
+        report.findings += readiness.laptop_findings()
+        report.join_url = readiness.join_url()
     return report
 
 
