@@ -5,7 +5,6 @@ checked by running `python -m aftertalk check PATH` in that folder, as an educat
 """
 from __future__ import annotations
 
-import json
 import resource
 import shutil
 import signal
@@ -15,20 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from kit_copies import ROOT, code_cell, copy_kit, edit_notebook, line_of, replace_in
 
 
 def run_cli(*args, cwd=None, timeout=60):
     return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
-
-
-def copy_kit(destination: Path) -> Path:
-    for name in ("data", "notebooks"):
-        shutil.copytree(ROOT / name, destination / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf"))
-    return destination
 
 
 @pytest.fixture
@@ -38,32 +29,6 @@ def kit(tmp_path):
 
 def check(kit: Path):
     return run_cli("check", str(kit), cwd=kit)
-
-
-def line_of(path: Path, text: str) -> int:
-    """The 1-based line of `path` where `text` first appears."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} is not in {path}")
-
-
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} should appear once in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def edit_notebook(path: Path, change) -> None:
-    """Load, change and save a notebook the way Jupyter writes it (one key per line)."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    change(notebook)
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def code_cell(notebook: dict, containing: str) -> dict:
-    return next(cell for cell in notebook["cells"]
-                if cell["cell_type"] == "code" and containing in "".join(cell["source"]))
 
 
 def assert_reported(result, where: str, *words: str) -> None:
