@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULE_OF = {"install_check": "kit.checks", "Room": "notebook.client", "RoomError": "notebook.client",
+_MODULE_OF = {"install_check": "kit.readiness", "Room": "notebook.client", "RoomError": "notebook.client",
               "room": "notebook.local_server",
               "Option": "questions", "Question": "questions", "QuestionError": "questions",
               "load_questions": "questions"}

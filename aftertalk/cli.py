@@ -79,7 +79,7 @@ def kit_line(verb: str, given) -> "tuple[Path, str]":
 
 
 def check(args) -> int:
-    from aftertalk.kit.checks import KitNotFound, check_kit
+    from aftertalk.kit.lint import KitNotFound, check_kit
     kit, first_line = kit_line("Checking", args.path)
     print(first_line, flush=True)
     try:
@@ -93,7 +93,7 @@ def check(args) -> int:
 
 
 def new_lesson(args) -> int:
-    from aftertalk.kit.checks import KitNotFound, shown_path
+    from aftertalk.kit.lint import KitNotFound, shown_path
     from aftertalk.kit.lessons import LessonError, create_lesson
     kit, first_line = kit_line("Adding a lesson to", args.kit)
     print(first_line, flush=True)

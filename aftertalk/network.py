@@ -47,6 +47,31 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+OPEN_FILES_WHEN_UNLIMITED = 65536  # the limit to ask for when the hard limit is unlimited
+
+
+def _open_files_wanted(hard: int, unlimited: int) -> int:
+    """How far the server raises its open-files limit: to the hard limit, or a fixed cap when there is none."""
+    return hard if hard != unlimited else OPEN_FILES_WHEN_UNLIMITED
+
+
+def open_files_limit_in_reach() -> int | None:
+    """The open-files limit `raise_open_files_limit` would give a process started here, found by reading
+    the limits only: nothing is changed. None when there is no limit to reach (unlimited, or Windows).
+
+    On macOS an unlimited hard limit stops at 10,240 in practice; the answer says 65,536 there, and both
+    are far above a lecture hall's needs, which is all `aftertalk check` asks.
+    """
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(soft, _open_files_wanted(hard, resource.RLIM_INFINITY))
+
+
 def raise_open_files_limit() -> None:
     """Each phone holds two connections; a laptop's default 1,024 open files would cap a room near 480
     (256 on macOS: about 120). Windows has no such limit for sockets (and no `resource` module)."""
@@ -55,7 +80,7 @@ def raise_open_files_limit() -> None:
     except ImportError:
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    wanted = _open_files_wanted(hard, resource.RLIM_INFINITY)
     # macOS reports an unlimited hard limit but refuses more than its per-process maximum (10,240).
     for limit in (wanted, 10240, 4096):
         if soft == resource.RLIM_INFINITY or soft >= limit:

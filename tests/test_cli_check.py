@@ -5,7 +5,6 @@ checked by running `python -m aftertalk check PATH` in that folder, as an educat
 """
 from __future__ import annotations
 
-import json
 import resource
 import shutil
 import signal
@@ -15,20 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from kit_copies import ROOT, code_cell, copy_kit, edit_notebook, line_of, replace_in
 
 
 def run_cli(*args, cwd=None, timeout=60):
     return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
-
-
-def copy_kit(destination: Path) -> Path:
-    for name in ("data", "notebooks"):
-        shutil.copytree(ROOT / name, destination / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf"))
-    return destination
 
 
 @pytest.fixture
@@ -38,32 +29,6 @@ def kit(tmp_path):
 
 def check(kit: Path):
     return run_cli("check", str(kit), cwd=kit)
-
-
-def line_of(path: Path, text: str) -> int:
-    """The 1-based line of `path` where `text` first appears."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} is not in {path}")
-
-
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} should appear once in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def edit_notebook(path: Path, change) -> None:
-    """Load, change and save a notebook the way Jupyter writes it (one key per line)."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    change(notebook)
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def code_cell(notebook: dict, containing: str) -> dict:
-    return next(cell for cell in notebook["cells"]
-                if cell["cell_type"] == "code" and containing in "".join(cell["source"]))
 
 
 def assert_reported(result, where: str, *words: str) -> None:
@@ -213,8 +178,8 @@ def test_a_code_cell_that_is_not_python(kit):
 
 
 def test_ipython_magics_are_not_mistaken_for_errors(kit):
-    path = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
-    edit_notebook(path, lambda notebook: code_cell(notebook, "feelings_ever")["source"].insert(
+    path = kit / "notebooks" / "05_closing.ipynb"  # a one-line cell: a code cell holds at most two lines
+    edit_notebook(path, lambda notebook: code_cell(notebook, "room.summary()")["source"].insert(
         0, "%matplotlib inline\n"))
     result = check(kit)
     assert result.returncode == 0, result.stdout
@@ -339,6 +304,24 @@ def test_a_low_open_files_limit_warns_how_many_phones_fit(kit):
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard == resource.RLIM_INFINITY or hard >= 2100:  # room for 1,000 phones: no warning
         assert "open files" not in run_cli("check", str(kit)).stdout
+
+
+def test_checking_the_open_files_limit_changes_nothing(kit):
+    """The readiness check says what the server will reach (the hard limit) and leaves the process's own
+    limit where it was: a check looks, it does not set the laptop up."""
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 4096:
+        pytest.skip("needs a hard open-files limit of 4,096 or more")
+    script = ("import resource\n"
+              "from aftertalk.kit.lint import check_kit\n"
+              "from aftertalk.kit.readiness import install_check\n"
+              "install_check()\n"
+              "print([f.problem_line() for f in check_kit('.').problems() if 'open files' in f.what])\n"
+              "print(resource.getrlimit(resource.RLIMIT_NOFILE))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=kit, timeout=60,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 4096)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok   open files: room for more than 1,000 phones" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-2:] == ["[]", "(1024, 4096)"]
 
 
 def slow_kit(kit: Path) -> Path:

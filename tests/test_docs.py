@@ -118,3 +118,11 @@ def test_every_environment_variable_the_kit_reads_is_in_the_readme_table():
     table = sections(README.read_text(encoding="utf-8"), 3)["Environment variables"]
     documented = set(re.findall(r"^\| `(AFTERTALK_[A-Z_]+)", table, re.MULTILINE))
     assert read and read <= documented, f"not in README's table: {sorted(read - documented)}"
+
+
+def test_a_lesson_may_call_exactly_the_room_methods_the_readme_documents():
+    """`aftertalk check` holds lessons to the notebook API; that API is what README's section shows."""
+    from aftertalk.kit.lint import ROOM_API
+    documented = set(re.findall(r"^room\.(\w+)\(", sections(README.read_text(encoding="utf-8"), 2)["The notebook API"],
+                                re.MULTILINE))
+    assert documented == ROOM_API

@@ -91,7 +91,7 @@ def test_a_kernel_that_runs_a_lesson_loads_no_web_server_and_no_database():
         "import sys, aftertalk\n"
         "aftertalk.room, aftertalk.Room, aftertalk.install_check, aftertalk.load_questions()\n"
         "from aftertalk.notebook import client, local_server, panel, charts, export, rehearsal, workshop\n"
-        "from aftertalk.kit import checks, lessons, reference\n"
+        "from aftertalk.kit import lint, lessons, readiness, reference\n"
         "print(sorted(m for m in sys.modules if m in ('tornado.web', 'sqlite3', '_sqlite3')"
         " or m.startswith('aftertalk.server')))\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

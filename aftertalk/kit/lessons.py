@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from aftertalk.kit.checks import BANK_LOOKUP, KitNotFound, shown_path
+from aftertalk.kit.lint import BANK_LOOKUP, KitNotFound, shown_path
 from aftertalk.paths import current_kit
 from aftertalk.questions import load_question_file
 
