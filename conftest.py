@@ -4,6 +4,7 @@ Every room the suite starts is a headless rehearsal kept in a throwaway folder: 
 facilitator's real ~/.aftertalk, and notebook kernels (which inherit this environment) play each poll
 through with simulated phones.
 """
+
 import json
 import os
 import signal

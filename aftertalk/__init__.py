@@ -3,14 +3,21 @@
 The names below load on first use, so that `import aftertalk` (and every `aftertalk` command) starts
 quickly and a command's Ctrl-C or error is its own, not one from importing pandas or tornado.
 """
+
 from __future__ import annotations
 
 import importlib
 
-_MODULE_OF = {"install_check": "kit.readiness", "Room": "notebook.client", "RoomError": "notebook.client",
-              "room": "notebook.local_server",
-              "Option": "questions", "Question": "questions", "QuestionError": "questions",
-              "load_questions": "questions"}
+_MODULE_OF = {
+    "install_check": "kit.readiness",
+    "Room": "notebook.client",
+    "RoomError": "notebook.client",
+    "room": "notebook.local_server",
+    "Option": "questions",
+    "Question": "questions",
+    "QuestionError": "questions",
+    "load_questions": "questions",
+}
 
 __all__ = ["install_check", "Option", "Question", "QuestionError", "Room", "RoomError", "load_questions", "room"]
 

@@ -23,4 +23,5 @@ class Conflict(AftertalkError):
 
 class Unavailable(AftertalkError):
     """The store cannot take writes (disk full, read-only): refuse rather than acknowledge and lose."""
+
     status = 503

@@ -3,6 +3,7 @@
 The .po files under aftertalk/locale/ are read as they are (no compile step), so an educator can add a
 language by adding one file. English is the source language and needs no catalog.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,7 @@ SOURCE_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, for the picker
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def available_languages() -> tuple[str, ...]:
     """English plus every language with a catalog, in a stable order.
 
@@ -26,7 +27,7 @@ def available_languages() -> tuple[str, ...]:
     return (SOURCE_LANGUAGE, *(code for code in found if code != SOURCE_LANGUAGE))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalog(language: str) -> dict[str, str]:
     """msgid -> translation for one language; untranslated and fuzzy entries are left out."""
     path = LOCALE_DIR / language / "LC_MESSAGES" / "aftertalk.po"

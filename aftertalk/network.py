@@ -1,5 +1,6 @@
 """This laptop on the network: the address phones use (found without sending a packet), the poll
 port, whether a port is free, and how many connections the process may hold."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -91,5 +92,8 @@ def raise_open_files_limit() -> None:
                 return
             except (ValueError, OSError):
                 continue
-    logging.getLogger("aftertalk.server").warning("Could not raise the open-files limit above %d; a room of more than about %d phones will "
-                "not all connect.", soft, soft // 2 - 20)
+    logging.getLogger("aftertalk.server").warning(
+        "Could not raise the open-files limit above %d; a room of more than about %d phones will not all connect.",
+        soft,
+        soft // 2 - 20,
+    )

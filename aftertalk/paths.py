@@ -6,6 +6,7 @@ A kit is a folder holding `data/questions/` and `notebooks/` (and `data/referenc
 copies the kit to adapt it works inside the copy, so `aftertalk check`, `new-lesson`, `workshop` and the
 lessons' `load_questions()` all read the copy: the kit in the current folder or one above it.
 """
+
 from __future__ import annotations
 
 import os

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from aftertalk.questions import PREFER_NOT_TO_SAY
 
@@ -175,9 +176,7 @@ def _is_primary(c: int, n: int, k: int) -> bool:
     return 0 < c < k or n - c < k
 
 
-def _validate_counts(
-    counts: Mapping[str, int], n: int, *, multi: bool, question_id: str
-) -> None:
+def _validate_counts(counts: Mapping[str, int], n: int, *, multi: bool, question_id: str) -> None:
     if not _is_int(n) or n < 0:
         raise _fail(question_id, f"the number of answers must be a whole number >= 0, got {n!r}")
     if not counts:
@@ -353,8 +352,7 @@ def release(
         labels, reason = _single_choice_release(values, n, k)
     if reason is not None:
         return Release({o: _hidden(HIDDEN) for o in options}, reason)
-    return Release({o: _shown(c) if label is None else _hidden(label)
-                    for o, c, label in zip(options, values, labels)})
+    return Release({o: _shown(c) if label is None else _hidden(label) for o, c, label in zip(options, values, labels)})
 
 
 def _single_choice_release(values: tuple[int, ...], n: int, k: int):
@@ -388,10 +386,12 @@ def _multi_select_labels(values, is_exclusive, n: int, k: int, question_id: str)
     ordinary = [i for i, e in enumerate(is_exclusive) if not e]
     people = n - sum(values[i] for i in exclusive)  # R: who ticked any ordinary option
     ordinary_values = [values[i] for i in ordinary]
-    if people < 0 or any(c > people for c in ordinary_values) or (
-            ordinary and sum(ordinary_values) < people):
-        raise _fail(question_id, f"these counts cannot come from {n} answers: every answer is one "
-                                 "stand-alone option or at least one other tick")
+    if people < 0 or any(c > people for c in ordinary_values) or (ordinary and sum(ordinary_values) < people):
+        raise _fail(
+            question_id,
+            f"these counts cannot come from {n} answers: every answer is one "
+            "stand-alone option or at least one other tick",
+        )
     if n < direct_min_answers(k):
         return None, TOO_FEW_ANSWERS
     if 0 < people < k:
@@ -661,8 +661,7 @@ def _others_values(t: int, people: int, shown, labels, k: int, reader: _Reader, 
     return range(low, hi + 1) if low <= hi else None
 
 
-def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordinary_labels,
-                             n: int, k: int) -> bool:
+def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordinary_labels, n: int, k: int) -> bool:
     """Step 4 of multi-select: can a reader who knows the rules pin a hidden cell, or R?
 
     Lists the partitions (exclusive cells and R) that agree with what is shown, that the rules
@@ -698,13 +697,24 @@ def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordin
 
     small = sum(1 for label in hidden_ordinary if label != HIDDEN)
     large = len(hidden_ordinary) - small
-    readers = [_Reader()] + [_Reader(chose=i) for i in hidden if i != people_at] + [
-        _Reader(shown=a, small=b, large=c)
-        for a in range(sum(1 for v in shown if v > 0) + 1) for b in range(small + 1) for c in range(large + 1)
-        if a + b + c > 0]
+    readers = (
+        [_Reader()]
+        + [_Reader(chose=i) for i in hidden if i != people_at]
+        + [
+            _Reader(shown=a, small=b, large=c)
+            for a in range(sum(1 for v in shown if v > 0) + 1)
+            for b in range(small + 1)
+            for c in range(large + 1)
+            if a + b + c > 0
+        ]
+    )
     for reader in readers:
-        rooms = [c for c in candidates if (reader.chose is None or c[reader.chose] >= 1)
-                 and _reader_fits(c[people_at], shown, hidden_ordinary, k, reader)]
+        rooms = [
+            c
+            for c in candidates
+            if (reader.chose is None or c[reader.chose] >= 1)
+            and _reader_fits(c[people_at], shown, hidden_ordinary, k, reader)
+        ]
         if not rooms:
             continue  # no room this reader could be in
         own_cell = reader.chose if reader.chose is not None else (people_at if reader.ticks else None)
@@ -796,27 +806,37 @@ def check_design_bounds(design: Mapping[str, float | str], *, question_id: str |
     method = design["method"]
     if method == "forced":
         bound = MAX_ANSWER_EPSILON
-        for answer, forced, other in (("yes", design["p_yes"], design["p_no"]), ("no", design["p_no"], design["p_yes"])):
+        for answer, forced, other in (
+            ("yes", design["p_yes"], design["p_no"]),
+            ("no", design["p_no"], design["p_yes"]),
+        ):
             epsilon = math.log((design["p_truth"] + forced) / forced)
             if epsilon > bound:
                 lowest = (1 - other) * math.exp(-bound)
                 raise DesignOutOfBounds(
-                    f"{where}p_{answer} is {forced:g}: a phone then sends a forced \"{answer}\" so rarely that a "
-                    f"\"{answer}\" is {math.exp(epsilon):,.0f} times likelier to be true than not (epsilon "
+                    f'{where}p_{answer} is {forced:g}: a phone then sends a forced "{answer}" so rarely that a '
+                    f'"{answer}" is {math.exp(epsilon):,.0f} times likelier to be true than not (epsilon '
                     f"{epsilon:.2f}); at most epsilon {bound:g} is allowed. Use p_{answer} of at least "
-                    f"{math.ceil(lowest * 1000) / 1000:g}, or leave it out for the default 0.125.", f"p_{answer}")
+                    f"{math.ceil(lowest * 1000) / 1000:g}, or leave it out for the default 0.125.",
+                    f"p_{answer}",
+                )
         return
     single = method == "grr"
     bound = MAX_ANSWER_EPSILON if single else MAX_OPTION_EPSILON
     if design["epsilon"] > bound:
         chance = swap_chance(design)
-        rarely = (f"about 1 {'answer' if single else 'box'} in {one_in(chance):,} is "
-                  f"{'swapped' if single else 'flipped'}" if chance > 1e-9 else "practically never")
+        rarely = (
+            f"about 1 {'answer' if single else 'box'} in {one_in(chance):,} is {'swapped' if single else 'flipped'}"
+            if chance > 1e-9
+            else "practically never"
+        )
         raise DesignOutOfBounds(
             f"{where}epsilon is {design['epsilon']:g}, but a randomized {'single-choice' if single else 'multi-select'} "
             f"question may have at most {bound:g} {'per answer' if single else 'per option'}: above it the phone "
             f"swaps too rarely to protect anyone (here {rarely}). Use {bound:g} or "
-            "less, or leave it out for the default.", "epsilon")
+            "less, or leave it out for the default.",
+            "epsilon",
+        )
 
 
 def swap_chance(design: Mapping[str, float | str]) -> float:
@@ -865,17 +885,14 @@ def forced_response_probabilities(
     if p_yes + p_no >= 1:
         raise _fail(
             question_id,
-            f"p_yes + p_no is {p_yes + p_no}, but it must be below 1 so that some "
-            "true answers get through",
+            f"p_yes + p_no is {p_yes + p_no}, but it must be below 1 so that some true answers get through",
         )
     p_truth = 1 - p_yes - p_no
     epsilon = max(math.log((p_truth + p_yes) / p_yes), math.log((p_truth + p_no) / p_no))
     return {"p_yes": p_yes, "p_no": p_no, "p_truth": p_truth, "epsilon": epsilon}
 
 
-def grr_probabilities(
-    k: int, epsilon: float = 3.0, *, question_id: str | None = None
-) -> dict[str, float]:
+def grr_probabilities(k: int, epsilon: float = 3.0, *, question_id: str | None = None) -> dict[str, float]:
     """Generalized (k-ary) randomized response for single choice among k options.
 
     The phone reports the true option with probability p and each of the
@@ -894,9 +911,7 @@ def grr_probabilities(
     return {"p": 1 / denominator, "q": shrink / denominator, "epsilon": epsilon}
 
 
-def unary_probabilities(
-    epsilon_b: float = 1.5, *, question_id: str | None = None
-) -> dict[str, float]:
+def unary_probabilities(epsilon_b: float = 1.5, *, question_id: str | None = None) -> dict[str, float]:
     """Per-option (unary) randomization for multi-select.
 
     Each option is one bit. A ticked bit is reported ticked with probability
@@ -987,9 +1002,7 @@ def _check_answers(n: int, question_id: str) -> None:
 
 def _check_count(option: str, c: int, n: int, question_id: str) -> None:
     if not _is_int(c) or c < 0:
-        raise _fail(
-            question_id, f"option {option!r} has count {c!r}; counts must be whole numbers >= 0"
-        )
+        raise _fail(question_id, f"option {option!r} has count {c!r}; counts must be whole numbers >= 0")
     if c > n:
         raise _fail(question_id, f"option {option!r} has {c} answers but the question has only {n}")
 
@@ -1110,8 +1123,9 @@ def randomize_answer(
     if method == "unary":
         return [option for option in ids if rng.random() < (design["p"] if option in chosen else design["q"])]
     if len(chosen) != 1:
-        raise PrivacyError(f"a {'yes/no' if method == 'forced' else 'single-choice'} answer is one option, "
-                           f"got {chosen}")
+        raise PrivacyError(
+            f"a {'yes/no' if method == 'forced' else 'single-choice'} answer is one option, got {chosen}"
+        )
     if method == "forced":
         roll = rng.random()
         if roll < design["p_yes"]:
@@ -1140,8 +1154,9 @@ def simulate_forced_response(
 ) -> list[bool]:
     """What the phones would send for these true yes/no answers (True = yes)."""
     design = {"method": "forced", **forced_response_probabilities(p_yes, p_no)}
-    return [randomize_answer(design, YES_NO, [YES_NO[0] if answer else YES_NO[1]], rng) == [YES_NO[0]]
-            for answer in truth]
+    return [
+        randomize_answer(design, YES_NO, [YES_NO[0] if answer else YES_NO[1]], rng) == [YES_NO[0]] for answer in truth
+    ]
 
 
 def simulate_grr(
@@ -1176,6 +1191,7 @@ def simulate_unary(
 # counts at least k people share, so a withheld result points at nobody.
 # --------------------------------------------------------------------------
 
+
 def word_passes(count: int, n: int, k: int = DEFAULT_THRESHOLD) -> bool:
     """A word may show (and be reviewed) only when k or more people gave it
     and k or more did not: a word (nearly) everyone gave tells everyone's."""
@@ -1190,8 +1206,9 @@ class WordRelease:
     withheld: str | None  # TOO_FEW_ANSWERS, NO_SHARED_WORD, or None when words show
 
 
-def shown_words(counts: Mapping[str, int], n: int, k: int = DEFAULT_THRESHOLD,
-                hidden: Iterable[str] = ()) -> WordRelease:
+def shown_words(
+    counts: Mapping[str, int], n: int, k: int = DEFAULT_THRESHOLD, hidden: Iterable[str] = ()
+) -> WordRelease:
     """The words a check-in with n answers may show, most common first.
 
     Nothing below `strict_threshold(k)` answers. A word shows when
@@ -1207,17 +1224,22 @@ def shown_words(counts: Mapping[str, int], n: int, k: int = DEFAULT_THRESHOLD,
     if n < strict_threshold(k):
         return WordRelease((), TOO_FEW_ANSWERS)
     hidden = set(hidden)
-    shown = sorted(((word, count) for word, count in counts.items()
-                    if word not in hidden and word_passes(count, n, k)),
-                   key=lambda item: (-item[1], item[0]))
+    shown = sorted(
+        ((word, count) for word, count in counts.items() if word not in hidden and word_passes(count, n, k)),
+        key=lambda item: (-item[1], item[0]),
+    )
     while shown and 0 < n - sum(count for _, count in shown) < k:
         shown.pop()  # the least common (alphabetically last among equals)
     return WordRelease(tuple(shown), None if shown else NO_SHARED_WORD)
 
 
-def pair_withheld(first_n: int, second_n: int, k: int = DEFAULT_THRESHOLD,
-                  first_cells: Mapping[str, int | None] | None = None,
-                  second_cells: Mapping[str, int | None] | None = None) -> str | None:
+def pair_withheld(
+    first_n: int,
+    second_n: int,
+    k: int = DEFAULT_THRESHOLD,
+    first_cells: Mapping[str, int | None] | None = None,
+    second_cells: Mapping[str, int | None] | None = None,
+) -> str | None:
     """Whether the second release of a before/after pair must be withheld, and why.
 
     A reader who assumes that the people who answered both times kept their
@@ -1256,6 +1278,7 @@ def pair_withheld(first_n: int, second_n: int, k: int = DEFAULT_THRESHOLD,
 def _plain(text: str) -> str:
     """Text as a reader compares it: case, accents' forms, punctuation and spacing aside."""
     import unicodedata
+
     folded = unicodedata.normalize("NFKC", text).casefold()
     return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
 
@@ -1265,9 +1288,12 @@ def repeat_form(definition: Mapping) -> tuple:
     to a reader: kind and text, and the options by label or by id. Notes, translations and
     settings do not change what the two charts would count."""
     options = definition.get("options") or []
-    return (definition.get("kind"), _plain(str(definition.get("text", ""))),
-            tuple(sorted(_plain(str(o.get("label", ""))) for o in options)),
-            tuple(sorted(str(o.get("id", "")) for o in options)))
+    return (
+        definition.get("kind"),
+        _plain(str(definition.get("text", ""))),
+        tuple(sorted(_plain(str(o.get("label", ""))) for o in options)),
+        tuple(sorted(str(o.get("id", "")) for o in options)),
+    )
 
 
 def same_question(first: Mapping, second: Mapping) -> bool:
@@ -1281,4 +1307,5 @@ def pairs_with(first: Mapping, second: Mapping) -> bool:
     """True when `second` may be declared the second half of a pair with `first`: the same question
     with the same option ids in the same order, so `pair_withheld` compares each option with itself."""
     return same_question(first, second) and (
-        [o.get("id") for o in first.get("options") or []] == [o.get("id") for o in second.get("options") or []])
+        [o.get("id") for o in first.get("options") or []] == [o.get("id") for o in second.get("options") or []]
+    )

@@ -3,6 +3,7 @@
 Every problem is reported as a `QuestionError` that names the file, the line and the field, so an
 educator can fix a typo before it reaches a live room.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,13 +22,28 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 MAX_TEXT = 500
 MAX_LABEL = 120
 MAX_OPTIONS = 20
-QUESTION_FIELDS = ("id", "text", "kind", "options", "prefer_not_to_say", "privacy", "randomization", "notes",
-                   "translations", "max_length", "after")
+QUESTION_FIELDS = (
+    "id",
+    "text",
+    "kind",
+    "options",
+    "prefer_not_to_say",
+    "privacy",
+    "randomization",
+    "notes",
+    "translations",
+    "max_length",
+    "after",
+)
 TRANSLATION_FIELDS = ("text", "options", "notes")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # Settings of a randomized question's design, by kind (defaults in aftertalk.privacy).
-RANDOMIZATION_FIELDS = {"yesno": ("p_yes", "p_no"), "single": ("epsilon",), "scale": ("epsilon",),
-                        "multi": ("epsilon",)}
+RANDOMIZATION_FIELDS = {
+    "yesno": ("p_yes", "p_no"),
+    "single": ("epsilon",),
+    "scale": ("epsilon",),
+    "multi": ("epsilon",),
+}
 OPTION_FIELDS = ("id", "label", "exclusive")
 DEFAULT_OPTIONS = {
     "yesno": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
@@ -38,8 +54,9 @@ DEFAULT_OPTIONS = {
 class QuestionError(ValueError):
     """A question definition is invalid. The message says where and what to do."""
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
-                 field_name: str | None = None):
+    def __init__(
+        self, message: str, *, source: str | None = None, line: int | None = None, field_name: str | None = None
+    ):
         self.source, self.line, self.field_name = source, line, field_name
         where = ":".join(str(part) for part in (source, line) if part is not None)
         about = f"field '{field_name}': " if field_name else ""
@@ -87,8 +104,7 @@ class Question:
             object.__setattr__(self, "prefer_not_to_say", False)
         if not self.options and self.kind in DEFAULT_OPTIONS:
             object.__setattr__(self, "options", tuple(Option(**o) for o in DEFAULT_OPTIONS[self.kind]))
-        object.__setattr__(self, "options", tuple(
-            o if isinstance(o, Option) else Option(**o) for o in self.options))
+        object.__setattr__(self, "options", tuple(o if isinstance(o, Option) else Option(**o) for o in self.options))
         _validate(self)
 
     @property
@@ -98,14 +114,17 @@ class Question:
             return self.options
         return self.options + (Option(PREFER_NOT_TO_SAY, self.prefer_not_label, exclusive=True),)
 
-    def translated(self, language: str, prefer_not_label: str | None = None) -> "Question":
+    def translated(self, language: str, prefer_not_label: str | None = None) -> Question:
         """This question in `language` (English where no translation exists); the same option ids."""
         words = self.translations.get(language, {})
         labels = words.get("options", {})
         return dataclasses.replace(
-            self, text=words.get("text", self.text), notes=words.get("notes", self.notes),
+            self,
+            text=words.get("text", self.text),
+            notes=words.get("notes", self.notes),
             options=tuple(Option(o.id, labels.get(o.id, o.label), o.exclusive) for o in self.options),
-            prefer_not_label=prefer_not_label or self.prefer_not_label)
+            prefer_not_label=prefer_not_label or self.prefer_not_label,
+        )
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.all_options if o.id == option_id), None)
@@ -119,20 +138,31 @@ class Question:
         if self.privacy != "randomized":
             return None
         from aftertalk import privacy
+
         settings = self.randomization
         if self.kind == "yesno":
-            return {"method": "forced", **privacy.forced_response_probabilities(
-                settings.get("p_yes", 0.125), settings.get("p_no", 0.125), question_id=self.id)}
+            return {
+                "method": "forced",
+                **privacy.forced_response_probabilities(
+                    settings.get("p_yes", 0.125), settings.get("p_no", 0.125), question_id=self.id
+                ),
+            }
         if self.kind == "multi":
-            return {"method": "unary", **privacy.unary_probabilities(settings.get("epsilon", 1.5),
-                                                                     question_id=self.id)}
-        return {"method": "grr", **privacy.grr_probabilities(len(self.options), settings.get("epsilon", 3.0),
-                                                              question_id=self.id)}
+            return {"method": "unary", **privacy.unary_probabilities(settings.get("epsilon", 1.5), question_id=self.id)}
+        return {
+            "method": "grr",
+            **privacy.grr_probabilities(len(self.options), settings.get("epsilon", 3.0), question_id=self.id),
+        }
 
     def to_dict(self) -> dict:
-        data = {"id": self.id, "text": self.text, "kind": self.kind,
-                "options": [o.to_dict() for o in self.options],
-                "prefer_not_to_say": self.prefer_not_to_say, "privacy": self.privacy}
+        data = {
+            "id": self.id,
+            "text": self.text,
+            "kind": self.kind,
+            "options": [o.to_dict() for o in self.options],
+            "prefer_not_to_say": self.prefer_not_to_say,
+            "privacy": self.privacy,
+        }
         if self.randomization:
             data["randomization"] = dict(self.randomization)
         if self.kind == "word":
@@ -146,7 +176,7 @@ class Question:
         return data
 
     @classmethod
-    def from_dict(cls, data, *, source: str | None = None, lines: dict | None = None) -> "Question":
+    def from_dict(cls, data, *, source: str | None = None, lines: dict | None = None) -> Question:
         """Build a question from plain data (a YAML entry or a JSON body), checking every field."""
         lines = lines or {}
 
@@ -174,8 +204,11 @@ class Question:
                 fail(f"option {index + 1} must be a mapping with an id and a label", "options", key)
             for name in option:
                 if name not in OPTION_FIELDS:
-                    fail(f"unknown field in option {index + 1}; known fields are id, label, exclusive",
-                         f"options[{index}].{name}", key + (name,))
+                    fail(
+                        f"unknown field in option {index + 1}; known fields are id, label, exclusive",
+                        f"options[{index}].{name}",
+                        key + (name,),
+                    )
             for name in ("id", "label"):
                 if not isinstance(option.get(name), str) or not option[name].strip():
                     fail(f"option {index + 1} needs a {name} (text)", f"options[{index}].{name}", key)
@@ -193,19 +226,26 @@ class Question:
         if "randomization" in data and not isinstance(data["randomization"], dict):
             fail("must be a mapping, for example {p_yes: 0.125, p_no: 0.125}", "randomization", ("randomization",))
         try:
-            return cls(id=data["id"], text=data["text"], kind=data["kind"], options=tuple(built),
-                       prefer_not_to_say=data.get("prefer_not_to_say", True),
-                       privacy=data.get("privacy", "direct"), notes=data.get("notes", ""),
-                       randomization=data.get("randomization", {}),
-                       translations=data.get("translations", {}),
-                       max_length=data.get("max_length", WORD_MAX_LENGTH), after=data.get("after"),
-                       source=source, line=lines.get(("id",)) or lines.get(()))
+            return cls(
+                id=data["id"],
+                text=data["text"],
+                kind=data["kind"],
+                options=tuple(built),
+                prefer_not_to_say=data.get("prefer_not_to_say", True),
+                privacy=data.get("privacy", "direct"),
+                notes=data.get("notes", ""),
+                randomization=data.get("randomization", {}),
+                translations=data.get("translations", {}),
+                max_length=data.get("max_length", WORD_MAX_LENGTH),
+                after=data.get("after"),
+                source=source,
+                line=lines.get(("id",)) or lines.get(()),
+            )
         except QuestionError as error:
             key = (error.field_name,) if error.field_name else ()
             if error.field_name and error.field_name.startswith("options["):
-                key = ("options", int(error.field_name[8:error.field_name.index("]")]))
-            fail(str(error).split(": ", 1)[-1] if error.field_name else str(error),
-                 error.field_name, key)
+                key = ("options", int(error.field_name[8 : error.field_name.index("]")]))
+            fail(str(error).split(": ", 1)[-1] if error.field_name else str(error), error.field_name, key)
 
 
 def _check_translations(translations, option_ids, fail) -> None:
@@ -216,14 +256,20 @@ def _check_translations(translations, option_ids, fail) -> None:
         key = ("translations", language)
         where = f"translations.{language}"
         if not isinstance(language, str) or not LANGUAGE_CODE.fullmatch(language):
-            fail(f"'{language}' is not a language code; use two or three lower-case letters, like es",
-                 "translations", key)
+            fail(
+                f"'{language}' is not a language code; use two or three lower-case letters, like es",
+                "translations",
+                key,
+            )
         if not isinstance(words, dict):
             fail("must be a mapping with text, options and notes", where, key)
         for name in words:
             if name not in TRANSLATION_FIELDS:
-                fail(f"unknown field; a translation has {', '.join(TRANSLATION_FIELDS)}", f"{where}.{name}",
-                     key + (name,))
+                fail(
+                    f"unknown field; a translation has {', '.join(TRANSLATION_FIELDS)}",
+                    f"{where}.{name}",
+                    key + (name,),
+                )
         if not isinstance(words.get("text"), str) or not words["text"].strip():
             fail("the translated question text is missing", f"{where}.text", key)
         labels = words.get("options", {})
@@ -231,11 +277,12 @@ def _check_translations(translations, option_ids, fail) -> None:
             fail("must map each option id to its translated label", f"{where}.options", key + ("options",))
         for option_id in option_ids:
             if not isinstance(labels.get(option_id), str) or not labels[option_id].strip():
-                fail(f"the translated label of option '{option_id}' is missing", f"{where}.options",
-                     key + ("options",))
+                fail(f"the translated label of option '{option_id}' is missing", f"{where}.options", key + ("options",))
         for option_id in labels:
             if option_id not in option_ids:
-                fail(f"'{option_id}' is not an option of this question", f"{where}.options", key + ("options", option_id))
+                fail(
+                    f"'{option_id}' is not an option of this question", f"{where}.options", key + ("options", option_id)
+                )
         if "notes" in words and not isinstance(words["notes"], str):
             fail("must be text", f"{where}.notes", key + ("notes",))
 
@@ -253,8 +300,11 @@ def _validate(question: Question) -> None:
     if question.privacy not in PRIVACY_MODES:
         fail(f"unknown privacy '{question.privacy}'; choose one of {', '.join(PRIVACY_MODES)}", "privacy")
     if question.after is not None and (not ID_PATTERN.fullmatch(question.after) or question.after == question.id):
-        fail(f"'{question.after}' cannot be paired: give the id of the question this one repeats "
-             "(asked earlier, for example comfort_before)", "after")
+        fail(
+            f"'{question.after}' cannot be paired: give the id of the question this one repeats "
+            "(asked earlier, for example comfort_before)",
+            "after",
+        )
     if question.kind == "word":
         if question.options:
             fail("a one-word check-in has no options: people type their word", "options")
@@ -270,13 +320,13 @@ def _validate(question: Question) -> None:
     seen = set()
     for index, option in enumerate(question.options):
         if not ID_PATTERN.fullmatch(option.id):
-            fail(f"'{option.id}' is not a valid option id; use lower-case letters, digits and _",
-                 f"options[{index}].id")
+            fail(
+                f"'{option.id}' is not a valid option id; use lower-case letters, digits and _", f"options[{index}].id"
+            )
         if option.id in seen:
             fail(f"option id '{option.id}' is used twice", f"options[{index}].id")
         if option.id == PREFER_NOT_TO_SAY:
-            fail("'prefer_not_to_say' is added for you; set prefer_not_to_say: true instead",
-                 f"options[{index}].id")
+            fail("'prefer_not_to_say' is added for you; set prefer_not_to_say: true instead", f"options[{index}].id")
         if not option.label.strip() or len(option.label) > MAX_LABEL:
             fail(f"must be between 1 and {MAX_LABEL} characters", f"options[{index}].label")
         seen.add(option.id)
@@ -290,9 +340,12 @@ def _validate(question: Question) -> None:
         allowed = RANDOMIZATION_FIELDS[question.kind]
         for name in question.randomization:
             if name not in allowed:
-                fail(f"unknown setting '{name}' for a {question.kind} question; use {', '.join(allowed)}",
-                     "randomization")
+                fail(
+                    f"unknown setting '{name}' for a {question.kind} question; use {', '.join(allowed)}",
+                    "randomization",
+                )
     from aftertalk.privacy import DesignOutOfBounds, PrivacyError, check_design_bounds
+
     try:
         design = question.design()
         if design:
@@ -304,6 +357,7 @@ def _validate(question: Question) -> None:
 
 
 # --- loading YAML with line numbers -------------------------------------------------------------
+
 
 def _to_python(node, path, lines):
     """Turn a YAML node into plain data, recording the line of every mapping key and list item."""
@@ -332,32 +386,49 @@ def load_question_file(path) -> list[Question]:
         node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        raise QuestionError(f"this is not valid YAML ({error.problem}); check indentation and quotes",
-                            source=source, line=mark.line + 1 if mark else None) from None
+        raise QuestionError(
+            f"this is not valid YAML ({error.problem}); check indentation and quotes",
+            source=source,
+            line=mark.line + 1 if mark else None,
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise QuestionError(f"cannot read the file ({error})", source=source) from None
     lines: dict = {}
     data = _to_python(node, (), lines) if node is not None else None
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
-        raise QuestionError("a question file is a mapping with a 'questions:' list", source=source,
-                            line=1, field_name="questions")
+        raise QuestionError(
+            "a question file is a mapping with a 'questions:' list", source=source, line=1, field_name="questions"
+        )
     for name in data:
         if name not in ("questions", "languages"):
-            raise QuestionError("unknown top-level field; a question file has 'languages' and 'questions'",
-                                source=source, line=lines.get((name,)), field_name=name)
+            raise QuestionError(
+                "unknown top-level field; a question file has 'languages' and 'questions'",
+                source=source,
+                line=lines.get((name,)),
+                field_name=name,
+            )
     languages = data.get("languages", [])
     if not isinstance(languages, list) or not all(isinstance(c, str) and LANGUAGE_CODE.fullmatch(c) for c in languages):
-        raise QuestionError("must be a list of language codes, like [es]", source=source,
-                            line=lines.get(("languages",)), field_name="languages")
+        raise QuestionError(
+            "must be a list of language codes, like [es]",
+            source=source,
+            line=lines.get(("languages",)),
+            field_name="languages",
+        )
     questions = []
     for index, entry in enumerate(data["questions"]):
         sub_lines = {key[2:]: line for key, line in lines.items() if key[:2] == ("questions", index)}
         question = Question.from_dict(entry, source=source, lines=sub_lines)
         for language in languages:
             if language not in question.translations:
-                raise QuestionError(f"question '{question.id}' has no '{language}' translation, and this file "
-                                    f"declares languages: {languages}. Add translations: {language}: with text "
-                                    "and options", source=source, line=question.line, field_name="translations")
+                raise QuestionError(
+                    f"question '{question.id}' has no '{language}' translation, and this file "
+                    f"declares languages: {languages}. Add translations: {language}: with text "
+                    "and options",
+                    source=source,
+                    line=question.line,
+                    field_name="translations",
+                )
         questions.append(question)
     return questions
 
@@ -369,9 +440,12 @@ def load_questions(folder=None) -> dict[str, Question]:
     for path in sorted(folder.glob("*.yaml")):
         for question in load_question_file(path):
             if question.id in bank:
-                raise QuestionError(f"id '{question.id}' is already used in {bank[question.id].source}; "
-                                    "give this question another id", source=str(path),
-                                    line=question.line, field_name="id")
+                raise QuestionError(
+                    f"id '{question.id}' is already used in {bank[question.id].source}; give this question another id",
+                    source=str(path),
+                    line=question.line,
+                    field_name="id",
+                )
             bank[question.id] = question
     for question in bank.values():
         problem = pair_problem(question, bank)
@@ -389,19 +463,25 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
     if question.after is None:
         return None
     from aftertalk.privacy import pairs_with
+
     first = bank.get(question.after)
     if first is None:
         return f"there is no question '{question.after}' to pair with; give the id of the first asking"
     if first.after is not None:
-        return (f"'{first.id}' is itself the second half of a pair; a question can be asked twice at most, "
-                f"so pair this one with '{first.after}' or ask something else")
+        return (
+            f"'{first.id}' is itself the second half of a pair; a question can be asked twice at most, "
+            f"so pair this one with '{first.after}' or ask something else"
+        )
     if not pairs_with(first.to_dict(), question.to_dict()):
-        return (f"'{first.id}' is not the same question; a pair asks the same text with the same kind and "
-                "options (ids and labels), so the two charts compare like with like")
+        return (
+            f"'{first.id}' is not the same question; a pair asks the same text with the same kind and "
+            "options (ids and labels), so the two charts compare like with like"
+        )
     return None
 
 
 def default_question_folder() -> Path:
     """The question bank of the kit in use (`kits.find_kit`)."""
     from aftertalk.paths import current_kit
+
     return current_kit() / "data" / "questions"

@@ -30,6 +30,7 @@ What it does, all on 127.0.0.1, bounded in count and time (it stops by itself):
    read from GET /api/rooms/CODE/questions/QID/count; answers acknowledged 200 but not counted are
    "lost".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,22 +47,33 @@ import tempfile
 import time
 from pathlib import Path
 
+from aftertalk.server.base import ANSWER_BODY_BYTES as ANSWER_BYTES  # app.js pads every answer to this size
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only: this benchmark never sends a packet anywhere else
 REQUEST_TIMEOUT = 30.0
 START_TIMEOUT = 20.0
 JOIN_CONCURRENCY = 100  # phones scanning a QR code arrive over time, not in one SYN flood
-from aftertalk.server.base import ANSWER_BODY_BYTES as ANSWER_BYTES  # app.js pads every answer to this size
+
 FDS_PER_PHONE = 3  # page/answer connection, event stream, bare-handler connection
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-QUESTION = {"text": "After sex, which of these have you felt?", "kind": "multi",
-            "options": [{"id": "calm", "label": "Calm"}, {"id": "close", "label": "Close"},
-                        {"id": "sleepy", "label": "Sleepy"}, {"id": "empty", "label": "Empty"},
-                        {"id": "sad", "label": "Sad"}, {"id": "none", "label": "None of these", "exclusive": True}]}
+QUESTION = {
+    "text": "After sex, which of these have you felt?",
+    "kind": "multi",
+    "options": [
+        {"id": "calm", "label": "Calm"},
+        {"id": "close", "label": "Close"},
+        {"id": "sleepy", "label": "Sleepy"},
+        {"id": "empty", "label": "Empty"},
+        {"id": "sad", "label": "Sad"},
+        {"id": "none", "label": "None of these", "exclusive": True},
+    ],
+}
 CHOICES = [["calm"], ["close", "sleepy"], ["sad"], ["empty", "sad"], ["none"], ["prefer_not_to_say"]]
 
 
 # --- the bare handler (a separate process) --------------------------------------------------------
+
 
 def bare_server(port_file: str) -> None:
     """The stack's own limit: tornado, one route, the same POST, 200 and the same JSON, nothing else.
@@ -73,6 +85,7 @@ def bare_server(port_file: str) -> None:
     import tornado.web
 
     from aftertalk.server.process import GC_YOUNG_OBJECTS
+
     gc.set_threshold(GC_YOUNG_OBJECTS, 20, 20)
 
     from aftertalk.server.participant import REPLY_BYTES
@@ -84,8 +97,7 @@ def bare_server(port_file: str) -> None:
 
     async def serve():
         sockets = tornado.netutil.bind_sockets(0, address=HOST)
-        app = tornado.web.Application([(r"/r/([A-Za-z0-9]{1,16})/answer", Answer)],
-                                      log_function=lambda handler: None)
+        app = tornado.web.Application([(r"/r/([A-Za-z0-9]{1,16})/answer", Answer)], log_function=lambda handler: None)
         http_server = tornado.httpserver.HTTPServer(app)
         http_server.add_sockets(sockets)
         Path(port_file + ".partial").write_text(str(sockets[0].getsockname()[1]))
@@ -101,6 +113,7 @@ def bare_server(port_file: str) -> None:
 
 # --- server processes -----------------------------------------------------------------------------
 
+
 class Process:
     """A server in a child process; ready when its `ready_file` appears; stopped with SIGTERM."""
 
@@ -109,11 +122,12 @@ class Process:
         self.open_files = open_files  # the child's soft open-files limit, if not this process's
         self.process = None
 
-    def start(self) -> "Process":
+    def start(self) -> Process:
         self.ready_file.unlink(missing_ok=True)
         with open(self.log_path, "ab") as output:
-            self.process = subprocess.Popen(self.argv, stdout=output, stderr=output, cwd=ROOT,
-                                            preexec_fn=self._limit if self.open_files else None)
+            self.process = subprocess.Popen(
+                self.argv, stdout=output, stderr=output, cwd=ROOT, preexec_fn=self._limit if self.open_files else None
+            )
         deadline = time.monotonic() + START_TIMEOUT
         while not self.ready_file.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -151,20 +165,27 @@ def start_aftertalk(work: Path, profile: str | None, open_files: int | None) -> 
     data_dir = work / "data"
     data_dir.mkdir()
     prefix = [sys.executable] + (["-m", "cProfile", "-o", profile] if profile else [])
-    process = Process(prefix + ["-m", "aftertalk", "serve", "--host", HOST, "--port", "0",
-                                "--data-dir", str(data_dir)],
-                      data_dir / "server.json", work / "aftertalk-server.log", open_files).start()
+    process = Process(
+        prefix + ["-m", "aftertalk", "serve", "--host", HOST, "--port", "0", "--data-dir", str(data_dir)],
+        data_dir / "server.json",
+        work / "aftertalk-server.log",
+        open_files,
+    ).start()
     return process, json.loads((data_dir / "server.json").read_text())
 
 
 def start_bare(work: Path) -> tuple[Process, int]:
     port_file = work / "bare.port"
-    process = Process([sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port_file)],
-                      port_file, work / "bare-server.log").start()
+    process = Process(
+        [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port_file)],
+        port_file,
+        work / "bare-server.log",
+    ).start()
     return process, int(port_file.read_text())
 
 
 # --- a minimal HTTP/1.1 client on asyncio streams -------------------------------------------------
+
 
 class Connection:
     """One keep-alive HTTP/1.1 connection. Enough HTTP for these servers: Content-Length and chunked."""
@@ -174,8 +195,7 @@ class Connection:
         self.reader = self.writer = None
 
     async def open(self) -> None:
-        self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(HOST, self.port),
-                                                          REQUEST_TIMEOUT)
+        self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(HOST, self.port), REQUEST_TIMEOUT)
 
     async def request(self, method: str, path: str, headers: dict | None = None, body: bytes = b""):
         """Send one request, return (status, headers, body); reconnects if the server had closed."""
@@ -262,8 +282,12 @@ class Phone:
         if not self.cookie:
             raise RuntimeError("join: no device cookie")
         await self.stream.open()
-        self.stream.writer.write((f"GET /r/{self.code}/events HTTP/1.1\r\nHost: {HOST}\r\n"
-                                  f"Accept: text/event-stream\r\nCookie: {self.cookie}\r\n\r\n").encode())
+        self.stream.writer.write(
+            (
+                f"GET /r/{self.code}/events HTTP/1.1\r\nHost: {HOST}\r\n"
+                f"Accept: text/event-stream\r\nCookie: {self.cookie}\r\n\r\n"
+            ).encode()
+        )
         head = await asyncio.wait_for(self.stream.reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
         if not head.startswith(b"HTTP/1.1 200") or b"transfer-encoding: chunked" not in head.lower():
             raise RuntimeError(f"events: {head[:40]!r}")
@@ -312,8 +336,7 @@ class Phone:
                 pass
 
     def answer_body(self, question_id: str) -> bytes:
-        body = json.dumps({"question": question_id, "options": CHOICES[self.number % len(CHOICES)],
-                           "skip": False})
+        body = json.dumps({"question": question_id, "options": CHOICES[self.number % len(CHOICES)], "skip": False})
         return body.ljust(ANSWER_BYTES).encode()
 
     async def answer(self, connection: Connection, question_id: str) -> float | None:
@@ -322,8 +345,11 @@ class Phone:
         start = time.perf_counter()
         try:
             status, _, body = await connection.request(
-                "POST", f"/r/{self.code}/answer", {"Content-Type": "application/json", "Cookie": self.cookie},
-                self.answer_body(question_id))
+                "POST",
+                f"/r/{self.code}/answer",
+                {"Content-Type": "application/json", "Cookie": self.cookie},
+                self.answer_body(question_id),
+            )
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
             self.counters.error(f"answer: {type(error).__name__}")
             return None
@@ -351,13 +377,15 @@ class Facilitator:
     async def call(self, method: str, path: str, body: dict | None = None):
         headers = dict(self.auth, **({"Content-Type": "application/json"} if body is not None else {}))
         status, _, reply = await self.connection.request(
-            method, f"/api/rooms/{self.code}{path}", headers, json.dumps(body).encode() if body else b"")
+            method, f"/api/rooms/{self.code}{path}", headers, json.dumps(body).encode() if body else b""
+        )
         if status >= 300:
             raise RuntimeError(f"{method} {path}: HTTP {status} {reply[:200]!r}")
         return json.loads(reply)
 
 
 # --- measuring ------------------------------------------------------------------------------------
+
 
 def percentile(values, p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
@@ -370,8 +398,12 @@ def machine_counters() -> dict:
     (retransmission timeouts, listen-queue overflows), to tell a slow server from a slow machine."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
-    counters = {"busy": user + nice + system + irq + softirq + steal, "softirq": softirq, "steal": steal,
-                "all": user + nice + system + idle + iowait + irq + softirq + steal}
+    counters = {
+        "busy": user + nice + system + irq + softirq + steal,
+        "softirq": softirq,
+        "steal": steal,
+        "all": user + nice + system + idle + iowait + irq + softirq + steal,
+    }
     for table in ("/proc/net/snmp", "/proc/net/netstat"):
         lines = Path(table).read_text().splitlines()
         for names, values in zip(lines[::2], lines[1::2]):
@@ -408,12 +440,15 @@ class Window:
         cores = os.cpu_count() or 1
         machine = cores * self.machine["busy"] / max(1, self.machine["all"])
         ours = self.client / self.wall + sum(cpu / self.wall for cpu in self.servers.values())
-        return {"client": self.client / self.wall,
-                **{name: cpu / self.wall for name, cpu in self.servers.items()},
-                "machine": machine, "others": max(0.0, machine - ours),
-                "steal": cores * self.machine["steal"] / max(1, self.machine["all"]),
-                "tcp_timeouts": self.machine.get("TCPTimeouts", 0),
-                "listen_overflows": self.machine.get("ListenOverflows", 0)}
+        return {
+            "client": self.client / self.wall,
+            **{name: cpu / self.wall for name, cpu in self.servers.items()},
+            "machine": machine,
+            "others": max(0.0, machine - ours),
+            "steal": cores * self.machine["steal"] / max(1, self.machine["all"]),
+            "tcp_timeouts": self.machine.get("TCPTimeouts", 0),
+            "listen_overflows": self.machine.get("ListenOverflows", 0),
+        }
 
 
 async def gather_bounded(coroutines, timeout: float) -> list:
@@ -443,8 +478,9 @@ async def run(args, work: Path) -> dict:
     try:
         port = int(info["url"].rsplit(":", 1)[1])
         admin = Connection(port)
-        status, _, created = await admin.request("POST", "/api/rooms",
-                                                 {"Authorization": f"Bearer {info['admin_token']}"})
+        status, _, created = await admin.request(
+            "POST", "/api/rooms", {"Authorization": f"Bearer {info['admin_token']}"}
+        )
         assert status == 201, created
         created = json.loads(created)
         code = created["code"]
@@ -457,6 +493,7 @@ async def run(args, work: Path) -> dict:
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     counters.error(f"{what}: {type(outcome).__name__}: {outcome}"[:80])
+
         gate = asyncio.Semaphore(JOIN_CONCURRENCY)
 
         async def join(phone):
@@ -476,11 +513,18 @@ async def run(args, work: Path) -> dict:
             raise SystemExit("no phone could join: " + "; ".join(counters.errors))
         join_times = [j for j in joined if not isinstance(j, BaseException)]
         status = await facilitator.call("GET", "")
-        results["join"] = {"phones_joined": len(phones), "server_counts_phones": status["phones"],
-                           "seconds": window.wall, "p50_ms": 1000 * percentile(join_times, 50),
-                           "p99_ms": 1000 * percentile(join_times, 99), "busy": window.busy()}
-        print(f"joined: {len(phones)} phones in {window.wall:.1f} s; the server counts {status['phones']} "
-              f"connected", flush=True)
+        results["join"] = {
+            "phones_joined": len(phones),
+            "server_counts_phones": status["phones"],
+            "seconds": window.wall,
+            "p50_ms": 1000 * percentile(join_times, 50),
+            "p99_ms": 1000 * percentile(join_times, 99),
+            "busy": window.busy(),
+        }
+        print(
+            f"joined: {len(phones)} phones in {window.wall:.1f} s; the server counts {status['phones']} connected",
+            flush=True,
+        )
         version = max(max(p.seen) for p in phones)
         acknowledged: dict[str, int] = {}
 
@@ -488,8 +532,9 @@ async def run(args, work: Path) -> dict:
             nonlocal version
             start = time.perf_counter()
             # A room asks each question once (issue 13): each round's question is worded apart.
-            await facilitator.call("POST", "/questions",
-                                   dict(QUESTION, id=question_id, text=f"{QUESTION['text']} ({question_id})"))
+            await facilitator.call(
+                "POST", "/questions", dict(QUESTION, id=question_id, text=f"{QUESTION['text']} ({question_id})")
+            )
             version += 1
             return start, version
 
@@ -533,22 +578,39 @@ async def run(args, work: Path) -> dict:
             current_times, latencies = [], []
             start, target = await open_question(question_id)
             with Window(processes) as window:
-                count_failures(await gather_bounded(
-                    [live(p, think, start, target, question_id, fragment, current_times, latencies)
-                     for p, think in zip(phones, thinking)], args.think + 3 * REQUEST_TIMEOUT), question_id)
+                count_failures(
+                    await gather_bounded(
+                        [
+                            live(p, think, start, target, question_id, fragment, current_times, latencies)
+                            for p, think in zip(phones, thinking)
+                        ],
+                        args.think + 3 * REQUEST_TIMEOUT,
+                    ),
+                    question_id,
+                )
             propagation = await seen_by_all(start, target)
             round_result = results[question_id] = {
-                "open_to_last_phone_s": max(propagation), "open_to_median_phone_s": statistics.median(propagation),
-                "answered": len(latencies), "answer_p50_ms": 1000 * percentile(latencies, 50),
-                "answer_p99_ms": 1000 * percentile(latencies, 99), "answer_max_ms": 1000 * max(latencies),
-                "busy": window.busy(), "seconds": window.wall}
+                "open_to_last_phone_s": max(propagation),
+                "open_to_median_phone_s": statistics.median(propagation),
+                "answered": len(latencies),
+                "answer_p50_ms": 1000 * percentile(latencies, 50),
+                "answer_p99_ms": 1000 * percentile(latencies, 99),
+                "answer_max_ms": 1000 * max(latencies),
+                "busy": window.busy(),
+                "seconds": window.wall,
+            }
             if fragment:
-                round_result.update(current_p50_ms=1000 * percentile(current_times, 50),
-                                    current_p99_ms=1000 * percentile(current_times, 99))
+                round_result.update(
+                    current_p50_ms=1000 * percentile(current_times, 50),
+                    current_p99_ms=1000 * percentile(current_times, 99),
+                )
             await close_question(question_id)
-            print(f"{question_id} round: open -> last phone {max(propagation) * 1000:.0f} ms; {len(latencies)} "
-                  f"answers over {args.think:.0f} s, p50 {round_result['answer_p50_ms']:.1f} ms, "
-                  f"p99 {round_result['answer_p99_ms']:.1f} ms", flush=True)
+            print(
+                f"{question_id} round: open -> last phone {max(propagation) * 1000:.0f} ms; {len(latencies)} "
+                f"answers over {args.think:.0f} s, p50 {round_result['answer_p50_ms']:.1f} ms, "
+                f"p99 {round_result['answer_p99_ms']:.1f} ms",
+                flush=True,
+            )
 
         # 3. burst rounds: all phones answer at once; aftertalk and the bare handler interleaved
         bare_open = asyncio.Semaphore(JOIN_CONCURRENCY)
@@ -558,8 +620,9 @@ async def run(args, work: Path) -> dict:
                 phone.bare = Connection(bare_port)
                 await phone.bare.open()
 
-        count_failures(await gather_bounded([connect_bare(p) for p in phones], args.participants * 0.05 + 60),
-                       "bare connect")
+        count_failures(
+            await gather_bounded([connect_bare(p) for p in phones], args.participants * 0.05 + 60), "bare connect"
+        )
 
         async def burst(target_of, question_id, counted: bool):
             go = asyncio.Event()
@@ -578,9 +641,14 @@ async def run(args, work: Path) -> dict:
             with Window(processes) as window:
                 go.set()
                 count_failures(await gather_bounded(tasks, 2 * REQUEST_TIMEOUT), "burst")
-            return {"answers_per_s": len(done) / window.wall, "acknowledged": len(done),
-                    "p50_ms": 1000 * percentile(done, 50), "p99_ms": 1000 * percentile(done, 99),
-                    "busy": window.busy(), "seconds": window.wall}
+            return {
+                "answers_per_s": len(done) / window.wall,
+                "acknowledged": len(done),
+                "p50_ms": 1000 * percentile(done, 50),
+                "p99_ms": 1000 * percentile(done, 99),
+                "busy": window.busy(),
+                "seconds": window.wall,
+            }
 
         bursts = []
         for round_number in range(args.repeats):
@@ -593,12 +661,20 @@ async def run(args, work: Path) -> dict:
             await close_question(question_id)
             mine["server_cpu_ms"] = 1000 * mine["busy"]["aftertalk"] * mine["seconds"] / max(1, mine["acknowledged"])
             theirs["server_cpu_ms"] = 1000 * theirs["busy"]["bare"] * theirs["seconds"] / max(1, theirs["acknowledged"])
-            bursts.append({"aftertalk": mine, "bare": theirs,
-                           "ratio": mine["answers_per_s"] / theirs["answers_per_s"],
-                           "cpu_ratio": theirs["server_cpu_ms"] / mine["server_cpu_ms"]})
-            print(f"burst {round_number + 1}: aftertalk {mine['answers_per_s']:.0f}/s "
-                  f"(p99 {mine['p99_ms']:.0f} ms, open -> last phone {max(propagation) * 1000:.0f} ms), "
-                  f"bare {theirs['answers_per_s']:.0f}/s; ratio {bursts[-1]['ratio']:.2f}", flush=True)
+            bursts.append(
+                {
+                    "aftertalk": mine,
+                    "bare": theirs,
+                    "ratio": mine["answers_per_s"] / theirs["answers_per_s"],
+                    "cpu_ratio": theirs["server_cpu_ms"] / mine["server_cpu_ms"],
+                }
+            )
+            print(
+                f"burst {round_number + 1}: aftertalk {mine['answers_per_s']:.0f}/s "
+                f"(p99 {mine['p99_ms']:.0f} ms, open -> last phone {max(propagation) * 1000:.0f} ms), "
+                f"bare {theirs['answers_per_s']:.0f}/s; ratio {bursts[-1]['ratio']:.2f}",
+                flush=True,
+            )
         results["bursts"] = bursts
 
         # 4. compare each (closed) question's count with what was acknowledged
@@ -638,44 +714,73 @@ def report(results: dict, args) -> str:
     extra = sum(max(0, q["counted"] - q["acknowledged"]) for q in results["lost"].values())
     n = results["participants"]
     rows = [
-        ("phones connected (server's own count)", f"{results['join']['server_counts_phones']:,} of {n:,}",
-         f"join p50 {results['join']['p50_ms']:.0f} ms, p99 {results['join']['p99_ms']:.0f} ms; "
-         f"listen-queue overflows {results['join']['busy']['listen_overflows']}"),
-        ("open -> last phone sees it (live round)", f"{live['open_to_last_phone_s'] * 1000:.0f} ms",
-         f"median phone {live['open_to_median_phone_s'] * 1000:.0f} ms; goal under 1,000 ms"),
-        ("open -> last phone sees it (burst rounds, median)",
-         f"{med('aftertalk', 'open_to_last_phone_s') * 1000:.0f} ms", "no page fetches competing"),
-        (f"answer latency, live round (view on the event), answers spread over {args.think:.0f} s",
-         f"p50 {live['answer_p50_ms']:.1f} ms",
-         f"p99 {live['answer_p99_ms']:.1f} ms (max {live['answer_max_ms']:.0f} ms); goal p99 under 100 ms; "
-         f"CPU in cores: server {live['busy']['aftertalk']:.2f}, client {live['busy']['client']:.2f}, "
-         f"machine {live['busy']['machine']:.2f}; TCP timeouts {live['busy']['tcp_timeouts']}"),
-        ("open -> last phone sees it (fetch round)", f"{fetch['open_to_last_phone_s'] * 1000:.0f} ms",
-         f"GET /current after the event: p50 {fetch['current_p50_ms']:.0f} ms, "
-         f"p99 {fetch['current_p99_ms']:.0f} ms"),
-        (f"answer latency, fetch round (every phone also GETs /current), over {args.think:.0f} s",
-         f"p50 {fetch['answer_p50_ms']:.1f} ms",
-         f"p99 {fetch['answer_p99_ms']:.1f} ms (max {fetch['answer_max_ms']:.0f} ms); "
-         f"p99 live / fetch = {live['answer_p99_ms'] / fetch['answer_p99_ms']:.2f}; "
-         f"CPU in cores: server {fetch['busy']['aftertalk']:.2f}, client {fetch['busy']['client']:.2f}, "
-         f"machine {fetch['busy']['machine']:.2f}"),
-        ("answer latency, all phones at once (median of rounds)", f"p50 {med('aftertalk', 'p50_ms'):.0f} ms",
-         f"p99 {med('aftertalk', 'p99_ms'):.0f} ms; the bare handler, same burst: p50 {med('bare', 'p50_ms'):.0f} ms, "
-         f"p99 {med('bare', 'p99_ms'):.0f} ms (the last of {n:,} answers at once waits for all before it)"),
-        ("answers per second, aftertalk (burst)", f"{med('aftertalk', 'answers_per_s'):.0f}/s",
-         f"CPU in cores: server {busy('aftertalk', 'aftertalk'):.2f}, client {busy('aftertalk', 'client'):.2f}, "
-         f"whole machine {busy('aftertalk', 'machine'):.2f} of {os.cpu_count()}; "
-         f"TCP timeouts {busy('aftertalk', 'tcp_timeouts'):.0f}"),
-        ("answers per second, bare tornado handler (burst)", f"{med('bare', 'answers_per_s'):.0f}/s",
-         f"CPU in cores: server {busy('bare', 'bare'):.2f}, client {busy('bare', 'client'):.2f}, "
-         f"whole machine {busy('bare', 'machine'):.2f} of {os.cpu_count()}; "
-         f"TCP timeouts {busy('bare', 'tcp_timeouts'):.0f}"),
-        ("aftertalk / bare (median of paired rounds)", f"{ratio:.2f}",
-         "per round: " + ", ".join(f"{b['ratio']:.2f}" for b in bursts) + "; goal at least 0.50"),
-        ("server CPU per answer, aftertalk / bare (burst)",
-         f"{med('aftertalk', 'server_cpu_ms'):.2f} / {med('bare', 'server_cpu_ms'):.2f} ms",
-         f"bare / aftertalk = {statistics.median(b['cpu_ratio'] for b in bursts):.2f}: the throughput ratio "
-         "that one saturated core would give, steadier than wall time on a shared machine"),
+        (
+            "phones connected (server's own count)",
+            f"{results['join']['server_counts_phones']:,} of {n:,}",
+            f"join p50 {results['join']['p50_ms']:.0f} ms, p99 {results['join']['p99_ms']:.0f} ms; "
+            f"listen-queue overflows {results['join']['busy']['listen_overflows']}",
+        ),
+        (
+            "open -> last phone sees it (live round)",
+            f"{live['open_to_last_phone_s'] * 1000:.0f} ms",
+            f"median phone {live['open_to_median_phone_s'] * 1000:.0f} ms; goal under 1,000 ms",
+        ),
+        (
+            "open -> last phone sees it (burst rounds, median)",
+            f"{med('aftertalk', 'open_to_last_phone_s') * 1000:.0f} ms",
+            "no page fetches competing",
+        ),
+        (
+            f"answer latency, live round (view on the event), answers spread over {args.think:.0f} s",
+            f"p50 {live['answer_p50_ms']:.1f} ms",
+            f"p99 {live['answer_p99_ms']:.1f} ms (max {live['answer_max_ms']:.0f} ms); goal p99 under 100 ms; "
+            f"CPU in cores: server {live['busy']['aftertalk']:.2f}, client {live['busy']['client']:.2f}, "
+            f"machine {live['busy']['machine']:.2f}; TCP timeouts {live['busy']['tcp_timeouts']}",
+        ),
+        (
+            "open -> last phone sees it (fetch round)",
+            f"{fetch['open_to_last_phone_s'] * 1000:.0f} ms",
+            f"GET /current after the event: p50 {fetch['current_p50_ms']:.0f} ms, p99 {fetch['current_p99_ms']:.0f} ms",
+        ),
+        (
+            f"answer latency, fetch round (every phone also GETs /current), over {args.think:.0f} s",
+            f"p50 {fetch['answer_p50_ms']:.1f} ms",
+            f"p99 {fetch['answer_p99_ms']:.1f} ms (max {fetch['answer_max_ms']:.0f} ms); "
+            f"p99 live / fetch = {live['answer_p99_ms'] / fetch['answer_p99_ms']:.2f}; "
+            f"CPU in cores: server {fetch['busy']['aftertalk']:.2f}, client {fetch['busy']['client']:.2f}, "
+            f"machine {fetch['busy']['machine']:.2f}",
+        ),
+        (
+            "answer latency, all phones at once (median of rounds)",
+            f"p50 {med('aftertalk', 'p50_ms'):.0f} ms",
+            f"p99 {med('aftertalk', 'p99_ms'):.0f} ms; the bare handler, same burst: p50 {med('bare', 'p50_ms'):.0f} ms, "
+            f"p99 {med('bare', 'p99_ms'):.0f} ms (the last of {n:,} answers at once waits for all before it)",
+        ),
+        (
+            "answers per second, aftertalk (burst)",
+            f"{med('aftertalk', 'answers_per_s'):.0f}/s",
+            f"CPU in cores: server {busy('aftertalk', 'aftertalk'):.2f}, client {busy('aftertalk', 'client'):.2f}, "
+            f"whole machine {busy('aftertalk', 'machine'):.2f} of {os.cpu_count()}; "
+            f"TCP timeouts {busy('aftertalk', 'tcp_timeouts'):.0f}",
+        ),
+        (
+            "answers per second, bare tornado handler (burst)",
+            f"{med('bare', 'answers_per_s'):.0f}/s",
+            f"CPU in cores: server {busy('bare', 'bare'):.2f}, client {busy('bare', 'client'):.2f}, "
+            f"whole machine {busy('bare', 'machine'):.2f} of {os.cpu_count()}; "
+            f"TCP timeouts {busy('bare', 'tcp_timeouts'):.0f}",
+        ),
+        (
+            "aftertalk / bare (median of paired rounds)",
+            f"{ratio:.2f}",
+            "per round: " + ", ".join(f"{b['ratio']:.2f}" for b in bursts) + "; goal at least 0.50",
+        ),
+        (
+            "server CPU per answer, aftertalk / bare (burst)",
+            f"{med('aftertalk', 'server_cpu_ms'):.2f} / {med('bare', 'server_cpu_ms'):.2f} ms",
+            f"bare / aftertalk = {statistics.median(b['cpu_ratio'] for b in bursts):.2f}: the throughput ratio "
+            "that one saturated core would give, steadier than wall time on a shared machine",
+        ),
         ("errors", str(sum(results["errors"].values())), "; ".join(f"{k}: {v}" for k, v in results["errors"].items())),
         ("answers lost (acknowledged, not counted)", str(lost), f"counted but not acknowledged: {extra}"),
         ("server peak memory", f"{results['server_peak_rss_mb']:.0f} MB", ""),
@@ -688,15 +793,19 @@ def report(results: dict, args) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--participants", type=int, default=1000)
-    parser.add_argument("--think", type=float, default=5.0,
-                        help="in the live round, phones answer at random over this many seconds")
+    parser.add_argument(
+        "--think", type=float, default=5.0, help="in the live round, phones answer at random over this many seconds"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="paired burst rounds (aftertalk, bare)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="stop everything after this long")
     parser.add_argument("--profile", help="run the aftertalk server under cProfile, writing this file")
     parser.add_argument("--json", help="also write the raw results to this file")
-    parser.add_argument("--server-open-files", type=int,
-                        help="run aftertalk serve with this open-files limit, soft and hard (e.g. 1024, "
-                             "a laptop's default) instead of the raised one")
+    parser.add_argument(
+        "--server-open-files",
+        type=int,
+        help="run aftertalk serve with this open-files limit, soft and hard (e.g. 1024, "
+        "a laptop's default) instead of the raised one",
+    )
     parser.add_argument("--bare-server", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
@@ -706,11 +815,17 @@ def main() -> int:
         parser.error("--participants must be 1..20000 and --repeats 1..20")
     fits = raise_open_files(args.participants)
     if fits < args.participants:
-        print(f"The open-files limit allows only {fits} phones here (hard limit "
-              f"{resource.getrlimit(resource.RLIMIT_NOFILE)[1]}); running with {fits}.", file=sys.stderr)
+        print(
+            f"The open-files limit allows only {fits} phones here (hard limit "
+            f"{resource.getrlimit(resource.RLIMIT_NOFILE)[1]}); running with {fits}.",
+            file=sys.stderr,
+        )
         args.participants = fits
-    print(f"open-files limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}; {args.participants} phones; "
-          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"open-files limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}; {args.participants} phones; "
+        f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="aftertalk-load-") as work:
         try:
             results = asyncio.run(asyncio.wait_for(run(args, Path(work)), args.time_limit))
@@ -726,6 +841,7 @@ def main() -> int:
         print("\nThe server logged errors:\n" + log[-3000:])
     if args.profile:
         import pstats
+
         print(f"\nProfile of the aftertalk server (whole run, by internal time): {args.profile}")
         pstats.Stats(args.profile).sort_stats("tottime").print_stats(15)
     return 0

@@ -9,6 +9,7 @@ Run: .venv/bin/python benchmarks/panel_latency.py   (method and last results: be
    answers over HTTP, and we time from the HTTP acknowledgement to the panel's count showing it.
    Baseline in the same run: one direct GET of the count endpoint.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,13 +24,12 @@ from matplotlib.figure import Figure
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 os.environ.setdefault("AFTERTALK_DATA_DIR", tempfile.mkdtemp())
 
-from aftertalk import Question  # noqa: E402
+import pandas as pd  # noqa: E402
 
+from aftertalk import Question  # noqa: E402
 from aftertalk.notebook import charts
 from aftertalk.notebook.panel import PollPanel  # noqa: E402
 from conftest import Phone, ServerProcess  # noqa: E402
-
-import pandas as pd  # noqa: E402
 
 REPEATS = 30
 ANSWERS = 30
@@ -46,12 +46,25 @@ def multi_results() -> pd.DataFrame:
     options = [f"feeling_{i}" for i in range(13)] + ["prefer_not_to_say"]
     counts = [12, 9, 7, 0, 15, 6, 8, 5, 11, 10, 6, 0, 7, 1]
     hidden = [c and (c < 5) for c in counts]
-    frame = pd.DataFrame({"option": options, "label": [o.replace("_", " ").title() for o in options],
-                          "count": [None if h else c for c, h in zip(counts, hidden)],
-                          "share": [None if h else c / 30 for c, h in zip(counts, hidden)],
-                          "hidden": hidden, "shown_as": ["fewer than 5" if h else str(c) for c, h in zip(counts, hidden)]})
-    frame.attrs.update({"question_id": "feelings", "text": "Which of these have you ever felt after sex?",
-                        "kind": "multi", "n": 30, "privacy": "direct"})
+    frame = pd.DataFrame(
+        {
+            "option": options,
+            "label": [o.replace("_", " ").title() for o in options],
+            "count": [None if h else c for c, h in zip(counts, hidden)],
+            "share": [None if h else c / 30 for c, h in zip(counts, hidden)],
+            "hidden": hidden,
+            "shown_as": ["fewer than 5" if h else str(c) for c, h in zip(counts, hidden)],
+        }
+    )
+    frame.attrs.update(
+        {
+            "question_id": "feelings",
+            "text": "Which of these have you ever felt after sex?",
+            "kind": "multi",
+            "n": 30,
+            "privacy": "direct",
+        }
+    )
     return frame
 
 
@@ -98,12 +111,15 @@ def report(title: str, rows: dict, baseline: str) -> None:
     base = statistics.median(rows[baseline])
     for name, values in rows.items():
         values = sorted(values)
-        print(f"  {name:18} median {statistics.median(values):7.1f} ms   p90 {values[int(len(values) * 0.9) - 1]:7.1f} ms"
-              f"   max {values[-1]:7.1f} ms   ratio to {baseline}: {statistics.median(values) / base:5.2f}")
+        print(
+            f"  {name:18} median {statistics.median(values):7.1f} ms   p90 {values[int(len(values) * 0.9) - 1]:7.1f} ms"
+            f"   max {values[-1]:7.1f} ms   ratio to {baseline}: {statistics.median(values) / base:5.2f}"
+        )
 
 
 if __name__ == "__main__":
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; {REPEATS} renders, {ANSWERS} answers")
     report("Chart render + PNG encode, per refresh (goal: under 150 ms)", render_benchmark(), "baseline")
-    report("Answer acknowledged -> panel count shows it (goal: under 1,500 ms)", latency_benchmark(),
-           "direct count GET")
+    report(
+        "Answer acknowledged -> panel count shows it (goal: under 1,500 ms)", latency_benchmark(), "direct count GET"
+    )

@@ -3,6 +3,7 @@
 Pretend phones send from 127.0.0.23 with their own user agent, so the privacy tests can look for
 exactly that address and agent in everything the server wrote.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,13 +34,26 @@ class ServerProcess:
         self.port = port
         self.process = None
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         info_path = self.data_dir / "server.json"
         info_path.unlink(missing_ok=True)
         with open(self.output_path, "ab") as output:  # the child keeps its own copy of the file
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "aftertalk", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--data-dir", str(self.data_dir)], stdout=output, stderr=output)
+                [
+                    sys.executable,
+                    "-m",
+                    "aftertalk",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                stdout=output,
+                stderr=output,
+            )
         deadline = time.monotonic() + 15
         while not info_path.exists():
             assert self.process.poll() is None, self.output_path.read_text()
@@ -69,15 +83,23 @@ class ServerProcess:
     def create_room(self) -> Room:
         status, created = call(self, "POST", "/api/rooms", token=self.info["admin_token"])
         assert status == 201, created
-        return Room(api_url=self.url, code=created["code"], token=created["token"],
-                    join_url=created["join_url"])
+        return Room(api_url=self.url, code=created["code"], token=created["token"], join_url=created["join_url"])
 
 
-def call(server, method: str, path: str, *, body=None, token=None, headers=None, raw: bytes | None = None,
-         content_type="application/json", source=PHONE_ADDRESS):
+def call(
+    server,
+    method: str,
+    path: str,
+    *,
+    body=None,
+    token=None,
+    headers=None,
+    raw: bytes | None = None,
+    content_type="application/json",
+    source=PHONE_ADDRESS,
+):
     """One HTTP request from a pretend phone's address; returns (status, parsed JSON or text)."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
-                                            source_address=(source, 0))
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(source, 0))
     all_headers = {"User-Agent": PHONE_AGENT, **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
@@ -98,10 +120,14 @@ def call(server, method: str, path: str, *, body=None, token=None, headers=None,
 
 def read_events(server, code, cookie=None, *, wanted=1, seconds=5.0, headers=None) -> list[tuple[str, dict]]:
     """Open the live stream like a phone, read `wanted` events as (name, data), then drop the connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=seconds,
-                                            source_address=(PHONE_ADDRESS, 0))
-    connection.request("GET", f"/r/{code}/events",
-                       headers={"User-Agent": PHONE_AGENT, **({"Cookie": cookie} if cookie else {}), **(headers or {})})
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", server.port, timeout=seconds, source_address=(PHONE_ADDRESS, 0)
+    )
+    connection.request(
+        "GET",
+        f"/r/{code}/events",
+        headers={"User-Agent": PHONE_AGENT, **({"Cookie": cookie} if cookie else {}), **(headers or {})},
+    )
     response = connection.getresponse()
     events, name, deadline = [], None, time.monotonic() + seconds
     try:
@@ -131,9 +157,13 @@ class Phone:
         self.cookie = f"aftertalk_device={token}"
 
     def answer(self, question_id, options=(), *, skip=False):
-        return call(self.server, "POST", f"/r/{self.code}/answer",
-                    body={"question": question_id, "options": list(options), "skip": skip},
-                    headers={"Cookie": self.cookie})
+        return call(
+            self.server,
+            "POST",
+            f"/r/{self.code}/answer",
+            body={"question": question_id, "options": list(options), "skip": skip},
+            headers={"Cookie": self.cookie},
+        )
 
 
 def answer_many(server, code: str, question_id: str, choices: dict) -> None:
@@ -157,6 +187,7 @@ def run_notebook(sources, folder) -> dict:
     prints a JSON report, which is returned."""
     import nbformat
     from nbclient import NotebookClient
+
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(folder)}}).execute()

@@ -3,6 +3,7 @@
 A copy holds data/ and notebooks/, in a temporary folder; the helpers change it the way an educator's
 editor would, so that the line a check reports can be compared with the line the file really has.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def copy_kit(destination: Path) -> Path:
     for name in ("data", "notebooks"):
-        shutil.copytree(ROOT / name, destination / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf"))
+        shutil.copytree(
+            ROOT / name, destination / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf")
+        )
     return destination
 
 
@@ -41,5 +43,6 @@ def edit_notebook(path: Path, change) -> None:
 
 
 def code_cell(notebook: dict, containing: str) -> dict:
-    return next(cell for cell in notebook["cells"]
-                if cell["cell_type"] == "code" and containing in "".join(cell["source"]))
+    return next(
+        cell for cell in notebook["cells"] if cell["cell_type"] == "code" and containing in "".join(cell["source"])
+    )

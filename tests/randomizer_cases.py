@@ -4,6 +4,7 @@ Each case is a design as the phone gets it (`Question.design()` plus the option 
 writes it into data-design), an answer, and what the phone must send, as exact probabilities worked
 out from the design's probability functions in aftertalk.privacy, not from the randomizer itself.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,20 +37,24 @@ def sent_probabilities(design: dict, chosen) -> dict[tuple[str, ...], float]:
         return {(PREFER_NOT_TO_SAY,): 1.0}
     if design["method"] == "forced":  # the first option is "yes"
         truth = design["p_truth"]
-        return {(ids[0],): design["p_yes"] + truth * (chosen == [ids[0]]),
-                (ids[1],): design["p_no"] + truth * (chosen == [ids[1]])}
+        return {
+            (ids[0],): design["p_yes"] + truth * (chosen == [ids[0]]),
+            (ids[1],): design["p_no"] + truth * (chosen == [ids[1]]),
+        }
     if design["method"] == "grr":
         return {(option,): design["p"] if [option] == chosen else design["q"] for option in ids}
     tick = {option: design["p"] if option in chosen else design["q"] for option in ids}  # unary
     answers = {}
     for ticked in itertools.product((True, False), repeat=len(ids)):
         answers[tuple(o for o, t in zip(ids, ticked) if t)] = math.prod(
-            tick[o] if t else 1 - tick[o] for o, t in zip(ids, ticked))
+            tick[o] if t else 1 - tick[o] for o, t in zip(ids, ticked)
+        )
     return answers
 
 
-def frequency_errors(counts: dict[tuple[str, ...], int], expected: dict[tuple[str, ...], float],
-                     draws: int) -> list[str]:
+def frequency_errors(
+    counts: dict[tuple[str, ...], int], expected: dict[tuple[str, ...], float], draws: int
+) -> list[str]:
     """Where `counts` (out of `draws`) stray more than SIGMAS binomial standard deviations from
     `expected`; an answer that should never be sent must never be."""
     errors = []

@@ -3,6 +3,7 @@
 The page is loaded as http://phone.test:PORT/, a non-loopback name, so the browser treats it as the
 insecure context a phone on the venue's Wi-Fi really gets.
 """
+
 import re
 
 import pytest
@@ -12,20 +13,39 @@ from playwright.sync_api import expect, sync_playwright
 from aftertalk import Question
 from conftest import CHROMIUM, answer_many, call, shown_counts
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
-MOOD = Question.from_dict({"id": "mood", "text": "How does the room feel?", "kind": "single",
-                           "options": [{"id": "settled", "label": "Settled"},
-                                       {"id": "curious", "label": "Curious"}]})
-FEELINGS = Question.from_dict({
-    "id": "feelings", "text": "Which have you felt?", "kind": "multi",
-    "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
-                {"id": "none", "label": "None of these", "exclusive": True}]})
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How does the room feel?",
+        "kind": "single",
+        "options": [{"id": "settled", "label": "Settled"}, {"id": "curious", "label": "Curious"}],
+    }
+)
+FEELINGS = Question.from_dict(
+    {
+        "id": "feelings",
+        "text": "Which have you felt?",
+        "kind": "multi",
+        "options": [
+            {"id": "calm", "label": "Calm"},
+            {"id": "sad", "label": "Sad"},
+            {"id": "none", "label": "None of these", "exclusive": True},
+        ],
+    }
+)
 THANKS = "Thanks, that was sent anonymously."
 # Headless Debian Chromium with no network chatter; phone.test reaches the server on loopback.
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--host-resolver-rules=MAP phone.test 127.0.0.1"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP phone.test 127.0.0.1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -220,21 +240,40 @@ def test_the_participant_page_has_no_accessibility_violations(server, room, phon
 
 # --- padding: what the network sees is one size, whatever was answered, in any language --------------
 
-MOOD_ES = Question.from_dict({
-    "id": "mood", "text": "How does the room feel?", "kind": "single",
-    "options": [{"id": "settled", "label": "Settled"}, {"id": "curious", "label": "Curious — a bit"}],
-    "translations": {"es": {"text": "¿Cómo se siente la sala?",
-                            "options": {"settled": "Tranquila", "curious": "Con curiosidad, un poquito"}}}})
+MOOD_ES = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How does the room feel?",
+        "kind": "single",
+        "options": [{"id": "settled", "label": "Settled"}, {"id": "curious", "label": "Curious — a bit"}],
+        "translations": {
+            "es": {
+                "text": "¿Cómo se siente la sala?",
+                "options": {"settled": "Tranquila", "curious": "Con curiosidad, un poquito"},
+            }
+        },
+    }
+)
 CHECK_IN = Question.from_dict({"id": "one_word", "text": "One word for right now?", "kind": "word"})
 
 
 def watch_answers(page) -> list:
     """Every answer this page POSTs, as [request, response]; see `sizes`."""
     seen = []
-    page.on("request", lambda request: seen.append([request, None])
-            if request.method == "POST" and request.url.endswith("/answer") else None)
-    page.on("response", lambda response: next(e for e in seen if e[0] == response.request).__setitem__(1, response)
-            if response.request.method == "POST" and response.url.endswith("/answer") else None)
+    page.on(
+        "request",
+        lambda request: (
+            seen.append([request, None]) if request.method == "POST" and request.url.endswith("/answer") else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            next(e for e in seen if e[0] == response.request).__setitem__(1, response)
+            if response.request.method == "POST" and response.url.endswith("/answer")
+            else None
+        ),
+    )
     return seen
 
 
@@ -242,8 +281,15 @@ def sizes(seen) -> list[tuple[bytes, bytes]]:
     """(request body, reply) for each answer. A no-JavaScript form is answered by a redirect: what then
     travels is its status and Location."""
     assert all(response is not None for _, response in seen), seen
-    return [(request.post_data_buffer, response.body() if response.status == 200 else
-             f"{response.status} {response.headers.get('location')}".encode()) for request, response in seen]
+    return [
+        (
+            request.post_data_buffer,
+            response.body()
+            if response.status == 200
+            else f"{response.status} {response.headers.get('location')}".encode(),
+        )
+        for request, response in seen
+    ]
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -252,6 +298,7 @@ def test_every_answer_and_its_reply_are_one_size_in_bytes_with_javascript(browse
     Spanish page: every body is ANSWER_BODY_BYTES bytes and every reply REPLY_BYTES, answer or skip."""
     from aftertalk.server.base import ANSWER_BODY_BYTES
     from aftertalk.server.participant import REPLY_BYTES
+
     room.open(MOOD_ES)
     room.open(CHECK_IN)
     plans = [("Settled", "calm"), ("Curious", "añoranza"), ("Prefer not to say", None), (None, "ñoño ü"), (None, None)]
@@ -261,8 +308,11 @@ def test_every_answer_and_its_reply_are_one_size_in_bytes_with_javascript(browse
         page = context.new_page()
         answers = watch_answers(page)
         page.goto(room_url(server, room))
-        send, skip = (("Send anonymously", "Skip this question") if language == "en" else
-                      ("Enviar de forma anónima", "Saltar esta pregunta"))
+        send, skip = (
+            ("Send anonymously", "Skip this question")
+            if language == "en"
+            else ("Enviar de forma anónima", "Saltar esta pregunta")
+        )
         if choice:
             label = {"Settled": "Tranquila", "Curious": "Con curiosidad", "Prefer not to say": "Prefiero no decirlo"}
             page.get_by_text(choice if language == "en" else label[choice]).click()
@@ -315,19 +365,28 @@ def test_every_single_choice_question_in_the_bank_sends_one_size_without_javascr
     renders it: each option's value is two digits, so every answer or skip the form can send is one length."""
     import html
     from urllib.parse import urlencode
+
     import aftertalk
+
     questions = [q for q in aftertalk.load_questions().values() if q.kind in ("single", "scale", "yesno")]
     assert len(questions) >= 4
     for question in questions:
         room.open(question)
         for language in ("en", *question.translations):
-            status, page = call(server, "GET", f"/r/{room.code}?lang={language}",
-                                headers={"Cookie": "aftertalk_device=bank-reader-0123456789"})
+            status, page = call(
+                server,
+                "GET",
+                f"/r/{room.code}?lang={language}",
+                headers={"Cookie": "aftertalk_device=bank-reader-0123456789"},
+            )
             values = [html.unescape(v) for v in re.findall(r'name="option"\s+(?:id="[^"]*"\s+)?value="([^"]*)"', page)]
             assert len(values) == len(question.all_options) + 1, (question.id, values)  # with "nothing chosen"
             assert values == ["00"] + [f"{n:02d}" for n in range(1, len(question.all_options) + 1)]
-            bodies = {urlencode([("question", question.id), ("option", value), ("action", action)])
-                      for value in values for action in ("send", "skip")}
+            bodies = {
+                urlencode([("question", question.id), ("option", value), ("action", action)])
+                for value in values
+                for action in ("send", "skip")
+            }
             assert len({len(body) for body in bodies}) == 1, (question.id, bodies)
         room.reveal(question.id)  # revealed, not only closed: the second of a pair opens after the first's reveal
 
@@ -336,26 +395,44 @@ def test_the_padding_sizes_hold_the_largest_answer_and_every_view_of_the_bank(se
     """ANSWER_BODY_BYTES holds the largest body the script can send; REPLY_BYTES every view of the kit's
     questions in every language, with three long box questions on the screen."""
     import json
-    import aftertalk
+
     import tornado.escape
+
+    import aftertalk
     from aftertalk.server.base import ANSWER_BODY_BYTES
     from aftertalk.server.participant import REPLY_BYTES
-    widest = Question.from_dict({"id": "q" * 64, "text": "Q?", "kind": "multi",
-                                 "options": [{"id": f"{n:02d}" + "o" * 62, "label": "L"} for n in range(20)]})
+
+    widest = Question.from_dict(
+        {
+            "id": "q" * 64,
+            "text": "Q?",
+            "kind": "multi",
+            "options": [{"id": f"{n:02d}" + "o" * 62, "label": "L"} for n in range(20)],
+        }
+    )
     answer = {"question": widest.id, "options": [o.id for o in widest.all_options], "skip": False}
     as_sent = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()  # as JSON.stringify does
     box = json.dumps({"text": "\x01" * 280}, separators=(",", ":")).encode()  # every character escaped to 6
     assert max(len(as_sent), len(box)) <= ANSWER_BODY_BYTES
     for n in range(3):
-        call(server, "POST", f"/r/{room.code}/box", body={"text": "Is it normal to feel á" + "a" * 257 + f"? {n}"},
-             headers={"Cookie": f"aftertalk_device=long-box-question-{n}-000000"})
+        call(
+            server,
+            "POST",
+            f"/r/{room.code}/box",
+            body={"text": "Is it normal to feel á" + "a" * 257 + f"? {n}"},
+            headers={"Cookie": f"aftertalk_device=long-box-question-{n}-000000"},
+        )
     for entry in room.box():
         room.show_box_question(entry["id"])
     for question in aftertalk.load_questions().values():
         room.open(question)
         for language in ("en", *question.translations):
-            status, view = call(server, "GET", f"/r/{room.code}/current?thanks=1&lang={language}",
-                                headers={"Cookie": "aftertalk_device=measures-views-0123456789"})
+            status, view = call(
+                server,
+                "GET",
+                f"/r/{room.code}/current?thanks=1&lang={language}",
+                headers={"Cookie": "aftertalk_device=measures-views-0123456789"},
+            )
             assert status == 200 and question.id in view
             assert len(tornado.escape.json_encode({"ok": True, "html": view})) <= REPLY_BYTES, (question.id, language)
         room.reveal(question.id)  # the second of a pair opens only after the first's reveal
@@ -370,8 +447,9 @@ WITHOUT_FETCH = "delete window.fetch;"
 WITHOUT_RANDOM = "delete Crypto.prototype.getRandomValues;"
 # randomize.js did not arrive (a request lost on the venue's Wi-Fi): what it would define stays undefined.
 WITHOUT_RANDOMIZER = "Object.defineProperty(window, 'AftertalkRandomizer', {set: function () {}});"
-PRIVATE = Question.from_dict({"id": "private", "text": "Ever felt unsure after sex?", "kind": "yesno",
-                              "privacy": "randomized"})
+PRIVATE = Question.from_dict(
+    {"id": "private", "text": "Ever felt unsure after sex?", "kind": "yesno", "privacy": "randomized"}
+)
 
 
 @pytest.fixture
@@ -391,6 +469,7 @@ def old_phone(browser, request):
 def test_skip_is_a_skip_on_a_phone_without_event_submitter(server, room, old_phone, picked_first):
     """Before, Skip acted as Send there: "Choose an answer", or, with an option picked, that answer counted."""
     from aftertalk.server.base import ANSWER_BODY_BYTES
+
     phone = old_phone
     room.open(MOOD)
     answers = watch_answers(phone)
@@ -412,6 +491,7 @@ def test_skip_is_a_skip_on_a_phone_without_event_submitter(server, room, old_pho
 @pytest.mark.parametrize("old_phone", [WITHOUT_SUBMITTER], indirect=True)
 def test_send_and_enter_send_on_a_phone_without_event_submitter(server, room, old_phone):
     from aftertalk.server.base import ANSWER_BODY_BYTES
+
     phone = old_phone
     room.open(MOOD)
     room.open(CHECK_IN)
@@ -454,8 +534,13 @@ def test_a_phone_without_fetch_answers_skips_and_asks_through_the_plain_form(ser
     phone.get_by_text("Calm").click()
     phone.get_by_role("button", name="Skip this question").click()
     expect(phone.get_by_text(THANKS)).to_be_visible()
-    call(server, "POST", f"/r/{room.code}/box", body={"text": "What is consent?"},
-         headers={"Cookie": "aftertalk_device=another-phone-0123456789"})
+    call(
+        server,
+        "POST",
+        f"/r/{room.code}/box",
+        body={"text": "What is consent?"},
+        headers={"Cookie": "aftertalk_device=another-phone-0123456789"},
+    )
     room.show_box_question(next(q["id"] for q in room.box() if q["state"] == "pending"))
     expect(phone.get_by_text("What is consent?")).to_be_visible(timeout=5000)
     expect(phone.get_by_text(THANKS)).to_be_visible()  # a live update with no question keeps the thanks

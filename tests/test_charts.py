@@ -1,4 +1,5 @@
 """Charts as a room would see them: rendered PNGs, the words on them, and the text alternative."""
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,15 @@ from aftertalk.notebook import charts
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PROJECTOR_WIDTH = 1280  # the narrowest projector we expect; charts render at 1920 by default
 
-FEELINGS = [("calm", "Calm"), ("close", "Close to my partner"), ("sleepy", "Sleepy"),
-            ("empty", "Empty or low"), ("tearful", "Tearful"), ("irritable", "Irritable"),
-            ("space", "Wanting some space")]
+FEELINGS = [
+    ("calm", "Calm"),
+    ("close", "Close to my partner"),
+    ("sleepy", "Sleepy"),
+    ("empty", "Empty or low"),
+    ("tearful", "Tearful"),
+    ("irritable", "Irritable"),
+    ("space", "Wanting some space"),
+]
 PREFER = ("prefer_not_to_say", "Prefer not to say")
 LEAKED_COUNT = 3  # a hidden cell's true count, deliberately passed in: it must never be shown
 
@@ -28,8 +35,17 @@ LEAKED_COUNT = 3  # a hidden cell's true count, deliberately passed in: it must 
 # Building results the way the rest of Aftertalk hands them to the charts
 
 
-def make_results(kind, counts, n, text="How did you feel afterwards?", hidden=(), shown_as=None,
-                 estimates=None, options=None, question_id="after_feelings"):
+def make_results(
+    kind,
+    counts,
+    n,
+    text="How did you feel afterwards?",
+    hidden=(),
+    shown_as=None,
+    estimates=None,
+    options=None,
+    question_id="after_feelings",
+):
     """A results DataFrame: `counts` per option id; ids in `hidden` are suppressed (their true
     count stays in the frame, as a careless caller might leave it); `estimates` maps option id to
     (estimate, low, high) and makes the question randomized."""
@@ -39,12 +55,16 @@ def make_results(kind, counts, n, text="How did you feel afterwards?", hidden=()
     for option, count in counts.items():
         is_hidden = option in hidden
         share = count / n if n else float("nan")
-        records.append({
-            "option": option, "label": labels[option],
-            "count": count, "share": share,
-            "hidden": is_hidden,
-            "shown_as": (shown_as or {}).get(option, "fewer than 5") if is_hidden else str(count),
-        })
+        records.append(
+            {
+                "option": option,
+                "label": labels[option],
+                "count": count,
+                "share": share,
+                "hidden": is_hidden,
+                "shown_as": (shown_as or {}).get(option, "fewer than 5") if is_hidden else str(count),
+            }
+        )
         if estimates is not None:
             estimate, low, high = estimates.get(option, (float("nan"),) * 3)
             records[-1].update(estimate=estimate, low=low, high=high)
@@ -52,8 +72,9 @@ def make_results(kind, counts, n, text="How did you feel afterwards?", hidden=()
     if estimates is not None:
         columns += ["estimate", "low", "high"]
     frame = pd.DataFrame(records, columns=columns)
-    frame.attrs.update(question_id=question_id, text=text, kind=kind, n=n,
-                       privacy="randomized" if estimates is not None else "direct")
+    frame.attrs.update(
+        question_id=question_id, text=text, kind=kind, n=n, privacy="randomized" if estimates is not None else "direct"
+    )
     if estimates is not None:
         frame.attrs["epsilon"] = 1.0
     return frame
@@ -62,49 +83,86 @@ def make_results(kind, counts, n, text="How did you feel afterwards?", hidden=()
 def single_results():
     counts = {"calm": 9, "close": 6, "sleepy": 5, "prefer_not_to_say": 0}
     options = FEELINGS[:3] + [PREFER]
-    return make_results("single", counts, n=20, text="Which feeling was strongest afterwards?",
-                        options=options, question_id="strongest")
+    return make_results(
+        "single", counts, n=20, text="Which feeling was strongest afterwards?", options=options, question_id="strongest"
+    )
 
 
 def multi_results():
-    counts = {"calm": 14, "close": 12, "sleepy": 10, "empty": 6, "tearful": LEAKED_COUNT,
-              "irritable": 5, "space": 8, "prefer_not_to_say": 5}
+    counts = {
+        "calm": 14,
+        "close": 12,
+        "sleepy": 10,
+        "empty": 6,
+        "tearful": LEAKED_COUNT,
+        "irritable": 5,
+        "space": 8,
+        "prefer_not_to_say": 5,
+    }
     return make_results("multi", counts, n=22, hidden={"tearful"})
 
 
 def scale_results(counts=None, n=None):
-    options = [(str(i), label) for i, label in
-               enumerate(["Not at all", "A little", "Somewhat", "Quite", "Very"], 1)] + [PREFER]
+    options = [
+        (str(i), label) for i, label in enumerate(["Not at all", "A little", "Somewhat", "Quite", "Very"], 1)
+    ] + [PREFER]
     counts = counts or {"1": 0, "2": 5, "3": 6, "4": 7, "5": 5, "prefer_not_to_say": 0}
-    return make_results("scale", counts, n=n or sum(counts.values()), options=options,
-                        text="How comfortable do you feel talking about the feelings after sex?",
-                        question_id="comfort")
+    return make_results(
+        "scale",
+        counts,
+        n=n or sum(counts.values()),
+        options=options,
+        text="How comfortable do you feel talking about the feelings after sex?",
+        question_id="comfort",
+    )
 
 
 def yesno_results():
     options = [("yes", "Yes"), ("no", "No"), PREFER]
-    return make_results("yesno", {"yes": 11, "no": 7, "prefer_not_to_say": LEAKED_COUNT}, n=21,
-                        hidden={"prefer_not_to_say"}, options=options,
-                        text="Have you ever felt sad or tearful after sex, for no clear reason?",
-                        question_id="ever_sad")
+    return make_results(
+        "yesno",
+        {"yes": 11, "no": 7, "prefer_not_to_say": LEAKED_COUNT},
+        n=21,
+        hidden={"prefer_not_to_say"},
+        options=options,
+        text="Have you ever felt sad or tearful after sex, for no clear reason?",
+        question_id="ever_sad",
+    )
 
 
 def randomized_results():
     options = [("yes", "Yes"), ("no", "No")]
-    return make_results("yesno", {"yes": 10, "no": 14}, n=24, options=options,
-                        estimates={"yes": (0.31, 0.12, 0.50), "no": (0.69, 0.50, 0.88)},
-                        text="Have you ever felt sad or tearful after sex, for no clear reason?",
-                        question_id="ever_sad")
+    return make_results(
+        "yesno",
+        {"yes": 10, "no": 14},
+        n=24,
+        options=options,
+        estimates={"yes": (0.31, 0.12, 0.50), "no": (0.69, 0.50, 0.88)},
+        text="Have you ever felt sad or tearful after sex, for no clear reason?",
+        question_id="ever_sad",
+    )
 
 
 # Made-up studies: the tests are about the caption, not about the literature.
 REFERENCE = [
-    {"study": "Example et al.", "year": 2015, "sample": "230 university students, one country",
-     "n": 230, "measure": "ever felt sad after sex, lifetime",
-     "figure": 0.46, "doi_or_url": "https://example.org/study-a"},
-    {"study": "Sample and Other", "year": 2019, "sample": "1,208 adults, online survey",
-     "n": 1208, "measure": "felt sad after sex in the past 4 weeks",
-     "figure": 0.20, "doi_or_url": "https://example.org/study-b"},
+    {
+        "study": "Example et al.",
+        "year": 2015,
+        "sample": "230 university students, one country",
+        "n": 230,
+        "measure": "ever felt sad after sex, lifetime",
+        "figure": 0.46,
+        "doi_or_url": "https://example.org/study-a",
+    },
+    {
+        "study": "Sample and Other",
+        "year": 2019,
+        "sample": "1,208 adults, online survey",
+        "n": 1208,
+        "measure": "felt sad after sex in the past 4 weeks",
+        "figure": 0.20,
+        "doi_or_url": "https://example.org/study-b",
+    },
 ]
 
 
@@ -120,8 +178,7 @@ def all_charts():
         "randomized_estimate": charts.room_chart(randomized_results()),
         "before_after": charts.before_after(before, after),
         "room_vs_research": charts.room_vs_research(randomized_results(), REFERENCE, "yes"),
-        "room_vs_research_hidden": charts.room_vs_research(multi_results(), REFERENCE[:1],
-                                                           "tearful"),
+        "room_vs_research_hidden": charts.room_vs_research(multi_results(), REFERENCE[:1], "tearful"),
         "no_answers": charts.room_chart(make_results("multi", {}, n=0)),
     }
 
@@ -193,9 +250,9 @@ def test_figure_png_honours_dpi():
 
 def test_charts_render_from_a_background_thread():
     import threading
+
     pngs = []
-    thread = threading.Thread(target=lambda: pngs.append(charts.figure_png(
-        charts.room_chart(multi_results()))))
+    thread = threading.Thread(target=lambda: pngs.append(charts.figure_png(charts.room_chart(multi_results()))))
     thread.start()
     thread.join(timeout=60)
     assert pngs and pngs[0].startswith(PNG_SIGNATURE)
@@ -254,9 +311,14 @@ def test_hidden_prefer_not_to_say_keeps_its_range_text():
 
 def test_all_but_a_few_is_shown_as_words():
     counts = {"calm": 18, "close": 2, "sleepy": 0}
-    results = make_results("single", counts, n=20, hidden={"calm", "close"},
-                           shown_as={"calm": "all but a few", "close": "fewer than 5"},
-                           options=FEELINGS[:3])
+    results = make_results(
+        "single",
+        counts,
+        n=20,
+        hidden={"calm", "close"},
+        shown_as={"calm": "all but a few", "close": "fewer than 5"},
+        options=FEELINGS[:3],
+    )
     figure = charts.room_chart(results)
     assert bar_labelled(figure, "Calm") == "hidden: all but a few"
     assert not has_number(all_text(figure), 18) and not has_number(all_text(figure), 2)
@@ -283,7 +345,7 @@ def test_prefer_not_to_say_is_set_apart_in_grey():
     assert prefer_tick.get_text() == "Prefer not to say"
     assert prefer_tick.get_color() == charts.NEUTRAL_GREY
     bar_colours = {p.get_facecolor()[:3] for p in ax.patches if not p.get_hatch()}
-    grey = tuple(int(charts.NEUTRAL_GREY[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    grey = tuple(int(charts.NEUTRAL_GREY[i : i + 2], 16) / 255 for i in (1, 3, 5))
     assert any(colour == pytest.approx(grey) for colour in bar_colours)
 
 
@@ -334,19 +396,22 @@ def test_before_after_shows_both_sides_per_option():
 
 
 def test_no_answers_yet_instead_of_an_error():
-    for figure in (charts.room_chart(make_results("single", {}, n=0)),
-                   charts.room_chart(make_results("multi", {"calm": 0}, n=0)),
-                   charts.room_vs_research(make_results("yesno", {"yes": 0, "no": 0}, n=0,
-                                                        options=[("yes", "Yes"), ("no", "No")]),
-                                           REFERENCE, "yes"),
-                   charts.before_after(scale_results({"1": 0}, n=0), scale_results({"1": 0}, n=0))):
+    for figure in (
+        charts.room_chart(make_results("single", {}, n=0)),
+        charts.room_chart(make_results("multi", {"calm": 0}, n=0)),
+        charts.room_vs_research(
+            make_results("yesno", {"yes": 0, "no": 0}, n=0, options=[("yes", "Yes"), ("no", "No")]), REFERENCE, "yes"
+        ),
+        charts.before_after(scale_results({"1": 0}, n=0), scale_results({"1": 0}, n=0)),
+    ):
         assert "No answers yet" in all_text(figure)
         assert "n = 0" in figure.get_suptitle()
 
 
 def test_before_after_with_only_one_side_answered():
-    figure = charts.before_after(scale_results(), scale_results(
-        {o: 0 for o in ("1", "2", "3", "4", "5", "prefer_not_to_say")}, n=0))
+    figure = charts.before_after(
+        scale_results(), scale_results({o: 0 for o in ("1", "2", "3", "4", "5", "prefer_not_to_say")}, n=0)
+    )
     legend = [t.get_text() for t in chart_axes(figure).get_legend().get_texts()]
     assert legend == ["Before (n = 23)", "After: no answers yet"]
 

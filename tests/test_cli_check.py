@@ -3,6 +3,7 @@
 The broken kits are copies of data/ and notebooks/ in a temporary folder, broken in code here, and
 checked by running `python -m aftertalk check PATH` in that folder, as an educator would.
 """
+
 from __future__ import annotations
 
 import resource
@@ -18,8 +19,9 @@ from kit_copies import ROOT, code_cell, copy_kit, edit_notebook, line_of, replac
 
 
 def run_cli(*args, cwd=None, timeout=60):
-    return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -45,6 +47,7 @@ def assert_reported(result, where: str, *words: str) -> None:
 
 # --- the shipped kit ---------------------------------------------------------------------------------
 
+
 def test_the_shipped_kit_passes():
     result = run_cli("check", cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -67,8 +70,9 @@ def test_check_in_a_copy_of_the_kit_checks_that_copy(kit):
 
 def test_check_outside_any_kit_says_it_checks_the_installed_one(tmp_path):
     result = run_cli("check", cwd=tmp_path)
-    assert result.stdout.splitlines()[0] == (f"Checking the kit in {ROOT} (the kit Aftertalk is installed "
-                                             "from; no kit in the current folder).")
+    assert result.stdout.splitlines()[0] == (
+        f"Checking the kit in {ROOT} (the kit Aftertalk is installed from; no kit in the current folder)."
+    )
 
 
 def test_a_copy_of_the_kit_passes_when_checked_from_another_folder(kit, tmp_path):
@@ -81,8 +85,13 @@ def test_with_only_a_loopback_address_check_warns_but_passes(kit):
     """In a network namespace of its own, with no LAN, as on a CI machine."""
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-rn", "true"]).returncode != 0:
         pytest.skip("needs unshare -rn (an unprivileged network namespace)")
-    result = subprocess.run(["unshare", "-rn", sys.executable, "-m", "aftertalk", "check", str(kit)],
-                            capture_output=True, text=True, cwd=kit, timeout=60)
+    result = subprocess.run(
+        ["unshare", "-rn", sys.executable, "-m", "aftertalk", "check", str(kit)],
+        capture_output=True,
+        text=True,
+        cwd=kit,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "this laptop: warning: no network address found" in result.stdout
     assert "Wi-Fi" in result.stdout
@@ -104,11 +113,11 @@ def test_a_taken_poll_port_is_a_warning_not_a_failure(kit):
 
 # --- the question bank -------------------------------------------------------------------------------
 
+
 def test_malformed_yaml(kit):
     path = kit / "data" / "questions" / "00_start_here.yaml"
     replace_in(path, "    kind: single\n", "    kind: single: oops\n")
-    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'oops')}",
-                    "not valid YAML")
+    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'oops')}", "not valid YAML")
 
 
 def test_a_duplicate_id_names_both_places(kit):
@@ -116,29 +125,41 @@ def test_a_duplicate_id_names_both_places(kit):
     path = kit / "data" / "questions" / "06_extra.yaml"
     path.write_text("questions:\n  - id: warmup_weather\n    text: Again?\n    kind: yesno\n")
     first_line = line_of(first, "id: warmup_weather")
-    assert_reported(check(kit), "data/questions/06_extra.yaml:2",
-                    f"'warmup_weather' is already used in data/questions/00_start_here.yaml:{first_line}")
+    assert_reported(
+        check(kit),
+        "data/questions/06_extra.yaml:2",
+        f"'warmup_weather' is already used in data/questions/00_start_here.yaml:{first_line}",
+    )
 
 
 def test_a_missing_option_label(kit):
     path = kit / "data" / "questions" / "00_start_here.yaml"
     replace_in(path, '{id: windy, label: "Windy"}', "{id: windy}")
-    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, '{id: windy}')}",
-                    "options[2].label", "needs a label")
+    assert_reported(
+        check(kit),
+        f"data/questions/00_start_here.yaml:{line_of(path, '{id: windy}')}",
+        "options[2].label",
+        "needs a label",
+    )
 
 
 def test_an_unknown_kind(kit):
     path = kit / "data" / "questions" / "00_start_here.yaml"
     replace_in(path, "kind: single", "kind: quiz")
-    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'kind: quiz')}",
-                    "unknown kind 'quiz'", "choose one of single, multi, scale, yesno")
+    assert_reported(
+        check(kit),
+        f"data/questions/00_start_here.yaml:{line_of(path, 'kind: quiz')}",
+        "unknown kind 'quiz'",
+        "choose one of single, multi, scale, yesno",
+    )
 
 
 def test_an_unknown_privacy_setting(kit):
     path = kit / "data" / "questions" / "00_start_here.yaml"
     replace_in(path, "    kind: single\n", "    kind: single\n    privacy: secret\n")
-    assert_reported(check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'privacy: secret')}",
-                    "unknown privacy 'secret'")
+    assert_reported(
+        check(kit), f"data/questions/00_start_here.yaml:{line_of(path, 'privacy: secret')}", "unknown privacy 'secret'"
+    )
 
 
 def test_each_broken_question_file_is_reported_on_its_own(kit):
@@ -148,39 +169,47 @@ def test_each_broken_question_file_is_reported_on_its_own(kit):
     second.write_text(second.read_text().replace("kind: ", "kind: quiz #", 1))
     result = check(kit)
     assert_reported(result, f"data/questions/00_start_here.yaml:{line_of(first, 'oops')}", "YAML")
-    assert_reported(result, f"data/questions/04_aftercare_and_talking.yaml:{line_of(second, 'quiz')}",
-                    "unknown kind")
+    assert_reported(result, f"data/questions/04_aftercare_and_talking.yaml:{line_of(second, 'quiz')}", "unknown kind")
     # The questions of a broken file are not reported again as unknown in the notebooks that use them.
     assert "is not in the question bank" not in result.stdout
 
 
 # --- the notebooks ----------------------------------------------------------------------------------
 
+
 def test_an_unknown_question_id_in_a_notebook(kit):
     path = kit / "notebooks" / "00_start_here.ipynb"
     replace_in(path, 'room.poll(bank[\\"warmup_weather\\"])', 'room.poll(bank[\\"warmup_wether\\"])')
-    assert_reported(check(kit), f"notebooks/00_start_here.ipynb:{line_of(path, 'warmup_wether')}",
-                    "question 'warmup_wether' is not in the question bank")
+    assert_reported(
+        check(kit),
+        f"notebooks/00_start_here.ipynb:{line_of(path, 'warmup_wether')}",
+        "question 'warmup_wether' is not in the question bank",
+    )
 
 
 def test_an_unknown_question_id_passed_as_a_string(kit):
     path = kit / "notebooks" / "05_closing.ipynb"
     replace_in(path, '\\"comfort_after\\")', '\\"comfort_aftr\\")')
-    assert_reported(check(kit), f"notebooks/05_closing.ipynb:{line_of(path, 'comfort_aftr')}",
-                    "'comfort_aftr' is not in the question bank")
+    assert_reported(
+        check(kit),
+        f"notebooks/05_closing.ipynb:{line_of(path, 'comfort_aftr')}",
+        "'comfort_aftr' is not in the question bank",
+    )
 
 
 def test_a_code_cell_that_is_not_python(kit):
     path = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
     replace_in(path, 'room.poll(bank[\\"feelings_ever\\"])', 'room.poll(bank[\\"feelings_ever\\"]')
-    assert_reported(check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{line_of(path, 'room.poll(')}",
-                    "not valid Python")
+    assert_reported(
+        check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{line_of(path, 'room.poll(')}", "not valid Python"
+    )
 
 
 def test_ipython_magics_are_not_mistaken_for_errors(kit):
     path = kit / "notebooks" / "05_closing.ipynb"  # a one-line cell: a code cell holds at most two lines
-    edit_notebook(path, lambda notebook: code_cell(notebook, "room.summary()")["source"].insert(
-        0, "%matplotlib inline\n"))
+    edit_notebook(
+        path, lambda notebook: code_cell(notebook, "room.summary()")["source"].insert(0, "%matplotlib inline\n")
+    )
     result = check(kit)
     assert result.returncode == 0, result.stdout
 
@@ -192,8 +221,9 @@ def test_a_notebook_that_is_not_valid_json(kit):
     lines[broken - 1] = lines[broken - 1].replace('",', '"')
     path.write_text("".join(lines))
     # JSON notices a missing comma where the next key starts: the line after the damage.
-    assert_reported(check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{broken + 1}",
-                    "not valid JSON", "git checkout")
+    assert_reported(
+        check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{broken + 1}", "not valid JSON", "git checkout"
+    )
 
 
 def test_a_notebook_with_outputs(kit):
@@ -234,11 +264,13 @@ def test_a_notebook_with_another_kernel(kit):
     path = kit / "notebooks" / "03_tears_and_the_post_sex_blues.ipynb"
     edit_notebook(path, lambda notebook: notebook["metadata"]["kernelspec"].update(name="ir"))
     kernel_line = line_of(path, '"kernelspec"')
-    assert_reported(check(kit), f"notebooks/03_tears_and_the_post_sex_blues.ipynb:{kernel_line}",
-                    "kernel is 'ir'", "python3")
+    assert_reported(
+        check(kit), f"notebooks/03_tears_and_the_post_sex_blues.ipynb:{kernel_line}", "kernel is 'ir'", "python3"
+    )
 
 
 # --- the reference data -----------------------------------------------------------------------------
+
 
 def test_a_reference_row_without_a_citation(kit):
     path = kit / "data" / "reference" / "post_sex_research.csv"
@@ -259,17 +291,21 @@ def test_a_reference_row_with_an_empty_column(kit):
 
 # --- anything at all --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("relative, content", [
-    ("notebooks/00_start_here.ipynb", "[]"),
-    ("notebooks/00_start_here.ipynb", '{"cells": [{"cell_type": "code", "source": 7}]}'),
-    ("notebooks/00_start_here.ipynb", b"\xff\xfe not text"),
-    ("notebooks/00_start_here.ipynb", ""),
-    ("data/questions/00_start_here.yaml", b"\x00\xff binary"),
-    ("data/questions/00_start_here.yaml", "questions: !!python/object:os.system {}\n"),
-    ("data/questions/00_start_here.yaml", "- just\n- a list\n"),
-    ("data/reference/post_sex_research.csv", b"\xff\xfe\x00"),
-    ("data/reference/post_sex_research.csv", ""),
-])
+
+@pytest.mark.parametrize(
+    "relative, content",
+    [
+        ("notebooks/00_start_here.ipynb", "[]"),
+        ("notebooks/00_start_here.ipynb", '{"cells": [{"cell_type": "code", "source": 7}]}'),
+        ("notebooks/00_start_here.ipynb", b"\xff\xfe not text"),
+        ("notebooks/00_start_here.ipynb", ""),
+        ("data/questions/00_start_here.yaml", b"\x00\xff binary"),
+        ("data/questions/00_start_here.yaml", "questions: !!python/object:os.system {}\n"),
+        ("data/questions/00_start_here.yaml", "- just\n- a list\n"),
+        ("data/reference/post_sex_research.csv", b"\xff\xfe\x00"),
+        ("data/reference/post_sex_research.csv", ""),
+    ],
+)
 def test_garbage_is_reported_never_a_traceback(kit, relative, content):
     path = kit / relative
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -296,8 +332,13 @@ def test_a_folder_that_is_not_a_kit_is_exit_2(kit):
 
 def test_a_low_open_files_limit_warns_how_many_phones_fit(kit):
     """Each phone holds two connections: a hard limit of 1,024 holds about 490 phones, not a lecture hall."""
-    result = subprocess.run([sys.executable, "-m", "aftertalk", "check", str(kit)], capture_output=True, text=True,
-                            timeout=60, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)))
+    result = subprocess.run(
+        [sys.executable, "-m", "aftertalk", "check", str(kit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "this laptop: warning: open files: the poll server can hold about 487 phones" in result.stdout
     assert "ulimit -Hn" in result.stdout
@@ -311,14 +352,22 @@ def test_checking_the_open_files_limit_changes_nothing(kit):
     limit where it was: a check looks, it does not set the laptop up."""
     if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 4096:
         pytest.skip("needs a hard open-files limit of 4,096 or more")
-    script = ("import resource\n"
-              "from aftertalk.kit.lint import check_kit\n"
-              "from aftertalk.kit.readiness import install_check\n"
-              "install_check()\n"
-              "print([f.problem_line() for f in check_kit('.').problems() if 'open files' in f.what])\n"
-              "print(resource.getrlimit(resource.RLIMIT_NOFILE))\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=kit, timeout=60,
-                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 4096)))
+    script = (
+        "import resource\n"
+        "from aftertalk.kit.lint import check_kit\n"
+        "from aftertalk.kit.readiness import install_check\n"
+        "install_check()\n"
+        "print([f.problem_line() for f in check_kit('.').problems() if 'open files' in f.what])\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=kit,
+        timeout=60,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 4096)),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok   open files: room for more than 1,000 phones" in result.stdout.splitlines()
     assert result.stdout.splitlines()[-2:] == ["[]", "(1024, 4096)"]
@@ -333,8 +382,13 @@ def slow_kit(kit: Path) -> Path:
 
 
 def test_ctrl_c_during_a_check_is_one_line(kit):
-    process = subprocess.Popen([sys.executable, "-m", "aftertalk", "check"], cwd=slow_kit(kit),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aftertalk", "check"],
+        cwd=slow_kit(kit),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout.readline().startswith("Checking the kit in")
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
@@ -345,6 +399,12 @@ def test_ctrl_c_during_a_check_is_one_line(kit):
 def test_a_check_piped_into_head_ends_quietly(kit):
     """`aftertalk check | head -1`: the reader goes away; no BrokenPipeError reaches the terminal."""
     replace_in(kit / "data" / "questions" / "00_start_here.yaml", "kind: single", "kind: singel")
-    result = subprocess.run(f"'{sys.executable}' -m aftertalk check 2>err.txt | head -c 1", shell=True, cwd=slow_kit(kit),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        f"'{sys.executable}' -m aftertalk check 2>err.txt | head -c 1",
+        shell=True,
+        cwd=slow_kit(kit),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout == "C" and (kit / "err.txt").read_text() == ""

@@ -1,4 +1,5 @@
 """`aftertalk new-lesson "Title"`: the next numbered notebook and question file, ready to check and run."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args, cwd=None, env=None, timeout=60):
-    return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -27,8 +29,9 @@ def kit(tmp_path):
     """A copy of the kit (data/ and notebooks/) to add lessons to."""
     kit = tmp_path / "kit"
     for name in ("data", "notebooks"):
-        shutil.copytree(ROOT / name, kit / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf"))
+        shutil.copytree(
+            ROOT / name, kit / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf")
+        )
     return kit
 
 
@@ -79,14 +82,19 @@ def test_the_new_lesson_runs_top_to_bottom_in_rehearsal(kit, tmp_path, monkeypat
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(kit), os.environ.get("PYTHONPATH")])))
     run_here = tmp_path / "run"
     run_here.mkdir()
-    which = subprocess.run([sys.executable, "-c", "import aftertalk; print(aftertalk.__file__)"],
-                           capture_output=True, text=True, cwd=run_here)
+    which = subprocess.run(
+        [sys.executable, "-c", "import aftertalk; print(aftertalk.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=run_here,
+    )
     assert which.stdout.startswith(str(kit)), which.stdout + which.stderr
 
     assert run_cli("new-lesson", "Consent and checking in", "--kit", str(kit)).returncode == 0
     notebook = nbformat.read(kit / "notebooks" / "06_consent_and_checking_in.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(run_here)}}).execute()
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(run_here)}}
+    ).execute()
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     errors = [output for cell in code for output in cell.outputs if output.output_type == "error"]
     assert not errors

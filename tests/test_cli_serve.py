@@ -1,4 +1,5 @@
 """`aftertalk serve` from the command line: it starts, and refuses bad settings with a clear message."""
+
 import socket
 import subprocess
 import sys
@@ -7,8 +8,7 @@ import pytest
 
 
 def run_cli(*args, timeout=20):
-    return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "aftertalk", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_a_port_in_use_is_refused_with_advice(tmp_path):

@@ -4,6 +4,7 @@ Each test runs the command as a facilitator would, in a subprocess with a home f
 the URL JupyterLab prints, fetches it, reads the kernel's table of listening sockets to see where
 JupyterLab listens, and stops it with Ctrl-C (SIGINT), as in a terminal.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,13 @@ class Workshop:
 
     def __init__(self, home: Path, *args: str, user: int | None = None, cwd: Path = ROOT, command=None):
         home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
-               "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "AFTERTALK_DATA_DIR": str(home / "aftertalk")}
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "AFTERTALK_DATA_DIR": str(home / "aftertalk"),
+        }
         env.pop("JUPYTER_PORT", None)
         become = None
         if user is not None:
@@ -47,10 +53,18 @@ class Workshop:
             def become():
                 os.setgid(user)
                 os.setuid(user)
+
         command = command or [sys.executable, "-m", "aftertalk", "workshop", "--no-browser", *args]
         self.process = subprocess.Popen(
-            command, cwd=cwd, env=env, start_new_session=command[0] == "make",
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=become)
+            command,
+            cwd=cwd,
+            env=env,
+            start_new_session=command[0] == "make",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=become,
+        )
         self.lines: list[str] = []
         self._queue: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -109,7 +123,7 @@ def listening_addresses(port: int) -> set[str]:
                 if width == 8:
                     addresses.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
                 else:
-                    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
                     addresses.add(socket.inet_ntop(socket.AF_INET6, words))
     return addresses
 
@@ -164,8 +178,16 @@ def test_make_workshop_is_a_thin_call_of_aftertalk_workshop(tmp_path):
     """`make workshop` runs `aftertalk workshop` with the kit's own folder. `-o` keeps make from
     reinstalling: the venv that runs these tests is the one it would use."""
     venv = Path(sys.executable).parent.parent
-    command = ["make", "-C", str(ROOT), f"VENV={venv}", "-o", f"{venv}/.installed", "workshop",
-               "ARGS=--no-browser --port 0"]
+    command = [
+        "make",
+        "-C",
+        str(ROOT),
+        f"VENV={venv}",
+        "-o",
+        f"{venv}/.installed",
+        "workshop",
+        "ARGS=--no-browser --port 0",
+    ]
     workshop = Workshop(tmp_path / "home", command=command)
     try:
         port = serves_the_lessons(workshop)
@@ -179,8 +201,12 @@ def test_make_workshop_is_a_thin_call_of_aftertalk_workshop(tmp_path):
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the command as another user")
 def test_workshop_as_an_ordinary_user_too(tmp_path):
     try:
-        probe = subprocess.run([sys.executable, "-c", "import aftertalk, jupyterlab"], cwd=tmp_path,
-                               preexec_fn=lambda: (os.setgid(NOBODY), os.setuid(NOBODY)), capture_output=True)
+        probe = subprocess.run(
+            [sys.executable, "-c", "import aftertalk, jupyterlab"],
+            cwd=tmp_path,
+            preexec_fn=lambda: (os.setgid(NOBODY), os.setuid(NOBODY)),
+            capture_output=True,
+        )
         problem = probe.stderr.decode()[-200:] if probe.returncode else None
     except OSError as error:
         problem = str(error)
@@ -203,8 +229,14 @@ def test_the_root_flag_is_passed_only_as_root(tmp_path):
 
 
 def run_cli(*args, cwd, home):
-    return subprocess.run([sys.executable, "-m", "aftertalk", "workshop", "--no-browser", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": str(home)})
+    return subprocess.run(
+        [sys.executable, "-m", "aftertalk", "workshop", "--no-browser", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(home)},
+    )
 
 
 def test_a_port_in_use_is_one_line_and_nothing_starts(tmp_path):
@@ -214,8 +246,10 @@ def test_a_port_in_use_is_one_line_and_nothing_starts(tmp_path):
         port = taken.getsockname()[1]
         result = run_cli("--kit", str(ROOT), "--port", str(port), cwd=tmp_path, home=tmp_path)
     assert result.returncode == 2
-    assert result.stderr == (f"aftertalk workshop: port {port} is already in use on this laptop; choose another "
-                             "with --port, or leave it out (8888, or the next free one).\n")
+    assert result.stderr == (
+        f"aftertalk workshop: port {port} is already in use on this laptop; choose another "
+        "with --port, or leave it out (8888, or the next free one).\n"
+    )
     assert "Starting JupyterLab" not in result.stdout
 
 

@@ -1,13 +1,21 @@
 """Durability and what the server leaves behind: kill -9 mid-burst, and no addresses or agents stored."""
+
 import threading
 import time
 
-from aftertalk import Question
-from conftest import PHONE_ADDRESS, PHONE_AGENT, Phone, ServerProcess, call
 import pytest
 
-MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                           "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+from aftertalk import Question
+from conftest import PHONE_ADDRESS, PHONE_AGENT, Phone, ServerProcess, call
+
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}],
+    }
+)
 
 # These tests stop, kill or copy their server's folder, or read its whole log.
 pytestmark = pytest.mark.own_server
@@ -60,10 +68,10 @@ def test_no_address_or_user_agent_is_stored_or_logged(server, room, phones):
     room.open(MOOD)
     for phone in phones[:8]:
         phone.answer("mood", ["good"])
-    phones[8].answer("mood", ["nonsense"])                              # a 400
-    call(server, "POST", f"/r/{room.code}/answer", raw=b"x" * 50000)   # a 413
-    call(server, "GET", "/api/rooms/ZZZZZ", token="wrong")             # a 404 on the API
-    call(server, "GET", f"/r/{room.code}")                             # the page
+    phones[8].answer("mood", ["nonsense"])  # a 400
+    call(server, "POST", f"/r/{room.code}/answer", raw=b"x" * 50000)  # a 413
+    call(server, "GET", "/api/rooms/ZZZZZ", token="wrong")  # a 404 on the API
+    call(server, "GET", f"/r/{room.code}")  # the page
     room.reveal("mood")
     room.results("mood")
     server.stop()

@@ -12,6 +12,7 @@ byte, as someone with the laptop for a minute would. From that copy alone:
 The page parser below reads the SQLite file format (sqlite.org/fileformat.html) itself, so it sees
 what a hex editor would, not what SQLite chooses to return.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,18 +30,34 @@ from conftest import Phone, ServerProcess, call
 # These tests copy their server's folder and read its whole log.
 pytestmark = pytest.mark.own_server
 
-SINGLE = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                             "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"},
-                                         {"id": "low", "label": "Low"}]})
-MULTI = Question.from_dict({"id": "felt", "text": "Which have you felt?", "kind": "multi",
-                            "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
-                                        {"id": "tears", "label": "Tears"}, {"id": "guilt", "label": "Guilt"}]})
+SINGLE = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}, {"id": "low", "label": "Low"}],
+    }
+)
+MULTI = Question.from_dict(
+    {
+        "id": "felt",
+        "text": "Which have you felt?",
+        "kind": "multi",
+        "options": [
+            {"id": "calm", "label": "Calm"},
+            {"id": "sad", "label": "Sad"},
+            {"id": "tears", "label": "Tears"},
+            {"id": "guilt", "label": "Guilt"},
+        ],
+    }
+)
 WORDS = Question.from_dict({"id": "word", "text": "One word for today?", "kind": "word", "options": []})
 CHECKED_TABLES = ("option_counts", "box_questions", "word_counts", "voter_sets")
 WAL_HEADER, WAL_FRAME_HEADER = 32, 24
 
 
 # --- a small reader of the SQLite file format -----------------------------------------------------
+
 
 def varint(data: bytes, at: int) -> tuple[int, int]:
     value = 0
@@ -62,7 +79,7 @@ class DatabaseFile:
         self.page_count = len(data) // self.page_size
 
     def page(self, number: int) -> bytes:
-        return self.data[(number - 1) * self.page_size:number * self.page_size]
+        return self.data[(number - 1) * self.page_size : number * self.page_size]
 
     def free_pages(self) -> tuple[list[int], list[int]]:
         """(trunk pages, leaf pages) of the freelist."""
@@ -71,7 +88,7 @@ class DatabaseFile:
             page = self.page(trunk)
             trunks.append(trunk)
             trunk, count = struct.unpack(">II", page[:8])
-            leaves += struct.unpack(f">{count}I", page[8:8 + 4 * count])
+            leaves += struct.unpack(f">{count}I", page[8 : 8 + 4 * count])
         return trunks, leaves
 
     def btree_page(self, number: int) -> dict:
@@ -79,15 +96,15 @@ class DatabaseFile:
         page, start = self.page(number), 100 if number == 1 else 0
         kind = page[start]
         assert kind in (2, 5, 10, 13), f"page {number} is not a b-tree page"
-        first_free, cell_count, content_start, fragmented = struct.unpack(">HHHB", page[start + 1:start + 8])
+        first_free, cell_count, content_start, fragmented = struct.unpack(">HHHB", page[start + 1 : start + 8])
         interior = kind in (2, 5)
         header_end = start + (12 if interior else 8)
         cells = []
         for i in range(cell_count):
-            offset = at = struct.unpack(">H", page[header_end + 2 * i:header_end + 2 * i + 2])[0]
+            offset = at = struct.unpack(">H", page[header_end + 2 * i : header_end + 2 * i + 2])[0]
             child = overflow = size = local = None
             if interior:
-                child, at = struct.unpack(">I", page[at:at + 4])[0], at + 4
+                child, at = struct.unpack(">I", page[at : at + 4])[0], at + 4
             if kind == 5:
                 _rowid, at = varint(page, at)
             else:
@@ -96,22 +113,43 @@ class DatabaseFile:
                     _rowid, at = varint(page, at)
                 most = self.usable - 35 if kind == 13 else (self.usable - 12) * 64 // 255 - 23
                 least = (self.usable - 12) * 32 // 255 - 23
-                local = size if size <= most else (
-                    least + (size - least) % (self.usable - 4) if least + (size - least) % (self.usable - 4) <= most
-                    else least)
+                local = (
+                    size
+                    if size <= most
+                    else (
+                        least + (size - least) % (self.usable - 4)
+                        if least + (size - least) % (self.usable - 4) <= most
+                        else least
+                    )
+                )
                 at += local
                 if local < size:
-                    overflow, at = struct.unpack(">I", page[at:at + 4])[0], at + 4
-            cells.append({"offset": offset, "size": at - offset, "child": child, "overflow": overflow,
-                          "payload": size, "local": local})
+                    overflow, at = struct.unpack(">I", page[at : at + 4])[0], at + 4
+            cells.append(
+                {
+                    "offset": offset,
+                    "size": at - offset,
+                    "child": child,
+                    "overflow": overflow,
+                    "payload": size,
+                    "local": local,
+                }
+            )
         freeblocks, at = [], first_free
         while at:
-            following, size = struct.unpack(">HH", page[at:at + 4])
+            following, size = struct.unpack(">HH", page[at : at + 4])
             freeblocks.append((at, size))
             at = following
-        return {"start": start, "kind": kind, "cells": cells, "freeblocks": freeblocks, "fragmented": fragmented,
-                "pointers_end": header_end + 2 * cell_count, "content_start": content_start or 65536,
-                "right_child": struct.unpack(">I", page[start + 8:start + 12])[0] if interior else None}
+        return {
+            "start": start,
+            "kind": kind,
+            "cells": cells,
+            "freeblocks": freeblocks,
+            "fragmented": fragmented,
+            "pointers_end": header_end + 2 * cell_count,
+            "content_start": content_start or 65536,
+            "right_child": struct.unpack(">I", page[start + 8 : start + 12])[0] if interior else None,
+        }
 
     def tree(self, root: int) -> list[int]:
         """The pages of one b-tree, in key order (each interior page before its children)."""
@@ -127,11 +165,11 @@ class DatabaseFile:
         """Every byte of a b-tree page outside its header, cell pointers, cells and freeblock headers."""
         page, parsed = self.page(number), self.btree_page(number)
         used = bytearray(len(page))
-        used[:parsed["pointers_end"]] = b"\1" * parsed["pointers_end"]
+        used[: parsed["pointers_end"]] = b"\1" * parsed["pointers_end"]
         for cell in parsed["cells"]:
-            used[cell["offset"]:cell["offset"] + cell["size"]] = b"\1" * cell["size"]
+            used[cell["offset"] : cell["offset"] + cell["size"]] = b"\1" * cell["size"]
         for at, _ in parsed["freeblocks"]:
-            used[at:at + 4] = b"\1" * 4
+            used[at : at + 4] = b"\1" * 4
         return bytes(byte for byte, in_use in zip(page, used) if not in_use)
 
     def overflow_chain(self, cell: dict) -> list[bytes]:
@@ -152,16 +190,16 @@ class DatabaseFile:
         for number in self.tree(root):
             page, parsed = bytearray(self.page(number)), self.btree_page(number)
             if parsed["right_child"] is not None:
-                page[parsed["start"] + 8:parsed["start"] + 12] = bytes(4)
+                page[parsed["start"] + 8 : parsed["start"] + 12] = bytes(4)
             chains = []
             for cell in parsed["cells"]:
                 if cell["child"]:
-                    page[cell["offset"]:cell["offset"] + 4] = bytes(4)
+                    page[cell["offset"] : cell["offset"] + 4] = bytes(4)
                 if cell["overflow"]:
                     end = cell["offset"] + cell["size"]
-                    page[end - 4:end] = bytes(4)
+                    page[end - 4 : end] = bytes(4)
                     chains += self.overflow_chain(cell)
-            image.append(bytes(page[parsed["start"]:]))
+            image.append(bytes(page[parsed["start"] :]))
             image += chains
         return image
 
@@ -178,7 +216,7 @@ def wal_commits(wal: bytes) -> list[list[int]]:
         return commits
     page_size = struct.unpack(">I", wal[8:12])[0]
     for at in range(WAL_HEADER, len(wal) - WAL_FRAME_HEADER - page_size + 1, WAL_FRAME_HEADER + page_size):
-        page_number, commit_size = struct.unpack(">II", wal[at:at + 8])
+        page_number, commit_size = struct.unpack(">II", wal[at : at + 8])
         current.append(page_number)
         if commit_size:
             commits.append(current)
@@ -187,6 +225,7 @@ def wal_commits(wal: bytes) -> list[list[int]]:
 
 
 # --- the room ---------------------------------------------------------------------------------------
+
 
 def fill_the_room(server, room, rnd: random.Random) -> dict:
     """Answers, box questions and words, in an arrival order that is not the key order."""
@@ -203,19 +242,34 @@ def fill_the_room(server, room, rnd: random.Random) -> dict:
     rnd.shuffle(words)
     assert words != sorted(words)
     for n, word in enumerate(words + words[:4]):  # some words twice, so their counters grow in place
-        status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "word", "word": word},
-                            headers={"Cookie": Phone(server, room.code, f"w{n}").cookie})
+        status, body = call(
+            server,
+            "POST",
+            f"/r/{room.code}/answer",
+            body={"question": "word", "word": word},
+            headers={"Cookie": Phone(server, room.code, f"w{n}").cookie},
+        )
         assert status == 200, body
     texts = [f"Question number {n}: is it normal to {'really ' * rnd.randint(0, 12)}feel this way?" for n in range(9)]
     for n, text in enumerate(texts):
-        status, body = call(server, "POST", f"/r/{room.code}/box", body={"text": text},
-                            headers={"Cookie": Phone(server, room.code, f"b{n}").cookie})
+        status, body = call(
+            server,
+            "POST",
+            f"/r/{room.code}/box",
+            body={"text": text},
+            headers={"Cookie": Phone(server, room.code, f"b{n}").cookie},
+        )
         assert status == 200, body
     shown = rnd.choice(room.box())["id"]
     room.show_box_question(shown)
     for n in range(3):
-        status, body = call(server, "POST", f"/r/{room.code}/box/{shown}/upvote", body={},
-                            headers={"Cookie": Phone(server, room.code, f"up{n}").cookie})
+        status, body = call(
+            server,
+            "POST",
+            f"/r/{room.code}/box/{shown}/upvote",
+            body={},
+            headers={"Cookie": Phone(server, room.code, f"up{n}").cookie},
+        )
         assert status == 200, body
     return {"texts": texts, "before": copy_before}
 
@@ -245,7 +299,7 @@ def assert_only_the_present(copy: Path, tmp_path: Path):
     for number in leaves:
         assert not any(file.page(number)), f"free page {number} still holds data"
     for number in trunks:
-        assert not any(file.page(number)[8 + 4 * struct.unpack(">I", file.page(number)[4:8])[0]:])
+        assert not any(file.page(number)[8 + 4 * struct.unpack(">I", file.page(number)[4:8])[0] :])
     for name, root in tables.items():
         for number in file.tree(root):
             assert not any(file.unused_bytes(number)), f"{name}: page {number} keeps old bytes in its free space"
@@ -256,22 +310,23 @@ def assert_only_the_present(copy: Path, tmp_path: Path):
         with sqlite3.connect(fresh_path) as fresh:
             fresh.execute("PRAGMA secure_delete = ON")
             for table in CHECKED_TABLES:
-                schema, = live.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()
+                (schema,) = live.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()
                 fresh.execute(schema)
                 rows = live.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
                 if rows:
                     fresh.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-        box_in_key_order = [text for text, in live.execute("SELECT text FROM box_questions ORDER BY box_id")]
-        words_in_key_order = [word for word, in live.execute("SELECT word FROM word_counts ORDER BY word")]
-        voter_sets = [hashes for hashes, in live.execute("SELECT hashes FROM voter_sets")]
+        box_in_key_order = [text for (text,) in live.execute("SELECT text FROM box_questions ORDER BY box_id")]
+        words_in_key_order = [word for (word,) in live.execute("SELECT word FROM word_counts ORDER BY word")]
+        voter_sets = [hashes for (hashes,) in live.execute("SELECT hashes FROM voter_sets")]
     fresh_file, fresh_roots = DatabaseFile(fresh_path.read_bytes()), roots(fresh_path)
     for table in CHECKED_TABLES:
         assert file.tree_image(tables[table]) == fresh_file.tree_image(fresh_roots[table]), (
-            f"{table}: the pages differ from those its current rows give, so they keep some of the past")
+            f"{table}: the pages differ from those its current rows give, so they keep some of the past"
+        )
 
     # Who answered is a sorted set: the hashes in order, then zeros, a power of two of 32-byte slots.
     for blob in voter_sets:
-        slots = [blob[at:at + 32] for at in range(0, len(blob), 32)]
+        slots = [blob[at : at + 32] for at in range(0, len(blob), 32)]
         used = [slot for slot in slots if any(slot)]
         assert slots == used + [bytes(32)] * (len(slots) - len(used)) and used == sorted(used)
         assert len(slots) >= 64 and len(slots) & (len(slots) - 1) == 0
@@ -297,8 +352,9 @@ def test_a_copy_of_the_live_folder_holds_only_the_present(server, room, tmp_path
     # And no counter moved since the questions were opened.
     before = DatabaseFile((filled["before"] / "aftertalk.sqlite3").read_bytes())
     before_tables = roots(filled["before"] / "aftertalk.sqlite3")
-    assert ([cell["offset"] for cell in before.btree_page(before_tables["option_counts"])["cells"]]
-            == [cell["offset"] for cell in file.btree_page(tables["option_counts"])["cells"]])
+    assert [cell["offset"] for cell in before.btree_page(before_tables["option_counts"])["cells"]] == [
+        cell["offset"] for cell in file.btree_page(tables["option_counts"])["cells"]
+    ]
     assert room.count("mood") == 14 and room.count("felt") == 13
 
 
@@ -306,6 +362,7 @@ def test_a_voter_set_that_outgrows_its_blob_keeps_no_order(tmp_path):
     """70 phones answer one question, each in its own commit, in a seeded order: the set's blob grows
     from 64 slots to 128 on the way, and the file still holds only the sorted set."""
     from aftertalk.server import store
+
     data = tmp_path / "data"
     data.mkdir()
     db = store.connect(data)
@@ -333,6 +390,7 @@ def test_a_store_from_before_voter_sets_keeps_who_answered(tmp_path):
     """A store written with a row per voter (user_version 2) opens with those voters in sorted sets:
     they still cannot answer or upvote twice, and the per-voter tables are gone."""
     from aftertalk.server import store
+
     data = tmp_path / "data"
     data.mkdir()
     db = store.connect(data)
@@ -352,10 +410,10 @@ def test_a_store_from_before_voter_sets_keeps_who_answered(tmp_path):
     db.close()
 
     db = store.connect(data)
-    tables = {name for name, in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     assert {"voters", "box_voters"}.isdisjoint(tables) and "voter_sets" in tables
     assert all(store.has_voted(db, "ROOM1", "mood", bytes([n]) * 32) for n in (3, 5, 9))
-    blob, = db.execute("SELECT hashes FROM voter_sets WHERE set_id = 'mood'").fetchone()
+    (blob,) = db.execute("SELECT hashes FROM voter_sets WHERE set_id = 'mood'").fetchone()
     assert blob == b"".join(bytes([n]) * 32 for n in (3, 5, 9)) + bytes(32 * 61)
     with store.transaction(db):
         try:
@@ -395,13 +453,32 @@ OLD_STORE_TOKEN = "old-store-facilitator-token"
 # the answers (14 each, 3 of them declines), and a show of hands of 12 where 2 preferred not to say and
 # nobody raised a hand for anything else, which no multi-select room can give today.
 OLD_QUESTIONS = {
-    "told": ({"id": "told", "text": "Have you told someone?", "kind": "single", "privacy": "randomized",
-              "options": [{"id": "friend", "label": "A friend"}, {"id": "partner", "label": "A partner"},
-                          {"id": "nobody", "label": "Nobody"}]},
-             {"friend": 5, "partner": 3, "nobody": 3, "prefer_not_to_say": 3}, 14),
-    "cried": ({"id": "cried", "text": "Have you cried after sex?", "kind": "yesno", "privacy": "randomized",
-               "options": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}]},
-              {"yes": 6, "no": 5, "prefer_not_to_say": 3}, 14),
+    "told": (
+        {
+            "id": "told",
+            "text": "Have you told someone?",
+            "kind": "single",
+            "privacy": "randomized",
+            "options": [
+                {"id": "friend", "label": "A friend"},
+                {"id": "partner", "label": "A partner"},
+                {"id": "nobody", "label": "Nobody"},
+            ],
+        },
+        {"friend": 5, "partner": 3, "nobody": 3, "prefer_not_to_say": 3},
+        14,
+    ),
+    "cried": (
+        {
+            "id": "cried",
+            "text": "Have you cried after sex?",
+            "kind": "yesno",
+            "privacy": "randomized",
+            "options": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
+        },
+        {"yes": 6, "no": 5, "prefer_not_to_say": 3},
+        14,
+    ),
     "felt": (MULTI.to_dict(), {"calm": 0, "sad": 0, "tears": 0, "guilt": 0, "prefer_not_to_say": 2}, 12),
 }
 
@@ -411,6 +488,7 @@ def write_old_store(data: Path, version: int) -> None:
     (version 0), or today's layout at version 3, as the migration to 3 left such a store."""
     from aftertalk.server import store
     from aftertalk.server.base import token_hash
+
     data.mkdir()
     if version == 0:
         db = sqlite3.connect(data / store.DATABASE_NAME)
@@ -418,10 +496,14 @@ def write_old_store(data: Path, version: int) -> None:
         db.execute("INSERT INTO rooms VALUES ('ROOM1', ?, ?, 5)", (b"k" * 32, token_hash(OLD_STORE_TOKEN)))
         for position, (question_id, (definition, counts, answers)) in enumerate(OLD_QUESTIONS.items(), 1):
             definition = Question.from_dict(definition).to_dict()
-            db.execute("INSERT INTO questions VALUES ('ROOM1', ?, ?, 'revealed', ?, ?)",
-                       (question_id, json.dumps(definition, sort_keys=True), position, answers))
-            db.executemany("INSERT INTO option_counts VALUES ('ROOM1', ?, ?, ?)",
-                           [(question_id, option_id, count) for option_id, count in counts.items()])
+            db.execute(
+                "INSERT INTO questions VALUES ('ROOM1', ?, ?, 'revealed', ?, ?)",
+                (question_id, json.dumps(definition, sort_keys=True), position, answers),
+            )
+            db.executemany(
+                "INSERT INTO option_counts VALUES ('ROOM1', ?, ?, ?)",
+                [(question_id, option_id, count) for option_id, count in counts.items()],
+            )
         db.commit()
         db.close()
         return
@@ -430,9 +512,13 @@ def write_old_store(data: Path, version: int) -> None:
     for question_id, (definition, counts, answers) in OLD_QUESTIONS.items():
         question = Question.from_dict(definition)
         store.open_question(db, "ROOM1", question_id, question.to_dict(), [o.id for o in question.all_options])
-        db.executemany("UPDATE option_counts SET count = ? WHERE question_id = ? AND option_id = ?",
-                       [(store.COUNTER_BASE + count, question_id, option_id)
-                        for option_id, count in {**counts, store.ANSWERS: answers}.items()])
+        db.executemany(
+            "UPDATE option_counts SET count = ? WHERE question_id = ? AND option_id = ?",
+            [
+                (store.COUNTER_BASE + count, question_id, option_id)
+                for option_id, count in {**counts, store.ANSWERS: answers}.items()
+            ],
+        )
     db.execute("UPDATE questions SET state = 'revealed'")
     db.execute(f"PRAGMA user_version = {version}")
     db.close()
@@ -449,8 +535,9 @@ def test_an_older_store_shows_no_decliners_and_no_error(tmp_path, version):
     try:
         results = {}
         for question_id in OLD_QUESTIONS:
-            status, results[question_id] = call(server, "GET", f"/api/rooms/ROOM1/questions/{question_id}/results",
-                                                token=OLD_STORE_TOKEN)
+            status, results[question_id] = call(
+                server, "GET", f"/api/rooms/ROOM1/questions/{question_id}/results", token=OLD_STORE_TOKEN
+            )
             assert status == 200, results[question_id]
     finally:
         server.stop()

@@ -3,6 +3,7 @@
 Commands and options are read from the real parser (`aftertalk.cli.build_parser()`), fields from
 `aftertalk.questions`: adding one without documenting it fails here.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,9 @@ def sections(text: str, level: int) -> dict[str, str]:
     found, heading = {}, None
     for line in text.splitlines():
         if line.startswith(marker):
-            heading = line[len(marker):].strip()
+            heading = line[len(marker) :].strip()
             found[heading] = ""
-        elif heading is not None and re.match(r"^#{1,%d} " % level, line):
+        elif heading is not None and re.match(rf"^#{{1,{level}}} ", line):
             heading = None  # a higher-level heading ends the section
         elif heading is not None:
             found[heading] += line + "\n"
@@ -61,18 +62,33 @@ def undocumented(readme: str, parser: argparse.ArgumentParser) -> list[str]:
     top = sections(readme, 2)
     command_line = sections(top.get("Command line", ""), 3)
     for name, command in commands(parser).items():
-        section = next((body for heading, body in command_line.items()
-                        if re.search(rf"`aftertalk {re.escape(name)}[` ]", heading)), None)
+        section = next(
+            (
+                body
+                for heading, body in command_line.items()
+                if re.search(rf"`aftertalk {re.escape(name)}[` ]", heading)
+            ),
+            None,
+        )
         if section is None:
             missing.append(f"command '{name}': no '### `aftertalk {name} ...`' under '## Command line'")
             continue
-        missing += [f"command '{name}': option {option} is not described in its section"
-                    for option in arguments(command) if not re.search(rf"`{re.escape(option)}\b", section)]
+        missing += [
+            f"command '{name}': option {option} is not described in its section"
+            for option in arguments(command)
+            if not re.search(rf"`{re.escape(option)}\b", section)
+        ]
     fields = sections(top.get("Question files", ""), 3)
-    missing += [f"question field '{name}' has no row under '### Question fields'"
-                for name in QUESTION_FIELDS if name not in field_names(fields.get("Question fields", ""))]
-    missing += [f"option field '{name}' has no row under '### Option fields'"
-                for name in OPTION_FIELDS if name not in field_names(fields.get("Option fields", ""))]
+    missing += [
+        f"question field '{name}' has no row under '### Question fields'"
+        for name in QUESTION_FIELDS
+        if name not in field_names(fields.get("Question fields", ""))
+    ]
+    missing += [
+        f"option field '{name}' has no row under '### Option fields'"
+        for name in OPTION_FIELDS
+        if name not in field_names(fields.get("Option fields", ""))
+    ]
     return missing
 
 
@@ -86,13 +102,16 @@ def test_the_parser_has_the_commands_this_test_looks_for():
     assert "--kit" in arguments(found["new-lesson"]) and "PATH" in arguments(found["check"])
 
 
-@pytest.mark.parametrize("remove, reported", [
-    ("| `--kit PATH` |", "command 'new-lesson': option --kit"),
-    ("### `aftertalk check [PATH]`", "command 'check': no '### `aftertalk check"),
-    ("| `PATH` |", "command 'check': option PATH"),
-    ("| `prefer_not_to_say` |", "question field 'prefer_not_to_say'"),
-    ("| `exclusive` |", "option field 'exclusive'"),
-])
+@pytest.mark.parametrize(
+    "remove, reported",
+    [
+        ("| `--kit PATH` |", "command 'new-lesson': option --kit"),
+        ("### `aftertalk check [PATH]`", "command 'check': no '### `aftertalk check"),
+        ("| `PATH` |", "command 'check': option PATH"),
+        ("| `prefer_not_to_say` |", "question field 'prefer_not_to_say'"),
+        ("| `exclusive` |", "option field 'exclusive'"),
+    ],
+)
 def test_a_missing_entry_is_reported(remove, reported):
     readme = README.read_text(encoding="utf-8")
     assert remove in readme
@@ -104,7 +123,8 @@ def test_an_undocumented_new_option_is_reported():
     parser = build_parser()
     commands(parser)["check"].add_argument("--strict", action="store_true")
     assert undocumented(README.read_text(encoding="utf-8"), parser) == [
-        "command 'check': option --strict is not described in its section"]
+        "command 'check': option --strict is not described in its section"
+    ]
 
 
 def test_every_environment_variable_the_kit_reads_is_in_the_readme_table():
@@ -123,6 +143,8 @@ def test_every_environment_variable_the_kit_reads_is_in_the_readme_table():
 def test_a_lesson_may_call_exactly_the_room_methods_the_readme_documents():
     """`aftertalk check` holds lessons to the notebook API; that API is what README's section shows."""
     from aftertalk.kit.lint import ROOM_API
-    documented = set(re.findall(r"^room\.(\w+)\(", sections(README.read_text(encoding="utf-8"), 2)["The notebook API"],
-                                re.MULTILINE))
+
+    documented = set(
+        re.findall(r"^room\.(\w+)\(", sections(README.read_text(encoding="utf-8"), 2)["The notebook API"], re.MULTILINE)
+    )
     assert documented == ROOM_API

@@ -5,6 +5,7 @@ the fields the loader accepts, its example question file loads, and both session
 lesson notebook. Each `check_*` function takes the project root and returns a list of problems (empty
 when all is well), so each test can also point it at a broken copy of the guide.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,7 @@ YAML_BLOCK = re.compile(r"^```ya?ml[ \t]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 # --- reading Markdown --------------------------------------------------------------------------------
+
 
 def guide_pages(root: Path) -> list[Path]:
     return sorted((root / GUIDE).glob("*.md"))
@@ -75,7 +77,7 @@ def section(text: str, heading: str, *, subsections: bool = True) -> str | None:
     if heading not in lines:
         return None
     body = []
-    for line in lines[lines.index(heading) + 1:]:
+    for line in lines[lines.index(heading) + 1 :]:
         match = re.match(r"^(#{1,6})[ \t]", line)
         if match and len(match[1]) <= level:
             break
@@ -89,8 +91,11 @@ def table_names(text: str) -> list[str]:
 
 
 def relative_links(path: Path) -> list[str]:
-    return [target for target in LINK.findall(without_code(path.read_text(encoding="utf-8")))
-            if not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE)]  # skip https:, mailto:
+    return [
+        target
+        for target in LINK.findall(without_code(path.read_text(encoding="utf-8")))
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE)
+    ]  # skip https:, mailto:
 
 
 def link_problems(root: Path, page: Path, target: str) -> list[str]:
@@ -114,6 +119,7 @@ def cli_commands() -> set[str]:
 
 # --- the checks --------------------------------------------------------------------------------------
 
+
 def check_links_resolve(root: Path) -> list[str]:
     """Every relative link in the guide, and the top-level README's links into it, lead somewhere."""
     problems = []
@@ -121,12 +127,16 @@ def check_links_resolve(root: Path) -> list[str]:
         for target in relative_links(page):
             problems += link_problems(root, page, target)
     readme = root / "README.md"
-    into_guide = [target for target in relative_links(readme)
-                  if (readme.parent / target.partition("#")[0]).resolve().is_relative_to(root / GUIDE)]
+    into_guide = [
+        target
+        for target in relative_links(readme)
+        if (readme.parent / target.partition("#")[0]).resolve().is_relative_to(root / GUIDE)
+    ]
     for target in into_guide:
         problems += link_problems(root, readme, target)
-    if not any((readme.parent / target.partition("#")[0]).resolve() == (root / GUIDE_INDEX).resolve()
-               for target in into_guide):
+    if not any(
+        (readme.parent / target.partition("#")[0]).resolve() == (root / GUIDE_INDEX).resolve() for target in into_guide
+    ):
         problems.append(f"README.md: no link to {GUIDE_INDEX.as_posix()}")
     return problems
 
@@ -139,8 +149,10 @@ def check_commands_exist(root: Path) -> list[str]:
         for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
             for command in COMMAND.findall(line):
                 if command not in known:
-                    problems.append(f"{page.relative_to(root)}:{number}: 'aftertalk {command}' is not a "
-                                    f"command; the commands are {', '.join(sorted(known))}")
+                    problems.append(
+                        f"{page.relative_to(root)}:{number}: 'aftertalk {command}' is not a "
+                        f"command; the commands are {', '.join(sorted(known))}"
+                    )
     return problems
 
 
@@ -159,10 +171,16 @@ def _fields_problems(root: Path, heading: str, fields, what: str) -> list[str]:
     if text is None:
         return [f"{ADAPTING}: no '{heading}' section"]
     named = table_names(text)
-    problems = [f"{ADAPTING}: '{name}' under '{heading}' is not a {what} field "
-                f"(the fields are {', '.join(fields)})" for name in named if name not in fields]
-    problems += [f"{ADAPTING}: the {what} field '{name}' is not documented under '{heading}'"
-                 for name in fields if name not in named]
+    problems = [
+        f"{ADAPTING}: '{name}' under '{heading}' is not a {what} field (the fields are {', '.join(fields)})"
+        for name in named
+        if name not in fields
+    ]
+    problems += [
+        f"{ADAPTING}: the {what} field '{name}' is not documented under '{heading}'"
+        for name in fields
+        if name not in named
+    ]
     return problems
 
 
@@ -191,8 +209,11 @@ def check_session_plans_name_every_lesson(root: Path) -> list[str]:
         if plan is None:
             problems.append(f"{GUIDE_INDEX}: no '{heading}' section")
             continue
-        problems += [f"{GUIDE_INDEX}: '{heading}' does not name the notebook {lesson}"
-                     for lesson in lessons if lesson not in plan]
+        problems += [
+            f"{GUIDE_INDEX}: '{heading}' does not name the notebook {lesson}"
+            for lesson in lessons
+            if lesson not in plan
+        ]
     return problems
 
 
@@ -212,6 +233,7 @@ def test_guide_is_consistent(check):
 
 
 # --- each check notices when what it guards breaks ---------------------------------------------------
+
 
 @pytest.fixture
 def kit_copy(tmp_path) -> Path:
@@ -282,8 +304,9 @@ BREAKAGES = [
 ]
 
 
-@pytest.mark.parametrize("check, breakage, expected", BREAKAGES,
-                         ids=[breakage.__name__ for _, breakage, _ in BREAKAGES])
+@pytest.mark.parametrize(
+    "check, breakage, expected", BREAKAGES, ids=[breakage.__name__ for _, breakage, _ in BREAKAGES]
+)
 def test_check_notices_breakage(kit_copy, check, breakage, expected):
     assert check(kit_copy) == []
     breakage(kit_copy)

@@ -2,6 +2,7 @@
 
 conftest.py (at the top of the repo) makes every room here a headless rehearsal in a throwaway folder.
 """
+
 import json
 import os
 import stat
@@ -15,9 +16,9 @@ from jupyter_client.manager import start_new_kernel
 from pypdf import PdfReader
 
 import aftertalk
-from conftest import Phone, run_notebook
 from aftertalk import RoomError
 from aftertalk.notebook.local_server import LocalServer
+from conftest import Phone, run_notebook
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -36,14 +37,17 @@ def expected_counts(answers):
 
 
 def test_a_notebook_runs_a_poll_panel_to_a_chart_through_nbclient(tmp_path):
-    run = run_notebook((
-        "import aftertalk, json\nroom = aftertalk.room()",
-        "panel = room.poll('feelings_ever')\npanel",
-        "print(json.dumps({'png': bytes(panel.image.value[:8]).hex(), 'sent': room.rehearsal.sent['feelings_ever'],"
-        " 'results': panel.results.astype(object).where(panel.results.notna(), None).to_dict('records'),"
-        " 'n': panel.results.attrs['n'], 'state': panel.poll_state}))",
-        "room.end()",
-    ), tmp_path)
+    run = run_notebook(
+        (
+            "import aftertalk, json\nroom = aftertalk.room()",
+            "panel = room.poll('feelings_ever')\npanel",
+            "print(json.dumps({'png': bytes(panel.image.value[:8]).hex(), 'sent': room.rehearsal.sent['feelings_ever'],"
+            " 'results': panel.results.astype(object).where(panel.results.notna(), None).to_dict('records'),"
+            " 'n': panel.results.attrs['n'], 'state': panel.poll_state}))",
+            "room.end()",
+        ),
+        tmp_path,
+    )
     report, notebook = run["report"], run["notebook"]
     assert bytes.fromhex(report["png"]) == PNG_MAGIC
     assert report["state"] == "revealed"
@@ -73,6 +77,7 @@ def test_results_match_what_the_simulated_phones_sent(room):
 
 def test_the_panel_shows_only_a_count_while_open_and_the_chart_after(room):
     from aftertalk.notebook.panel import PollPanel
+
     question = room.question("comfort_before")
     panel = PollPanel(room, question, autoplay=False)
     assert panel.open_button.disabled is False and panel.reveal_button.disabled is True
@@ -93,6 +98,7 @@ def test_the_panel_shows_only_a_count_while_open_and_the_chart_after(room):
 
 def test_the_stop_control_ends_the_live_thread_and_the_poll_stays_open(room):
     from aftertalk.notebook.panel import PollPanel
+
     panel = PollPanel(room, room.question("what_helps"))
     panel.open_poll()
     panel.stop()
@@ -104,6 +110,7 @@ def test_the_stop_control_ends_the_live_thread_and_the_poll_stays_open(room):
 
 def test_a_new_panel_after_a_kernel_restart_picks_up_the_open_poll(room):
     from aftertalk.notebook.panel import PollPanel
+
     first = PollPanel(room, room.question("pcd_ever"))
     first.open_poll()
     first.stop()
@@ -135,13 +142,16 @@ def test_a_show_of_hands_tally_gives_the_same_chart(room):
     assert results.attrs["n"] == 13
 
 
-@pytest.mark.parametrize("counts, people, message", [
-    ({"sunny": 7, "snowstorm": 2}, None, "'snowstorm' is not an option"),
-    ({"sunny": -1}, None, "whole number of 0 or more"),
-    ({"sunny": 2.5}, None, "whole number of 0 or more"),
-    ({}, None, "needs counts per option"),
-    ({"sunny": 3, "rainy": 4}, 9, "add up to 7"),
-])
+@pytest.mark.parametrize(
+    "counts, people, message",
+    [
+        ({"sunny": 7, "snowstorm": 2}, None, "'snowstorm' is not an option"),
+        ({"sunny": -1}, None, "whole number of 0 or more"),
+        ({"sunny": 2.5}, None, "whole number of 0 or more"),
+        ({}, None, "needs counts per option"),
+        ({"sunny": 3, "rainy": 4}, 9, "add up to 7"),
+    ],
+)
 def test_a_bad_tally_is_refused_and_changes_nothing(room, counts, people, message):
     with pytest.raises(RoomError, match=message):
         room.tally("warmup_weather", counts, people=people)
@@ -196,20 +206,30 @@ def test_a_withheld_poll_is_a_row_of_the_csv_that_says_why(room, tmp_path):
     room.tally("comfort_before", {"3": 6, "4": 6})
     room.tally("comfort_after", {"3": 7, "4": 6})  # one more person than before: withheld as a whole
     table = pd.read_csv(room.export(tmp_path / "results.csv"), keep_default_na=False)
-    for question_id, n, reason in (("warmup_weather", 3, "too_few_answers"),
-                                   ("comfort_after", 13, "pair_counts_too_close")):
+    for question_id, n, reason in (
+        ("warmup_weather", 3, "too_few_answers"),
+        ("comfort_after", 13, "pair_counts_too_close"),
+    ):
         withheld = table[table["question_id"] == question_id]
         assert len(withheld) == 1
         assert withheld.iloc[0][["n", "shown_as", "withheld", "count", "share"]].tolist() == [
-            n, "withheld", reason, "", ""]
+            n,
+            "withheld",
+            reason,
+            "",
+            "",
+        ]
     shown = table[table["question_id"] == "comfort_before"]
     assert (shown["withheld"] == "").all() and shown["count"].tolist() == ["0", "0", "6", "6", "0", "0"]
 
 
-@pytest.mark.parametrize("name, error, message", [
-    ("no_such_folder/handout.pdf", FileNotFoundError, "does not exist"),
-    ("handout.docx", ValueError, "ending in .pdf"),
-])
+@pytest.mark.parametrize(
+    "name, error, message",
+    [
+        ("no_such_folder/handout.pdf", FileNotFoundError, "does not exist"),
+        ("handout.docx", ValueError, "ending in .pdf"),
+    ],
+)
 def test_a_bad_export_path_gets_a_clear_error(room, tmp_path, name, error, message):
     with pytest.raises(error, match=message):
         room.export(tmp_path / name)
@@ -266,16 +286,22 @@ def test_a_real_kernel_restart_mid_poll_reattaches_to_the_same_room(tmp_path):
 
     def run(code) -> dict:
         printed = []
-        reply = kernel.execute_interactive(code, timeout=60, output_hook=lambda message: printed.append(
-            message["content"].get("text", "")) if message["msg_type"] == "stream" else None)
+        reply = kernel.execute_interactive(
+            code,
+            timeout=60,
+            output_hook=lambda message: (
+                printed.append(message["content"].get("text", "")) if message["msg_type"] == "stream" else None
+            ),
+        )
         assert reply["content"]["status"] == "ok", reply["content"]
         return json.loads("".join(printed))
 
-    report = ("print(json.dumps({'code': room.code, 'url': room.api_url, 'state': room.state('pcd_ever'),"
-              " 'count': room.count('pcd_ever')}))")
+    report = (
+        "print(json.dumps({'code': room.code, 'url': room.api_url, 'state': room.state('pcd_ever'),"
+        " 'count': room.count('pcd_ever')}))"
+    )
     try:
-        before = run("import aftertalk, json\nroom = aftertalk.room(participants=8)\n"
-                     "room.open('pcd_ever')\n" + report)
+        before = run("import aftertalk, json\nroom = aftertalk.room(participants=8)\nroom.open('pcd_ever')\n" + report)
         manager.restart_kernel(now=True)
         kernel.wait_for_ready(timeout=60)
         after = run("import aftertalk, json\nroom = aftertalk.room()\n" + report)
@@ -297,8 +323,9 @@ def test_a_rehearsal_that_opens_poll_after_poll_is_not_refused_as_a_flood(room):
     server's flood limit lets one phone answer (10 at once, then one a second): each phone waits and
     sends again, as a person would, and every poll gets its answers."""
     for n in range(14):
-        question = aftertalk.Question.from_dict({
-            "id": f"quick_{n}", "text": f"Quick question number {n}?", "kind": "yesno"})
+        question = aftertalk.Question.from_dict(
+            {"id": f"quick_{n}", "text": f"Quick question number {n}?", "kind": "yesno"}
+        )
         room.open(question)
         assert room.count(question.id) >= 10, n
         room.close(question.id)
@@ -308,6 +335,7 @@ def test_when_the_server_goes_the_live_count_says_so_instead_of_freezing():
     """The poll server stops mid-poll (`aftertalk stop`, a crash): the panel's live count stops and
     says why in one line, rather than a frozen number."""
     from aftertalk.notebook.panel import PollPanel
+
     room = aftertalk.room(rehearsal=True)
     panel = PollPanel(room, room.question("what_helps"))
     panel.open_poll()
@@ -323,6 +351,7 @@ def test_when_the_server_goes_the_live_count_says_so_instead_of_freezing():
 
 def test_a_live_view_whose_drawing_fails_stops_and_says_why():
     from aftertalk.notebook.panel import LiveImage
+
     said = []
     calls = []
 
@@ -331,6 +360,7 @@ def test_a_live_view_whose_drawing_fails_stops_and_says_why():
         if len(calls) > 1:
             raise ValueError("no such font")
         return None
+
     live = LiveImage(render, interval=0.05, on_error=said.append)
     live.start()
     live.thread.join(timeout=5)
@@ -342,6 +372,7 @@ def test_a_refused_moderation_click_says_why_in_the_box_panel():
     """Showing a box question of a room that has ended (in another notebook, so its server left too):
     the panel says why in one line, and no exception is left in the widget's log where nobody sees it."""
     from aftertalk.notebook.panel import QuestionBoxPanel
+
     room = aftertalk.room(rehearsal=True)
     panel = QuestionBoxPanel(room)
     room.end()

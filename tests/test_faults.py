@@ -1,4 +1,5 @@
 """Faults a real room meets: a flood from one phone, a dropped stream, a full or read-only disk."""
+
 import http.client
 import os
 import resource
@@ -13,8 +14,14 @@ from aftertalk import Question
 from aftertalk.server.ratelimit import RateLimiter
 from conftest import Phone, ServerProcess, answer_many, call, read_events
 
-MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                           "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}],
+    }
+)
 
 
 def test_a_flooding_phone_is_slowed_and_others_are_not(server, room):
@@ -65,8 +72,12 @@ def test_the_phone_count_follows_streams_opening_and_closing(server, room):
 
 
 def start_limited_server(data_dir, output, preexec):
-    process = subprocess.Popen([sys.executable, "-m", "aftertalk", "serve", "--host", "127.0.0.1", "--port", "0",
-                                "--data-dir", str(data_dir)], stdout=output, stderr=output, preexec_fn=preexec)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aftertalk", "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir)],
+        stdout=output,
+        stderr=output,
+        preexec_fn=preexec,
+    )
     deadline = time.monotonic() + 15
     while not (data_dir / "server.json").exists():
         assert process.poll() is None and time.monotonic() < deadline
@@ -120,8 +131,13 @@ def read_only_folder(tmp_path):
     """A real read-only file system (a small tmpfs, remounted read-only); needs root."""
     folder = tmp_path / "readonly"
     folder.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("mounting a read-only file system needs root")
     try:
         yield folder
@@ -136,8 +152,22 @@ def test_a_read_only_database_is_refused_at_start_with_a_message(tmp_path, read_
     answer_many(server, room.code, "mood", {"good": 2})
     server.stop()
     subprocess.run(["mount", "-o", "remount,ro", str(read_only_folder)], check=True)
-    result = subprocess.run([sys.executable, "-m", "aftertalk", "serve", "--host", "127.0.0.1", "--port", "0",
-                             "--data-dir", str(read_only_folder / "data")], capture_output=True, text=True,
-                            timeout=20)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aftertalk",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(read_only_folder / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--data-dir" in result.stderr and str(read_only_folder / "data") in result.stderr

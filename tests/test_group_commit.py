@@ -1,5 +1,6 @@
 """Group commit: answers arriving together share one transaction, and each is acknowledged only once
 it is saved. A refused answer spoils none of the others; a failed commit acknowledges none of them."""
+
 import asyncio
 import json
 import secrets
@@ -8,14 +9,19 @@ import socket
 import pytest
 
 from aftertalk import Question
-
-from aftertalk.server import store
 from aftertalk.errors import Conflict, Unavailable
+from aftertalk.server import store
 from aftertalk.server.group_commit import GroupCommit
 from conftest import Phone
 
-MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                           "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}],
+    }
+)
 
 
 @pytest.fixture
@@ -56,8 +62,12 @@ def test_a_second_answer_from_one_phone_is_refused_and_spoils_no_other(db):
     twice = secrets.token_bytes(32)
 
     async def batch_with_a_repeat(answers):
-        writes = [answers.write(answer(twice)), answers.write(answer(secrets.token_bytes(32), "meh")),
-                  answers.write(answer(twice, "meh")), answers.write(answer(secrets.token_bytes(32)))]
+        writes = [
+            answers.write(answer(twice)),
+            answers.write(answer(secrets.token_bytes(32), "meh")),
+            answers.write(answer(twice, "meh")),
+            answers.write(answer(secrets.token_bytes(32))),
+        ]
         return await asyncio.gather(*writes, return_exceptions=True)
 
     outcomes, commits = commits_while(db, batch_with_a_repeat)
@@ -105,9 +115,12 @@ def test_phones_answering_at_the_same_instant_are_each_counted_once(server, room
     for number, phone in enumerate(senders):
         body = json.dumps({"question": "mood", "options": ["good" if number % 4 else "meh"]}).encode()
         connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-        connection.sendall(f"POST /r/{room.code}/answer HTTP/1.1\r\nHost: test\r\nCookie: {phone.cookie}\r\n"
-                           f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                           "Connection: close\r\n\r\n".encode() + body)
+        connection.sendall(
+            f"POST /r/{room.code}/answer HTTP/1.1\r\nHost: test\r\nCookie: {phone.cookie}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n".encode()
+            + body
+        )
         connections.append(connection)
     statuses = []
     for connection in connections:

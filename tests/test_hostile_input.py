@@ -3,6 +3,7 @@
 The threat model these tests stand for is in SECURITY.md. Everything goes to the poll server on
 loopback; the floods are bounded in count and time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,8 @@ import socket
 import stat
 import threading
 import time
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -24,8 +25,14 @@ from playwright.sync_api import expect, sync_playwright
 from aftertalk import Question
 from conftest import CHROMIUM, PHONE_ADDRESS, PHONE_AGENT, Phone, ServerProcess, call, read_events
 
-MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                           "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}],
+    }
+)
 
 
 # --- no facilitator power without the room's token ----------------------------------------------
@@ -66,11 +73,27 @@ def guarded_room(shared_server):
     room.open(CHECK_IN)
     assert Phone(shared_server, room.code, "guarded-1").answer("mood", ["good"])[0] == 200
     for n, word in enumerate(["calm", "calm", "tired"]):
-        assert call(shared_server, "POST", f"/r/{room.code}/answer", body={"question": "checkin", "word": word},
-                    headers={"Cookie": f"aftertalk_device=guarded-word-{n}-0123456789"})[0] == 200
+        assert (
+            call(
+                shared_server,
+                "POST",
+                f"/r/{room.code}/answer",
+                body={"question": "checkin", "word": word},
+                headers={"Cookie": f"aftertalk_device=guarded-word-{n}-0123456789"},
+            )[0]
+            == 200
+        )
     for n, text in enumerate(["Is this normal?", "What helps afterwards?"]):
-        assert call(shared_server, "POST", f"/r/{room.code}/box", body={"text": text},
-                    headers={"Cookie": f"aftertalk_device=guarded-box-{n}-0123456789"})[0] == 200
+        assert (
+            call(
+                shared_server,
+                "POST",
+                f"/r/{room.code}/box",
+                body={"text": text},
+                headers={"Cookie": f"aftertalk_device=guarded-box-{n}-0123456789"},
+            )[0]
+            == 200
+        )
     room.show_box_question(room.box()[0]["id"])
     return room
 
@@ -78,8 +101,13 @@ def guarded_room(shared_server):
 def room_state(server, room) -> tuple:
     """Everything a facilitator route could change, as the facilitator sees it."""
     words = call(server, "GET", f"/api/rooms/{room.code}/questions/checkin/words", token=room._token)
-    return (room.status()["questions"], room.box(), [(q, room.state(q)) for q in ("mood", "tally", "checkin")],
-            room.count("mood"), words)
+    return (
+        room.status()["questions"],
+        room.box(),
+        [(q, room.state(q)) for q in ("mood", "tally", "checkin")],
+        room.count("mood"),
+        words,
+    )
 
 
 def tricks(server, room, other):
@@ -108,8 +136,7 @@ def tricks(server, room, other):
 
 def send(server, method, path, *, headers=None, body=None):
     """One request as a phone would send it; returns (status, text)."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
-                                            source_address=(PHONE_ADDRESS, 0))
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(PHONE_ADDRESS, 0))
     data = None if body is None else json.dumps(body).encode()
     all_headers = {"User-Agent": PHONE_AGENT, **(headers or {})}
     if data is not None:
@@ -122,16 +149,20 @@ def send(server, method, path, *, headers=None, body=None):
         connection.close()
 
 
-@pytest.mark.parametrize("method, route, body", FACILITATOR_ROUTES,
-                         ids=[f"{m} {r.replace('{box}', 'ID') or '/'}" for m, r, _ in FACILITATOR_ROUTES])
+@pytest.mark.parametrize(
+    "method, route, body",
+    FACILITATOR_ROUTES,
+    ids=[f"{m} {r.replace('{box}', 'ID') or '/'}" for m, r, _ in FACILITATOR_ROUTES],
+)
 def test_no_participant_trick_reaches_a_facilitator_route(shared_server, guarded_room, method, route, body):
     other = shared_server.create_room()
     before = room_state(shared_server, guarded_room)
     route = route.format(box=before[1][-1]["id"])
     for name, suffix, headers, extra in tricks(shared_server, guarded_room, other):
         payload = None if body is None and not extra else {**(body or {}), **extra}
-        status, text = send(shared_server, method, f"/api/rooms/{guarded_room.code}{route}{suffix}",
-                            headers=headers, body=payload)
+        status, text = send(
+            shared_server, method, f"/api/rooms/{guarded_room.code}{route}{suffix}", headers=headers, body=payload
+        )
         assert status in (401, 403), f"{name}: {method} {route} -> {status} {text[:200]}"
         reply = json.loads(text)
         assert set(reply) == {"error", "status"}, f"{name}: the refusal carries more than an error: {reply}"
@@ -153,15 +184,20 @@ def test_no_participant_request_creates_a_room(shared_server, guarded_room):
 def test_participant_routes_give_no_counts_status_or_results(shared_server, guarded_room):
     """What a phone can read: the page, the fragment, the event stream. None tells how many answered."""
     admin = {"Authorization": f"Bearer {guarded_room._token}"}
-    for path in (f"/r/{guarded_room.code}", f"/r/{guarded_room.code}/current",
-                 f"/r/{guarded_room.code}/current?thanks=1", f"/r/{guarded_room.code}?results=1&count=1"):
+    for path in (
+        f"/r/{guarded_room.code}",
+        f"/r/{guarded_room.code}/current",
+        f"/r/{guarded_room.code}/current?thanks=1",
+        f"/r/{guarded_room.code}?results=1&count=1",
+    ):
         status, page = send(shared_server, "GET", path, headers=admin)
         assert status == 200
         assert not re.search(r"\d+\s*(answers|people|phones|votes|%)", page), path
         assert "revealed" not in page.lower() and "results" not in page.lower()
     # The event stream carries a version number and this phone's own view of the page: no counts.
-    [(name, change)] = read_events(shared_server, guarded_room.code, "aftertalk_device=guarded-phone-0123456789",
-                                   headers=admin)
+    [(name, change)] = read_events(
+        shared_server, guarded_room.code, "aftertalk_device=guarded-phone-0123456789", headers=admin
+    )
     assert name == "change" and set(change) == {"version", "html"}
     assert not re.search(r"\d+\s*(answers|people|phones|votes|%)", change["html"])
     assert "revealed" not in change["html"].lower() and "results" not in change["html"].lower()
@@ -185,10 +221,18 @@ def test_the_room_database_is_readable_only_by_its_owner(shared_server, guarded_
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = '"><img src=x onerror=alert(1)>'
-HOSTILE = Question.from_dict({
-    "id": "hostile", "text": f"Which? {SCRIPT} {IMAGE}", "kind": "multi",
-    "options": [{"id": "a", "label": SCRIPT}, {"id": "b", "label": IMAGE},
-                {"id": "c", "label": "<b>bold</b> & 'quoted'"}]})
+HOSTILE = Question.from_dict(
+    {
+        "id": "hostile",
+        "text": f"Which? {SCRIPT} {IMAGE}",
+        "kind": "multi",
+        "options": [
+            {"id": "a", "label": SCRIPT},
+            {"id": "b", "label": IMAGE},
+            {"id": "c", "label": "<b>bold</b> & 'quoted'"},
+        ],
+    }
+)
 BOX_TEXT = "Why? <svg onload=alert(2)> <iframe src=/away></iframe>"
 # The page's own scripts, in order: the randomizer, then app.js, which uses it.
 OWN_SCRIPTS = ["/static/randomize.js", "/static/app.js"]
@@ -196,8 +240,13 @@ OWN_SCRIPTS = ["/static/randomize.js", "/static/app.js"]
 
 def ask_hostile_box_question(server, room) -> None:
     """A participant's question-box text with markup, shown on the screen by the facilitator."""
-    status, reply = call(server, "POST", f"/r/{room.code}/box", body={"text": BOX_TEXT},
-                         headers={"Cookie": "aftertalk_device=box-asker-0123456789"})
+    status, reply = call(
+        server,
+        "POST",
+        f"/r/{room.code}/box",
+        body={"text": BOX_TEXT},
+        headers={"Cookie": "aftertalk_device=box-asker-0123456789"},
+    )
     assert status == 200, reply
     room.show_box_question(room.box()[0]["id"])
 
@@ -221,10 +270,14 @@ def test_html_in_a_question_is_escaped_in_the_raw_page(server, room):
 
 def test_html_sent_back_in_an_error_page_is_escaped(server, room):
     room.open(MOOD)
-    status, page = call(server, "POST", f"/r/{room.code}/answer",
-                        raw=f"question=mood&option={SCRIPT}".encode(),
-                        content_type="application/x-www-form-urlencoded",
-                        headers={"Cookie": "aftertalk_device=escape-check-0123456789"})
+    status, page = call(
+        server,
+        "POST",
+        f"/r/{room.code}/answer",
+        raw=f"question=mood&option={SCRIPT}".encode(),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Cookie": "aftertalk_device=escape-check-0123456789"},
+    )
     assert status == 400 and "is not one of the options" in page
     assert SCRIPT not in page and "&lt;script&gt;" in page
     # The landing page's "type the code" redirect does not reflect markup either.
@@ -236,11 +289,17 @@ def test_html_sent_back_in_an_error_page_is_escaped(server, room):
     assert room.count("mood") == 0
 
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--host-resolver-rules=MAP phone.test 127.0.0.1"]
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP phone.test 127.0.0.1",
+]
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
 def test_html_in_a_question_shows_as_text_and_runs_nothing_in_chromium(server, room):
@@ -300,8 +359,7 @@ def flood(server, method, path, cookie, body=None, *, progress: list, under_way:
 
     def one_connection(count):
         statuses = []
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
-                                                source_address=(PHONE_ADDRESS, 0))
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(PHONE_ADDRESS, 0))
         try:
             for _ in range(count):
                 if time.monotonic() > deadline:
@@ -340,14 +398,26 @@ def flood_outcome(tmp_path_factory):
         fresh = iter(range(10 * FLOOD))
         rotating = lambda: f"aftertalk_device=rotating-cookie-{next(fresh):08d}"  # noqa: E731
         for kind, method, path, cookie, body, question in [
-                ("answers", "POST", f"/r/{room.code}/answer", flooder, {"question": "mood", "options": ["good"]},
-                 "mood"),
-                ("pages", "GET", f"/r/{room.code}", flooder, None, "second"),
-                ("rotating cookies", "POST", f"/r/{room.code}/answer", rotating,
-                 {"question": "third", "options": ["no"]}, "third")]:
+            ("answers", "POST", f"/r/{room.code}/answer", flooder, {"question": "mood", "options": ["good"]}, "mood"),
+            ("pages", "GET", f"/r/{room.code}", flooder, None, "second"),
+            (
+                "rotating cookies",
+                "POST",
+                f"/r/{room.code}/answer",
+                rotating,
+                {"question": "third", "options": ["no"]},
+                "third",
+            ),
+        ]:
             result, progress, under_way = {}, [], threading.Event()
-            flooding = threading.Thread(target=lambda: result.update(statuses=flood(
-                server, method, path, cookie, body, progress=progress, under_way=under_way)), daemon=True)
+            flooding = threading.Thread(
+                target=lambda result=result, method=method, path=path, cookie=cookie, body=body, progress=progress, under_way=under_way: (
+                    result.update(
+                        statuses=flood(server, method, path, cookie, body, progress=progress, under_way=under_way)
+                    )
+                ),
+                daemon=True,
+            )
             flooding.start()
             under_way.wait(FLOOD_SECONDS)
             result["progress_when_honest_began"] = len(progress)
@@ -355,7 +425,8 @@ def flood_outcome(tmp_path_factory):
             for n in range(3):  # other phones answer while it goes on
                 start = time.monotonic()
                 status, reply = Phone(server, room.code, f"honest-{kind.replace(' ', '-')}-{n}").answer(
-                    question, ["good" if question == "mood" else "yes"])
+                    question, ["good" if question == "mood" else "yes"]
+                )
                 honest.append((status, time.monotonic() - start, reply))
             flooding.join(FLOOD_SECONDS + 15)
             assert not flooding.is_alive(), "the flood did not stop within its time bound"

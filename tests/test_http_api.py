@@ -1,15 +1,30 @@
 """The poll server over real HTTP: the facilitator API, answering, and every kind of bad input."""
+
 import pytest
 
 from aftertalk import Question, Room, RoomError
 from conftest import Phone, answer_many, call, shown_counts
 
-FEELINGS = Question.from_dict({
-    "id": "feelings", "text": "Which have you felt?", "kind": "multi",
-    "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
-                {"id": "none", "label": "None of these", "exclusive": True}]})
-MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                           "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+FEELINGS = Question.from_dict(
+    {
+        "id": "feelings",
+        "text": "Which have you felt?",
+        "kind": "multi",
+        "options": [
+            {"id": "calm", "label": "Calm"},
+            {"id": "sad", "label": "Sad"},
+            {"id": "none", "label": "None of these", "exclusive": True},
+        ],
+    }
+)
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}],
+    }
+)
 
 
 def test_a_poll_goes_from_open_to_revealed_results(server, room, phones):
@@ -127,10 +142,17 @@ def test_ending_a_room_erases_it(server, room, phones):
 
 # --- bad input: a clear 4xx with a human message, and the counts stay unchanged ------------------
 
+
 def answer_raw(server, code, raw, content_type="application/json", cookie=""):
     cookie = cookie if cookie != "" else f"aftertalk_device=bad-input-{code}-0001"  # one phone per room
-    return call(server, "POST", f"/r/{code}/answer", raw=raw, content_type=content_type,
-                headers={"Cookie": cookie} if cookie else None)
+    return call(
+        server,
+        "POST",
+        f"/r/{code}/answer",
+        raw=raw,
+        content_type=content_type,
+        headers={"Cookie": cookie} if cookie else None,
+    )
 
 
 BAD_ANSWERS = [
@@ -142,19 +164,18 @@ BAD_ANSWERS = [
     (b'{"question": "mood", "options": [1]}', "application/json", 400, "list of option ids"),
     (b'{"question": "mood", "options": ["good", "good"]}', "application/json", 400, "sent twice"),
     (b'{"options": ["good"]}', "application/json", 400, "which question"),
-    (b'', "application/json", 400, "empty"),
+    (b"", "application/json", 400, "empty"),
     (b'{"question": ', "application/json", 400, "not valid JSON"),
     (b'["mood"]', "application/json", 400, "JSON object"),
-    (b'\xff\xfe', "application/json", 400, "UTF-8"),
-    (b'question=mood&option=good', "text/plain", 415, "Unsupported content type"),
+    (b"\xff\xfe", "application/json", 400, "UTF-8"),
+    (b"question=mood&option=good", "text/plain", 415, "Unsupported content type"),
     (b'{"question": "mood", "options": ["good"]}', "application/xml", 415, "Unsupported content type"),
-    (b'x' * 10000, "application/json", 413, "too large"),
+    (b"x" * 10000, "application/json", 413, "too large"),
 ]
 
 
 @pytest.mark.parametrize("raw, content_type, status, message", BAD_ANSWERS)
-def test_bad_answers_are_refused_with_a_message_and_change_nothing(server, room, raw, content_type, status,
-                                                                   message):
+def test_bad_answers_are_refused_with_a_message_and_change_nothing(server, room, raw, content_type, status, message):
     room.open(MOOD)
     Phone(server, room.code, "honest").answer("mood", ["good"])
     got_status, body = answer_raw(server, room.code, raw, content_type)
@@ -203,8 +224,13 @@ def test_an_unknown_room_is_a_404_with_a_message(server, room):
 
 
 FACILITATOR_ROUTES = [
-    ("GET", ""), ("DELETE", ""), ("POST", "/questions"), ("POST", "/questions/mood/close"),
-    ("POST", "/questions/mood/reveal"), ("GET", "/questions/mood/count"), ("GET", "/questions/mood/results"),
+    ("GET", ""),
+    ("DELETE", ""),
+    ("POST", "/questions"),
+    ("POST", "/questions/mood/close"),
+    ("POST", "/questions/mood/reveal"),
+    ("GET", "/questions/mood/count"),
+    ("GET", "/questions/mood/results"),
 ]
 
 
@@ -227,15 +253,27 @@ def test_only_the_admin_token_creates_rooms(server, room):
     assert call(server, "POST", "/api/rooms", token=room._token)[0] == 403
 
 
-@pytest.mark.parametrize("definition, message", [
-    ({"id": "x", "text": "Q?", "kind": "poll", "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]},
-     "unknown kind 'poll'"),
-    ({"id": "x", "text": "Q?", "kind": "single", "options": [{"id": "a", "label": "A"}]}, "at least two options"),
-    ({"id": "x", "text": "Q?", "kind": "single", "options": [{"id": "a"}, {"id": "b", "label": "B"}]},
-     "needs a label"),
-    ({"id": "Bad Id", "text": "Q?", "kind": "yesno"}, "not a valid id"),
-    ({"text": "Q?", "kind": "yesno"}, "'id': is missing"),
-])
+@pytest.mark.parametrize(
+    "definition, message",
+    [
+        (
+            {
+                "id": "x",
+                "text": "Q?",
+                "kind": "poll",
+                "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+            },
+            "unknown kind 'poll'",
+        ),
+        ({"id": "x", "text": "Q?", "kind": "single", "options": [{"id": "a", "label": "A"}]}, "at least two options"),
+        (
+            {"id": "x", "text": "Q?", "kind": "single", "options": [{"id": "a"}, {"id": "b", "label": "B"}]},
+            "needs a label",
+        ),
+        ({"id": "Bad Id", "text": "Q?", "kind": "yesno"}, "not a valid id"),
+        ({"text": "Q?", "kind": "yesno"}, "'id': is missing"),
+    ],
+)
 def test_an_invalid_question_is_refused_with_what_is_wrong(server, room, definition, message):
     status, body = call(server, "POST", f"/api/rooms/{room.code}/questions", body=definition, token=room._token)
     assert status == 400 and message in body["error"]
@@ -265,10 +303,10 @@ def test_pages_carry_security_headers(server, room):
 
 def test_the_qr_code_carries_the_join_url(room):
     import segno
+
     svg = room.qr().data
     assert svg.startswith("<svg") and "<path" in svg
-    expected = segno.make(room.join_url, error="m").svg_inline(scale=10, border=4, dark="#000000",
-                                                                light="#ffffff")
+    expected = segno.make(room.join_url, error="m").svg_inline(scale=10, border=4, dark="#000000", light="#ffffff")
     assert svg == expected
 
 
@@ -277,10 +315,13 @@ def test_connect_attaches_to_a_room_from_its_join_url(room):
     assert again.code == room.code and again.status()["code"] == room.code
 
 
-@pytest.mark.parametrize("url, token, message", [
-    ("not a url", "x", "is not a room's join URL"),
-    ("http://127.0.0.1:1/r/ABCDE", "x", "Cannot reach the poll server"),
-])
+@pytest.mark.parametrize(
+    "url, token, message",
+    [
+        ("not a url", "x", "is not a room's join URL"),
+        ("http://127.0.0.1:1/r/ABCDE", "x", "Cannot reach the poll server"),
+    ],
+)
 def test_connect_with_a_bad_url_says_what_is_wrong(url, token, message):
     with pytest.raises(RoomError, match=message):
         Room.connect(url, token)

@@ -4,6 +4,7 @@ Shared, pure modules (questions, privacy, i18n, errors, network, paths) sit belo
 and `kit/`. The notebook and kit sides talk to the server over HTTP only, so `import aftertalk` in a
 kernel, and everything a lesson touches, loads neither tornado's web app nor sqlite3.
 """
+
 from __future__ import annotations
 
 import ast
@@ -93,16 +94,19 @@ def test_a_kernel_that_runs_a_lesson_loads_no_web_server_and_no_database():
         "from aftertalk.notebook import client, local_server, panel, charts, export, rehearsal, workshop\n"
         "from aftertalk.kit import lint, lessons, readiness, reference\n"
         "print(sorted(m for m in sys.modules if m in ('tornado.web', 'sqlite3', '_sqlite3')"
-        " or m.startswith('aftertalk.server')))\n")
+        " or m.startswith('aftertalk.server')))\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
 def test_import_aftertalk_alone_loads_nothing_heavy():
-    script = ("import sys, aftertalk\n"
-              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tornado', 'sqlite3', 'pandas', "
-              "'matplotlib', 'ipywidgets') or m.startswith('aftertalk.')))\n")
+    script = (
+        "import sys, aftertalk\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tornado', 'sqlite3', 'pandas', "
+        "'matplotlib', 'ipywidgets') or m.startswith('aftertalk.')))\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

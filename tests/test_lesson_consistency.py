@@ -7,6 +7,7 @@ tests/test_cli_check.py already plants through the command (question ids not in 
 not Python, saved outputs, execution counts, unhidden code, another kernel, broken YAML or JSON, the
 question fields, a figure without a citation, an empty column) are not planted again here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,11 +58,15 @@ def change_reference_line(kit: Path, lineno: int, old: str, new: str) -> None:
 
 # --- the notebooks ------------------------------------------------------------------------------------
 
+
 def test_a_lesson_that_another_names_is_missing(kit):
     (kit / NOTEBOOKS / "04_aftercare_and_talking.ipynb").unlink()
     path = NOTEBOOKS / "03_tears_and_the_post_sex_blues.ipynb"
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, '`04_aftercare_and_talking`')}",
-                           "there is no lesson '04_aftercare_and_talking' in notebooks/")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{line_of(kit / path, '`04_aftercare_and_talking`')}",
+        "there is no lesson '04_aftercare_and_talking' in notebooks/",
+    )
 
 
 def test_the_lesson_template_is_missing(kit):
@@ -85,16 +90,28 @@ def test_a_code_cell_longer_than_two_lines(kit):
         source.append("print(len(bank))")
 
     edit_notebook(kit / path, add_a_line)
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, 'print(len(bank))')}",
-                           "this code cell has 3 lines, more than 2")
+    assert_the_one_problem(
+        kit, f"{path}:{line_of(kit / path, 'print(len(bank))')}", "this code cell has 3 lines, more than 2"
+    )
 
 
-@pytest.mark.parametrize("lesson, old, new, what", [
-    ("05_closing", "room.summary()", 'room.hide_word(\\"comfort_after\\", \\"tired\\")',
-     "room.hide_word() is not part of the notebook API"),
-    ("00_start_here", "aftertalk.install_check()", "aftertalk.kit.readiness.install_check()",
-     "aftertalk.kit.readiness.install_check() is not part of the notebook API"),
-])
+@pytest.mark.parametrize(
+    "lesson, old, new, what",
+    [
+        (
+            "05_closing",
+            "room.summary()",
+            'room.hide_word(\\"comfort_after\\", \\"tired\\")',
+            "room.hide_word() is not part of the notebook API",
+        ),
+        (
+            "00_start_here",
+            "aftertalk.install_check()",
+            "aftertalk.kit.readiness.install_check()",
+            "aftertalk.kit.readiness.install_check() is not part of the notebook API",
+        ),
+    ],
+)
 def test_a_call_outside_the_notebook_api(kit, lesson, old, new, what):
     path = NOTEBOOKS / f"{lesson}.ipynb"
     replace_in(kit / path, old, new)
@@ -104,22 +121,31 @@ def test_a_call_outside_the_notebook_api(kit, lesson, old, new, what):
 def test_a_question_id_that_is_not_written_out(kit):
     path = NOTEBOOKS / "05_closing.ipynb"
     replace_in(kit / path, 'room.before_after(\\"comfort_before\\"', 'room.before_after(bank[\\"comfort_before\\"].id')
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, 'room.before_after(')}",
-                           "before_after() is given the question id bank['comfort_before'].id, not the id itself")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{line_of(kit / path, 'room.before_after(')}",
+        "before_after() is given the question id bank['comfort_before'].id, not the id itself",
+    )
 
 
 def test_a_reference_id_that_is_not_in_the_reference_data(kit):
     path = NOTEBOOKS / "03_tears_and_the_post_sex_blues.ipynb"
     replace_in(kit / path, '\\"schweitzer2015_lifetime\\"', '\\"schweitzer2015_lifetim\\"')
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, 'schweitzer2015_lifetim')}",
-                           "reference 'schweitzer2015_lifetim' is not in the reference data")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{line_of(kit / path, 'schweitzer2015_lifetim')}",
+        "reference 'schweitzer2015_lifetim' is not in the reference data",
+    )
 
 
 def test_references_that_are_not_a_list_written_out(kit):
     path = NOTEBOOKS / "03_tears_and_the_post_sex_blues.ipynb"
     replace_in(kit / path, "references=studies", "references=sorted(studies)")
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, 'references=sorted(studies)')}",
-                           "references=sorted(studies) is not a list of reference ids written out")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{line_of(kit / path, 'references=sorted(studies)')}",
+        "references=sorted(studies) is not a list of reference ids written out",
+    )
 
 
 def test_a_comparison_with_an_option_the_question_lacks(kit):
@@ -131,23 +157,30 @@ def test_a_comparison_with_an_option_the_question_lacks(kit):
 def test_before_and_after_of_two_different_questions(kit):
     path = NOTEBOOKS / "05_closing.ipynb"
     replace_in(kit / path, 'room.before_after(\\"comfort_before\\"', 'room.before_after(\\"warmup_weather\\"')
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, 'room.before_after(')}",
-                           "'warmup_weather' and 'comfort_after' differ in kind or options")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{line_of(kit / path, 'room.before_after(')}",
+        "'warmup_weather' and 'comfort_after' differ in kind or options",
+    )
 
 
 def test_a_lesson_heading_out_of_place(kit):
     path = NOTEBOOKS / "02_the_feelings_after_sex.ipynb"
     replace_in(kit / path, '"## Timing\\n"', '"## Time\\n"')
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, '## Time')}",
-                           "'## Time' stands where '## Timing' belongs")
+    assert_the_one_problem(
+        kit, f"{path}:{line_of(kit / path, '## Time')}", "'## Time' stands where '## Timing' belongs"
+    )
 
 
 def test_a_lesson_heading_missing(kit):
     path = NOTEBOOKS / "04_aftercare_and_talking.ipynb"
     replace_in(kit / path, '"## Facilitator talking points\\n"', '"### Talking points\\n"')
     first_code_cell = line_of(kit / path, '"cell_type": "code"')
-    assert_the_one_problem(kit, f"{path}:{first_code_cell}",
-                           "the heading '## Facilitator talking points' is missing before the first code cell")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{first_code_cell}",
+        "the heading '## Facilitator talking points' is missing before the first code cell",
+    )
 
 
 def test_a_timing_without_minutes(kit):
@@ -164,17 +197,24 @@ def test_a_timing_without_minutes(kit):
 def test_a_comparison_before_its_warnings(kit):
     path = NOTEBOOKS / "03_tears_and_the_post_sex_blues.ipynb"
     replace_in(kit / path, "**Different measures, different numbers.**", "**Other measures, other numbers.**")
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, 'room.compare_with_research(')}",
-                           "the warning 'different measures' is not shown before this comparison chart")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{line_of(kit / path, 'room.compare_with_research(')}",
+        "the warning 'different measures' is not shown before this comparison chart",
+    )
 
 
 # --- what a room is shown: notebooks and question files -------------------------------------------------
 
-@pytest.mark.parametrize("old, new, what", [
-    ("Stay calm.", "Stay calm (https://example.org/calm).", "the link https://example.org/calm is neither a DOI"),
-    ("Stay calm.", "Stay calm. Buy a weighted blanket.", "'Buy' is a shopping or advertising word"),
-    ("Stay calm.", "Stay calm, boyfriends.", "'boyfriends' guesses a partner's gender"),
-])
+
+@pytest.mark.parametrize(
+    "old, new, what",
+    [
+        ("Stay calm.", "Stay calm (https://example.org/calm).", "the link https://example.org/calm is neither a DOI"),
+        ("Stay calm.", "Stay calm. Buy a weighted blanket.", "'Buy' is a shopping or advertising word"),
+        ("Stay calm.", "Stay calm, boyfriends.", "'boyfriends' guesses a partner's gender"),
+    ],
+)
 def test_a_lesson_that_links_elsewhere_sells_or_guesses_a_gender(kit, old, new, what):
     path = NOTEBOOKS / "04_aftercare_and_talking.ipynb"
     replace_in(kit / path, old, new)
@@ -189,11 +229,15 @@ def test_a_question_file_that_advertises(kit):
 
 # --- the question bank ---------------------------------------------------------------------------------
 
+
 def test_a_question_without_prefer_not_to_say(kit):
     path = QUESTIONS / "04_aftercare_and_talking.yaml"
     replace_in(kit / path, "    kind: multi\n", "    kind: multi\n    prefer_not_to_say: false\n")
-    assert_the_one_problem(kit, f"{path}:{line_of(kit / path, 'id: what_helps')}",
-                           "question 'what_helps' does not offer 'Prefer not to say'")
+    assert_the_one_problem(
+        kit,
+        f"{path}:{line_of(kit / path, 'id: what_helps')}",
+        "question 'what_helps' does not offer 'Prefer not to say'",
+    )
 
 
 def test_a_question_without_notes(kit):
@@ -206,22 +250,31 @@ def test_a_word_check_in_needs_no_prefer_not_to_say(kit):
     """A one-word check-in has no options: people skip it instead (facilitator_guide/adapting_the_lessons.md)."""
     (kit / QUESTIONS / "06_extra.yaml").write_text(
         "questions:\n  - id: arriving_word\n    text: One word for how you're arriving?\n    kind: word\n"
-        "    notes: A check-in about right now.\n")
+        "    notes: A check-in about right now.\n"
+    )
     assert problem_lines(kit) == []
 
 
 # --- the reference data --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lineno, old, new, what", [
-    (4, ",0.46,", ",46,", "the figure 46 is not a share between 0 and 1"),
-    (4, ",0.46,", ",46%,", "the figure 46% is not a share between 0 and 1"),
-    (2, ",222,", ",about 220,", "n is about 220, not a number of people"),
-    (3, ",2011,", ",2011a,", "the year 2011a is not a whole number"),
-    (5, "https://doi.org/10.1002/sm2.74", "doi:10.1002/sm2.74", "doi_or_url doi:10.1002/sm2.74 is not a link"),
-    (12, "burri2020_only_after_orgasm", "Burri2020 only", "'Burri2020 only' is not a valid figure id"),
-    (12, "burri2020_only_after_orgasm", "burri2020_after_masturbation",
-     "the figure id 'burri2020_after_masturbation' is already used at data/reference/post_sex_research.csv:11"),
-])
+
+@pytest.mark.parametrize(
+    "lineno, old, new, what",
+    [
+        (4, ",0.46,", ",46,", "the figure 46 is not a share between 0 and 1"),
+        (4, ",0.46,", ",46%,", "the figure 46% is not a share between 0 and 1"),
+        (2, ",222,", ",about 220,", "n is about 220, not a number of people"),
+        (3, ",2011,", ",2011a,", "the year 2011a is not a whole number"),
+        (5, "https://doi.org/10.1002/sm2.74", "doi:10.1002/sm2.74", "doi_or_url doi:10.1002/sm2.74 is not a link"),
+        (12, "burri2020_only_after_orgasm", "Burri2020 only", "'Burri2020 only' is not a valid figure id"),
+        (
+            12,
+            "burri2020_only_after_orgasm",
+            "burri2020_after_masturbation",
+            "the figure id 'burri2020_after_masturbation' is already used at data/reference/post_sex_research.csv:11",
+        ),
+    ],
+)
 def test_a_reference_row_with_a_bad_value(kit, lineno, old, new, what):
     change_reference_line(kit, lineno, old, new)
     assert_the_one_problem(kit, f"{REFERENCE}:{lineno}", what)
@@ -229,8 +282,9 @@ def test_a_reference_row_with_a_bad_value(kit, lineno, old, new, what):
 
 def test_reference_columns_other_than_the_eight(kit):
     change_reference_line(kit, 1, "doi_or_url", "doi_or_url,notes")
-    assert_the_one_problem(kit, f"{REFERENCE}:1", "the columns are id, study, year, sample, n, measure, figure, "
-                                                  "doi_or_url, notes")
+    assert_the_one_problem(
+        kit, f"{REFERENCE}:1", "the columns are id, study, year, sample, n, measure, figure, doi_or_url, notes"
+    )
 
 
 def test_a_reference_file_without_figures(kit):

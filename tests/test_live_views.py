@@ -1,14 +1,21 @@
 """Each phone is sent what it should see with the live update and with its answer's reply, so a room of
 phones does not all ask the server for the page at the same moment. These views must be each phone's
 own: its question, its language, its upvotes."""
+
 import threading
 import time
 
 from aftertalk import Question
 from conftest import Phone, call, read_events
 
-MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                           "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}],
+    }
+)
 WAITING = "will open a question"
 WAITING_ES = "abrirá una pregunta"
 THANKS = "Thanks, that was sent anonymously."
@@ -59,34 +66,58 @@ def test_an_answers_reply_carries_the_thanks_and_the_next_question(server, room)
 def test_an_upvote_shows_in_the_next_views_and_a_refused_one_does_not(server, room):
     room.open(MOOD)
     asker = Phone(server, room.code, "asker")
-    assert call(server, "POST", f"/r/{room.code}/box", body={"text": "Is it normal to cry after?"},
-                headers={"Cookie": asker.cookie})[0] == 200
+    assert (
+        call(
+            server,
+            "POST",
+            f"/r/{room.code}/box",
+            body={"text": "Is it normal to cry after?"},
+            headers={"Cookie": asker.cookie},
+        )[0]
+        == 200
+    )
     [box_id] = [item["id"] for item in room.box()]
     room.show_box_question(box_id)
     assert "Me too (0)" in change_view(server, room.code, asker)
-    status, reply = call(server, "POST", f"/r/{room.code}/box/{box_id}/upvote", body={},
-                         headers={"Cookie": asker.cookie})
+    status, reply = call(
+        server, "POST", f"/r/{room.code}/box/{box_id}/upvote", body={}, headers={"Cookie": asker.cookie}
+    )
     assert status == 200 and "Me too (1)" in reply["html"]
-    assert call(server, "POST", f"/r/{room.code}/box/{box_id}/upvote", body={},
-                headers={"Cookie": asker.cookie})[0] == 409
+    assert (
+        call(server, "POST", f"/r/{room.code}/box/{box_id}/upvote", body={}, headers={"Cookie": asker.cookie})[0] == 409
+    )
     assert "Me too (1)" in change_view(server, room.code, Phone(server, room.code, "neighbour"))
 
 
 def test_a_run_of_upvotes_wakes_the_room_once_not_once_per_upvote(server, room):
     """Each wake-up sends every phone its view; a script minting cookies must not multiply that."""
     asker = Phone(server, room.code, "asker")
-    assert call(server, "POST", f"/r/{room.code}/box", body={"text": "Is it normal to feel empty?"},
-                headers={"Cookie": asker.cookie})[0] == 200
+    assert (
+        call(
+            server,
+            "POST",
+            f"/r/{room.code}/box",
+            body={"text": "Is it normal to feel empty?"},
+            headers={"Cookie": asker.cookie},
+        )[0]
+        == 200
+    )
     [box_id] = [item["id"] for item in room.box()]
     room.show_box_question(box_id)
     listened = []
-    listener = threading.Thread(target=lambda: listened.extend(
-        read_events(server, room.code, asker.cookie, wanted=10, seconds=3)))
+    listener = threading.Thread(
+        target=lambda: listened.extend(read_events(server, room.code, asker.cookie, wanted=10, seconds=3))
+    )
     listener.start()
     time.sleep(0.5)  # the stream is open and has had its first event
     for n in range(5):
-        status, reply = call(server, "POST", f"/r/{room.code}/box/{box_id}/upvote", body={},
-                             headers={"Cookie": Phone(server, room.code, f"voter-{n}").cookie})
+        status, reply = call(
+            server,
+            "POST",
+            f"/r/{room.code}/box/{box_id}/upvote",
+            body={},
+            headers={"Cookie": Phone(server, room.code, f"voter-{n}").cookie},
+        )
         assert status == 200 and f"Me too ({n + 1})" in reply["html"]  # each voter sees its own at once
     listener.join()
     views = [data["html"] for name, data in listened if name == "change"]

@@ -4,6 +4,7 @@ A dependency added to pyproject.toml without `make lock`, a pin edited by hand o
 environment.yml left behind, or a Makefile that installs around the lock fails here (README.md, "Pinned
 versions").
 """
+
 from __future__ import annotations
 
 import os
@@ -34,6 +35,7 @@ HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 @dataclass(frozen=True)
 class Pin:
     """One line of a lock: `name==version ; marker` and the hashes pip checks the downloaded file against."""
+
     requirement: Requirement
     hashes: tuple[str, ...]
 
@@ -59,8 +61,11 @@ class Pin:
 def parse_lock(text: str) -> list[Pin]:
     """Every pin of a uv / pip-tools lock: a requirement at the start of a line, its hashes on the lines after."""
     blocks = re.split(r"\n(?=[A-Za-z0-9])", "\n" + text)
-    return [Pin(Requirement(block.splitlines()[0].rstrip(" \\")), tuple(HASH.findall(block)))
-            for block in blocks if re.match(r"[A-Za-z0-9]", block)]
+    return [
+        Pin(Requirement(block.splitlines()[0].rstrip(" \\")), tuple(HASH.findall(block)))
+        for block in blocks
+        if re.match(r"[A-Za-z0-9]", block)
+    ]
 
 
 def read_lock(path: str) -> list[Pin]:
@@ -75,8 +80,11 @@ def pyproject() -> dict:
 def declared(*extras: str) -> list[Requirement]:
     """pyproject's runtime dependencies, plus those of the extras named."""
     project = pyproject()["project"]
-    return [Requirement(line) for line in project["dependencies"]
-            + [line for extra in extras for line in project["optional-dependencies"][extra]]]
+    return [
+        Requirement(line)
+        for line in project["dependencies"]
+        + [line for extra in extras for line in project["optional-dependencies"][extra]]
+    ]
 
 
 def disagreements(pins: list[Pin], requirements: list[Requirement]) -> list[str]:
@@ -91,8 +99,11 @@ def disagreements(pins: list[Pin], requirements: list[Requirement]) -> list[str]
         name = canonicalize_name(requirement.name)
         if name not in by_name:
             problems.append(f"{requirement}: in pyproject.toml but not in the lock (run `make lock`)")
-        problems += [f"{pin.line}: outside pyproject's {requirement} (run `make lock`)" for pin in by_name.get(name, [])
-                     if pin.version is not None and not requirement.specifier.contains(pin.version, prereleases=True)]
+        problems += [
+            f"{pin.line}: outside pyproject's {requirement} (run `make lock`)"
+            for pin in by_name.get(name, [])
+            if pin.version is not None and not requirement.specifier.contains(pin.version, prereleases=True)
+        ]
     return problems
 
 
@@ -155,8 +166,13 @@ def test_environment_yml_pins_the_workshop_lock():
 def make_dry_run(venv: Path, target: str, newer: str | None = None) -> str:
     """What `make` would run for one install stamp, with the stamp newer than everything; `newer` pretends that
     file changed since (make -W), as a refreshed lock does."""
-    return subprocess.run(["make", "--dry-run", f"VENV={venv}", str(venv / target), *(["-W", newer] if newer else [])],
-                          cwd=KIT, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["make", "--dry-run", f"VENV={venv}", str(venv / target), *(["-W", newer] if newer else [])],
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")

@@ -23,6 +23,7 @@ Coverage (each test's docstring gives its own):
   for each, every alternative room within what the labels allow is listed (up to 4,000 per display;
   rooms beyond that are counted, and must stay a small minority).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -68,8 +69,7 @@ def shape(ordinary: int, exclusive: int):
 
 
 def display(names, exclusive_names, vector, n, k):
-    released = release(dict(zip(names, vector)), n, k, multi=True, exclusive=exclusive_names,
-                       question_id="q")
+    released = release(dict(zip(names, vector)), n, k, multi=True, exclusive=exclusive_names, question_id="q")
     return released.withheld, tuple(cell.shown_as for cell in released.cells.values()), released
 
 
@@ -77,8 +77,9 @@ def own_answers(ordinary: int, exclusive: int, limit_subsets: bool = False):
     """Every answer one participant can give: a set of ordinary ticks, or one exclusive option."""
     if limit_subsets and ordinary > 4:
         everything = tuple(range(ordinary))
-        subsets = [(i,) for i in everything] + [everything] + [
-            tuple(j for j in everything if j != i) for i in everything]
+        subsets = (
+            [(i,) for i in everything] + [everything] + [tuple(j for j in everything if j != i) for i in everything]
+        )
     else:
         subsets = [s for size in range(1, ordinary + 1) for s in itertools.combinations(range(ordinary), size)]
     for s in subsets:
@@ -96,11 +97,15 @@ def pinned_cells(names, members, hidden, n, k, ordinary, exclusive, limit_subset
         if 0 < people < k:
             failures.append(("onlooker", "R", people_values))
     readers = [("onlooker", (0,) * len(names))] + [
-        (f"own answer {own}", own) for own in own_answers(ordinary, exclusive, limit_subsets)]
+        (f"own answer {own}", own) for own in own_answers(ordinary, exclusive, limit_subsets)
+    ]
     for reader, own in readers:
         # The room without the reader's own answer is a room of n - 1 that the constraints allow.
-        possible = [v for v in members
-                    if constraints_hold(tuple(c - o for c, o in zip(v, own)), n - (1 if any(own) else 0), ordinary)]
+        possible = [
+            v
+            for v in members
+            if constraints_hold(tuple(c - o for c, o in zip(v, own)), n - (1 if any(own) else 0), ordinary)
+        ]
         if not possible:
             continue
         for i in hidden:
@@ -147,17 +152,24 @@ def test_the_issue_room_is_withheld_with_a_reason():
     question = load_questions(KIT / "data" / "questions")["feelings_ever"]
     counts = {o.id: 0 for o in question.all_options}
     counts.update(does_not_apply=6, prefer_not_to_say=5, sadness=1, tearfulness=1, guilt=1)
-    released = release(counts, 12, 5, multi=True, question_id=question.id,
-                       exclusive={o.id for o in question.all_options if o.exclusive})
+    released = release(
+        counts,
+        12,
+        5,
+        multi=True,
+        question_id=question.id,
+        exclusive={o.id for o in question.all_options if o.exclusive},
+    )
     assert released.withheld == "few_outside_exclusive"
     assert all(cell.hidden and cell.count is None for cell in released.cells.values())
 
 
 def test_prefer_not_to_say_as_the_only_exclusive_option():
     """n = 14: "Prefer not to say" 13, one person ticks two options: withheld, not "hidden" twice."""
-    names, exclusive_names = ["a", "b", "c", "prefer_not_to_say"], {"prefer_not_to_say"}
-    released = release({"a": 1, "b": 1, "c": 0, "prefer_not_to_say": 13}, 14, 5, multi=True,
-                       exclusive=exclusive_names, question_id="q")
+    exclusive_names = {"prefer_not_to_say"}
+    released = release(
+        {"a": 1, "b": 1, "c": 0, "prefer_not_to_say": 13}, 14, 5, multi=True, exclusive=exclusive_names, question_id="q"
+    )
     assert released.withheld is not None
 
 
@@ -167,8 +179,13 @@ def test_a_room_where_everyone_ticked_something_still_shows():
     released = release(counts, 20, 5, multi=True, exclusive={"none", "prefer_not_to_say"}, question_id="q")
     assert released.withheld is None
     assert {o: c.shown_as for o, c in released.cells.items()} == {
-        "calm": "12", "close": "9", "sad": "6", "tears": FEWER_THAN.format(k=5),
-        "none": FEWER_THAN.format(k=5), "prefer_not_to_say": "0"}
+        "calm": "12",
+        "close": "9",
+        "sad": "6",
+        "tears": FEWER_THAN.format(k=5),
+        "none": FEWER_THAN.format(k=5),
+        "prefer_not_to_say": "0",
+    }
 
 
 def generated_room(rng: random.Random, ordinary: int, exclusive: int, n: int):
@@ -226,8 +243,11 @@ def witness(names, exclusive_names, vector, shown, n, k, ordinary, cell):
     ticked = [i for i in range(ordinary) if vector[i]]
     owns = [{i} for i in ticked] + [set(ticked)] + [set(ticked) - {i} for i in ticked]
     owns = [own for own in owns if own] + [{j} for j in range(ordinary, len(vector)) if vector[j]]
-    owns = [own for own in owns  # only answers someone in the true room can have given
-            if constraints_hold(tuple(c - (i in own) for i, c in enumerate(vector)), n - 1, ordinary)]
+    owns = [
+        own
+        for own in owns  # only answers someone in the true room can have given
+        if constraints_hold(tuple(c - (i in own) for i, c in enumerate(vector)), n - 1, ordinary)
+    ]
 
     def fits(w):
         differs = (n - sum(w[ordinary:])) != true_people if cell == "R" else w[cell] != vector[cell]
@@ -244,8 +264,11 @@ def witness(names, exclusive_names, vector, shown, n, k, ordinary, cell):
         w = list(start)
         for i, (lo, hi) in boxes.items():
             w[i] = min(max(w[i], lo), hi)
-        targets = [None] if not isinstance(cell, int) or cell >= ordinary else [
-            v for v in range(boxes[cell][0], boxes[cell][1] + 1) if v != vector[cell]]
+        targets = (
+            [None]
+            if not isinstance(cell, int) or cell >= ordinary
+            else [v for v in range(boxes[cell][0], boxes[cell][1] + 1) if v != vector[cell]]
+        )
         for target in targets:
             w2 = list(w)
             if target is not None:
@@ -260,8 +283,7 @@ def witness(names, exclusive_names, vector, shown, n, k, ordinary, cell):
                 return w2
         return None
 
-    choices = [sorted(label_range(shown[i], n, k), key=lambda v, i=i: abs(v - vector[i]))
-               for i in hidden_exclusive]
+    choices = [sorted(label_range(shown[i], n, k), key=lambda v, i=i: abs(v - vector[i])) for i in hidden_exclusive]
     for values in itertools.product(*choices):
         w = list(vector)
         for i, v in zip(hidden_exclusive, values):
@@ -272,9 +294,12 @@ def witness(names, exclusive_names, vector, shown, n, k, ordinary, cell):
         # First at most people - 1 where it can be, so that a participant who did not tick it fits
         # too; then up to people.
         for spare in (1, 0):
-            boxes = {i: (1, min(k - 1, people - spare)) if shown[i] == small else
-                     (max(k, people - k + 1), max(people - spare, max(k, people - k + 1)))
-                     for i in hidden_ordinary}
+            boxes = {
+                i: (1, min(k - 1, people - spare))
+                if shown[i] == small
+                else (max(k, people - k + 1), max(people - spare, max(k, people - k + 1)))
+                for i in hidden_ordinary
+            }
             if any(lo > hi for lo, hi in boxes.values()):
                 continue
             found = complete(w, boxes, people)
@@ -288,13 +313,16 @@ def bank_shapes():
     shapes = set()
     for question in bank.values():
         if question.kind == "multi" and question.privacy == "direct":
-            shapes.add((len([o for o in question.all_options if not o.exclusive]),
-                        len([o for o in question.all_options if o.exclusive])))
+            shapes.add(
+                (
+                    len([o for o in question.all_options if not o.exclusive]),
+                    len([o for o in question.all_options if o.exclusive]),
+                )
+            )
     return sorted(shapes)
 
 
-@pytest.mark.parametrize("ordinary,exclusive",
-                         bank_shapes() + [(m, j) for m in (2, 4, 6, 8) for j in (0, 1, 2, 3)])
+@pytest.mark.parametrize("ordinary,exclusive", bank_shapes() + [(m, j) for m in (2, 4, 6, 8) for j in (0, 1, 2, 3)])
 def test_bank_and_generated_shapes(ordinary, exclusive):
     """Shapes of the bank (11 ordinary + 3 exclusive, 10 + 3) and 2-8 ordinary with 0-3 exclusive.
 
@@ -316,7 +344,12 @@ def test_bank_and_generated_shapes(ordinary, exclusive):
                 for i, text in enumerate(shown):
                     if not text.isdigit():
                         assert witness(names, exclusive_names, vector, shown, n, k, ordinary, i), (
-                            k, n, vector, shown, names[i])
+                            k,
+                            n,
+                            vector,
+                            shown,
+                            names[i],
+                        )
                 people = n - sum(vector[ordinary:])
                 assert not 0 < people < k, (k, n, vector, shown)  # R, a group count, is never a handful
                 checked += 1
@@ -344,8 +377,14 @@ def single_choice_group(names, shown, n, k):
     hidden cells in their labels' ranges ("fewer than k": 0..k-1, "all but a few": n-k+1..n, else
     0..n), summing with the shown cells to n, each pushed through `release`."""
     hidden = [i for i, text in enumerate(shown) if not text.isdigit()]
-    ranges = [range(0, k) if shown[i] == FEWER_THAN.format(k=k) else
-              range(n - k + 1, n + 1) if shown[i] == ALL_BUT_A_FEW else range(0, n + 1) for i in hidden]
+    ranges = [
+        range(0, k)
+        if shown[i] == FEWER_THAN.format(k=k)
+        else range(n - k + 1, n + 1)
+        if shown[i] == ALL_BUT_A_FEW
+        else range(0, n + 1)
+        for i in hidden
+    ]
     total = n - sum(int(text) for text in shown if text.isdigit())
     group = []
     for listed, values in enumerate(sums_within(ranges, total)):
@@ -362,8 +401,9 @@ def single_choice_group(names, shown, n, k):
 
 def single_choice_bank_shapes():
     bank = load_questions(KIT / "data" / "questions")
-    return sorted({len(q.all_options) for q in bank.values()
-                   if q.kind in ("single", "scale", "yesno") and q.privacy == "direct"})
+    return sorted(
+        {len(q.all_options) for q in bank.values() if q.kind in ("single", "scale", "yesno") and q.privacy == "direct"}
+    )
 
 
 @pytest.mark.parametrize("options", sorted(set(single_choice_bank_shapes()) | {2, 4, 8}))
@@ -415,8 +455,14 @@ def test_a_participant_with_two_ticks_cannot_pin_a_stand_alone_count():
     question = load_questions(KIT / "data" / "questions")["feelings_ever"]
     counts = {o.id: 0 for o in question.all_options}
     counts.update(calm=6, closeness=7, does_not_apply=2)
-    released = release(counts, 14, 5, multi=True, question_id=question.id,
-                       exclusive={o.id for o in question.all_options if o.exclusive})
+    released = release(
+        counts,
+        14,
+        5,
+        multi=True,
+        question_id=question.id,
+        exclusive={o.id for o in question.all_options if o.exclusive},
+    )
     assert released.withheld is not None
 
 

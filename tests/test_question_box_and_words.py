@@ -1,31 +1,42 @@
 """The anonymous question box and one-word check-ins: the facilitator decides what reaches the screen."""
-import pandas as pd
+
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
+from test_browser_phone import PHONE, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
 import aftertalk
 from aftertalk import Question
-from aftertalk.server.freetext import flags, normalise_word
 from aftertalk.notebook.rehearsal import BOX_QUESTIONS
+from aftertalk.server.freetext import flags, normalise_word
 from conftest import call, run_notebook
-from test_browser_phone import PHONE, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
-CHECK_IN = Question.from_dict({"id": "one_word", "text": "One word for how you feel right now?", "kind": "word",
-                               "max_length": 20})
+CHECK_IN = Question.from_dict(
+    {"id": "one_word", "text": "One word for how you feel right now?", "kind": "word", "max_length": 20}
+)
 SECRET = "Is it normal that my partner Robin cries every time?"
 
 
 def ask(server, code, text, phone="asker"):
-    return call(server, "POST", f"/r/{code}/box", body={"text": text},
-                headers={"Cookie": f"aftertalk_device=box-{code}-{phone}-0000000"})
+    return call(
+        server,
+        "POST",
+        f"/r/{code}/box",
+        body={"text": text},
+        headers={"Cookie": f"aftertalk_device=box-{code}-{phone}-0000000"},
+    )
 
 
 def words(server, code, counts):
     for index, (word, times) in enumerate(counts.items()):
         for n in range(times):
-            status, body = call(server, "POST", f"/r/{code}/answer", body={"question": "one_word", "word": word},
-                                headers={"Cookie": f"aftertalk_device=word-{code}-{index}-{n}-000000"})
+            status, body = call(
+                server,
+                "POST",
+                f"/r/{code}/answer",
+                body={"question": "one_word", "word": word},
+                headers={"Cookie": f"aftertalk_device=word-{code}-{index}-{n}-000000"},
+            )
             assert status == 200, body
 
 
@@ -41,14 +52,17 @@ def test_a_question_from_a_phone_waits_for_the_facilitator(server, room):
     assert "Robin cries" in page
 
 
-@pytest.mark.parametrize("text, status, message", [
-    ("", 400, "is empty"),
-    ("   ", 400, "is empty"),
-    ("x" * 281, 400, "too long: 281 characters"),
-    ("hello\x00world", 400, "control characters"),
-    ("bell\x07", 400, "control characters"),
-    (12, 400, "must be text"),
-])
+@pytest.mark.parametrize(
+    "text, status, message",
+    [
+        ("", 400, "is empty"),
+        ("   ", 400, "is empty"),
+        ("x" * 281, 400, "too long: 281 characters"),
+        ("hello\x00world", 400, "control characters"),
+        ("bell\x07", 400, "control characters"),
+        (12, 400, "must be text"),
+    ],
+)
 def test_bad_questions_are_refused_and_nothing_is_stored(server, room, text, status, message):
     got, body = ask(server, room.code, text)
     assert got == status and message in body["error"]
@@ -56,8 +70,13 @@ def test_bad_questions_are_refused_and_nothing_is_stored(server, room, text, sta
 
 
 def test_binary_bodies_are_refused(server, room):
-    status, body = call(server, "POST", f"/r/{room.code}/box", raw=b"\xff\xfe\x00",
-                        headers={"Cookie": f"aftertalk_device=box-{room.code}-binary-000000"})
+    status, body = call(
+        server,
+        "POST",
+        f"/r/{room.code}/box",
+        raw=b"\xff\xfe\x00",
+        headers={"Cookie": f"aftertalk_device=box-{room.code}-binary-000000"},
+    )
     assert status == 400 and "UTF-8" in body["error"] and room.box() == []
 
 
@@ -76,22 +95,36 @@ def test_flags_catch_names_numbers_emails_and_links():
     assert "what may be a name" in flags("What if Alex wants space?")
 
 
-@pytest.mark.parametrize("text", ["Sam cried after we had sex, is that normal?",  # a name as the first word
-                                  "Is it normal? Alex says no.",  # a name opening the next sentence
-                                  "Sorry. Jordan and I argue after.", "¿Lucía se enfada si lloro?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sam cried after we had sex, is that normal?",  # a name as the first word
+        "Is it normal? Alex says no.",  # a name opening the next sentence
+        "Sorry. Jordan and I argue after.",
+        "¿Lucía se enfada si lloro?",
+    ],
+)
 def test_flags_catch_a_name_at_the_start_of_a_sentence(text):
     assert "what may be a name" in flags(text)
 
 
-@pytest.mark.parametrize("text", ["insta: x_99", "my snap is sam99", "snapchat = samk", "ask x_99 about it",
-                                  "DM @sam_k"])
+@pytest.mark.parametrize(
+    "text", ["insta: x_99", "my snap is sam99", "snapchat = samk", "ask x_99 about it", "DM @sam_k"]
+)
 def test_flags_catch_handles_without_an_at_sign(text):
     assert "an email address or handle" in flags(text)
 
 
-@pytest.mark.parametrize("text", ["Sometimes I cry after sex. Is that normal?", "Hi! Why do I cry?",
-                                  "¿Es normal llorar después del sexo?", "After sex I feel 2x more tired.",
-                                  *BOX_QUESTIONS[:5]])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sometimes I cry after sex. Is that normal?",
+        "Hi! Why do I cry?",
+        "¿Es normal llorar después del sexo?",
+        "After sex I feel 2x more tired.",
+        *BOX_QUESTIONS[:5],
+    ],
+)
 def test_flags_stay_quiet_on_ordinary_questions(text):
     assert flags(text) == []
 
@@ -100,16 +133,24 @@ def test_upvotes_count_once_per_phone_and_only_on_shown_questions(server, room):
     ask(server, room.code, "What is aftercare?")
     (entry,) = room.box()
     upvote = f"/r/{room.code}/box/{entry['id']}/upvote"
-    assert call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})[0] == 404
+    assert (
+        call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})[0]
+        == 404
+    )
     room.show_box_question(entry["id"])
-    assert call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})[0] == 200
-    status, body = call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})
+    assert (
+        call(server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"})[0]
+        == 200
+    )
+    status, body = call(
+        server, "POST", upvote, body={}, headers={"Cookie": f"aftertalk_device=voter-{room.code}-000000000"}
+    )
     assert status == 409 and "already upvoted" in body["error"]
     assert room.box()[0]["upvotes"] == 1
 
 
 def test_html_in_a_question_is_text_everywhere(server, room, tmp_path):
-    attack = '<img src=x onerror=alert(1)> **bold** [link](http://x.test)'
+    attack = "<img src=x onerror=alert(1)> **bold** [link](http://x.test)"
     ask(server, room.code, attack)
     room.show_box_question(room.box()[0]["id"])
     status, page = call(server, "GET", f"/r/{room.code}")
@@ -127,8 +168,9 @@ def test_an_unmoderated_question_never_reaches_the_projector(server, room, tmp_p
     panel = room.question_box()
     # The moderation list is collapsed: nothing pending is on screen until someone opens it.
     assert panel.moderation.selected_index is None
-    projected = [child.children[0].value if hasattr(child, "children") else child.value
-                 for child in panel.projector.children]
+    projected = [
+        child.children[0].value if hasattr(child, "children") else child.value for child in panel.projector.children
+    ]
     assert not any("Robin" in text for text in projected)
     summary = room.summary()
     assert all("Robin" not in str(getattr(child, "value", b"")) for child in summary.children)
@@ -141,8 +183,22 @@ def test_an_unmoderated_question_never_reaches_the_projector(server, room, tmp_p
 
 def test_word_answers_are_normalised_and_counted(server, room):
     room.open(CHECK_IN)
-    words(server, room.code, {"Calm": 3, "calm!": 2, " CALM ": 1, "tierd": 2, "Tired": 3, "hopeful": 1,
-                              "open": 1, "sleepy": 1, "nervous": 1, "curious": 1})
+    words(
+        server,
+        room.code,
+        {
+            "Calm": 3,
+            "calm!": 2,
+            " CALM ": 1,
+            "tierd": 2,
+            "Tired": 3,
+            "hopeful": 1,
+            "open": 1,
+            "sleepy": 1,
+            "nervous": 1,
+            "curious": 1,
+        },
+    )
     room.reveal("one_word")
     results = room.results("one_word").set_index("option")
     assert results["count"].to_dict() == {"calm": 6, "tired": 5}  # words given once: hidden
@@ -158,8 +214,11 @@ def test_words_need_ten_answers(server, room):
 
 def test_the_facilitator_can_hide_a_word_before_the_reveal(server, room):
     room.open(CHECK_IN)
-    words(server, room.code, {"calm": 6, "horny": 5, "tired": 5, "alone": 1, "open": 1, "sleepy": 1,
-                              "curious": 1, "nervous": 1})
+    words(
+        server,
+        room.code,
+        {"calm": 6, "horny": 5, "tired": 5, "alone": 1, "open": 1, "sleepy": 1, "curious": 1, "nervous": 1},
+    )
     room.close("one_word")
     preview = {entry["word"] for entry in room.words("one_word")}
     assert preview == {"calm", "horny", "tired"}  # a word fewer than k = 5 people gave never leaves the server
@@ -170,20 +229,32 @@ def test_the_facilitator_can_hide_a_word_before_the_reveal(server, room):
         room.hide_word("one_word", "calm")
 
 
-@pytest.mark.parametrize("word, message", [
-    ("", "is empty"), ("x" * 21, "too long"), ("ok\x00", "control characters"), ("!!!", "at least one letter")])
+@pytest.mark.parametrize(
+    "word, message",
+    [("", "is empty"), ("x" * 21, "too long"), ("ok\x00", "control characters"), ("!!!", "at least one letter")],
+)
 def test_bad_words_are_refused(server, room, word, message):
     room.open(CHECK_IN)
-    status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": word},
-                        headers={"Cookie": f"aftertalk_device=bad-word-{room.code}-00000"})
+    status, body = call(
+        server,
+        "POST",
+        f"/r/{room.code}/answer",
+        body={"question": "one_word", "word": word},
+        headers={"Cookie": f"aftertalk_device=bad-word-{room.code}-00000"},
+    )
     assert status == 400 and message in body["error"] and room.count("one_word") == 0
 
 
 def test_a_word_for_a_closed_question_is_refused(server, room):
     room.open(CHECK_IN)
     room.close("one_word")
-    status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": "calm"},
-                        headers={"Cookie": f"aftertalk_device=late-word-{room.code}-0000"})
+    status, body = call(
+        server,
+        "POST",
+        f"/r/{room.code}/answer",
+        body={"question": "one_word", "word": "calm"},
+        headers={"Cookie": f"aftertalk_device=late-word-{room.code}-0000"},
+    )
     assert status == 409 and "closed" in body["error"]
 
 
@@ -233,6 +304,7 @@ def test_without_javascript_a_phone_can_ask_and_answer(server, room, phone_witho
 
 def test_the_question_box_page_has_no_accessibility_violations(browser, server, room):
     from axe_playwright_python.sync_playwright import Axe
+
     ask(server, room.code, "What is aftercare?")
     room.show_box_question(room.box()[0]["id"])
     room.open(CHECK_IN)
@@ -243,20 +315,24 @@ def test_the_question_box_page_has_no_accessibility_violations(browser, server, 
 
 
 def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
-    report = run_notebook((
-        "import aftertalk, json\nroom = aftertalk.room()\nsent = room.rehearsal.ask(4)",
-        "box = room.question_box()\nbox",
-        "before = [c.children[0].value for c in box.projector.children if hasattr(c, 'children')]\n"
-        "box.pending.children[0].children[1].children[0].click()  # Show the first one waiting\n"
-        "after = [c.children[0].value for c in box.projector.children]\n"
-        "print(json.dumps({'sent': sent, 'before': before, 'after': after, 'collapsed': box.moderation.selected_index,"
-        " 'states': sorted(q['state'] for q in room.box()), 'flags': {q['text']: q['flags'] for q in room.box()}}))",
-        "room.end()",
-    ), tmp_path)["report"]
+    report = run_notebook(
+        (
+            "import aftertalk, json\nroom = aftertalk.room()\nsent = room.rehearsal.ask(4)",
+            "box = room.question_box()\nbox",
+            "before = [c.children[0].value for c in box.projector.children if hasattr(c, 'children')]\n"
+            "box.pending.children[0].children[1].children[0].click()  # Show the first one waiting\n"
+            "after = [c.children[0].value for c in box.projector.children]\n"
+            "print(json.dumps({'sent': sent, 'before': before, 'after': after, 'collapsed': box.moderation.selected_index,"
+            " 'states': sorted(q['state'] for q in room.box()), 'flags': {q['text']: q['flags'] for q in room.box()}}))",
+            "room.end()",
+        ),
+        tmp_path,
+    )["report"]
     assert report["before"] == [] and report["collapsed"] is None
     assert report["states"] == ["pending", "pending", "pending", "shown"]
     (shown,) = report["after"]
     assert any(text in shown for text in report["sent"])
     # Only a question that names someone is flagged for a second look.
     assert {text: bool(found) for text, found in report["flags"].items()} == {
-        text: "Jordan" in text for text in report["sent"]}
+        text: "Jordan" in text for text in report["sent"]
+    }

@@ -1,22 +1,33 @@
 """Randomized response end to end: the phone scrambles, the server estimates, nobody is exposed."""
+
 import json
 import math
 
 import pytest
 from playwright.sync_api import expect
+from test_browser_phone import PHONE, THANKS, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
 import aftertalk
 from aftertalk import Question, QuestionError
 from aftertalk.server.base import ANSWER_BODY_BYTES
 from conftest import Phone, answer_many, call, shown_counts
-from test_browser_phone import PHONE, THANKS, browser, phone_without_js, room_url  # noqa: F401 (fixtures)
 
-FORCED = Question.from_dict({"id": "pcd_private", "text": "Ever felt unexplained sadness after sex?",
-                             "kind": "yesno", "privacy": "randomized"})
-FEELINGS = Question.from_dict({
-    "id": "feelings_private", "text": "Which have you felt?", "kind": "multi", "privacy": "randomized",
-    "options": [{"id": "calm", "label": "Calm"}, {"id": "sad", "label": "Sad"},
-                {"id": "none", "label": "None of these", "exclusive": True}]})
+FORCED = Question.from_dict(
+    {"id": "pcd_private", "text": "Ever felt unexplained sadness after sex?", "kind": "yesno", "privacy": "randomized"}
+)
+FEELINGS = Question.from_dict(
+    {
+        "id": "feelings_private",
+        "text": "Which have you felt?",
+        "kind": "multi",
+        "privacy": "randomized",
+        "options": [
+            {"id": "calm", "label": "Calm"},
+            {"id": "sad", "label": "Sad"},
+            {"id": "none", "label": "None of these", "exclusive": True},
+        ],
+    }
+)
 
 
 # Replaces the phone's random source before the page's scripts run, so every coin comes up `word` / 2^32.
@@ -89,9 +100,14 @@ def test_without_javascript_a_randomized_question_offers_only_skip(server, room,
     expect(phone_without_js.get_by_role("button", name="Send anonymously")).to_be_hidden()
     phone_without_js.get_by_role("button", name="Skip this question").click()
     expect(phone_without_js.get_by_text("The facilitator will open a question")).to_be_visible()
-    status, page = call(server, "POST", f"/r/{room.code}/answer", raw=b"question=pcd_private&option=yes",
-                        content_type="application/x-www-form-urlencoded",
-                        headers={"Cookie": "aftertalk_device=no-script-phone-000001"})
+    status, page = call(
+        server,
+        "POST",
+        f"/r/{room.code}/answer",
+        raw=b"question=pcd_private&option=yes",
+        content_type="application/x-www-form-urlencoded",
+        headers={"Cookie": "aftertalk_device=no-script-phone-000001"},
+    )
     assert status == 400 and "needs JavaScript" in page
     assert room.count("pcd_private") == 0
 
@@ -128,11 +144,14 @@ def test_no_estimate_below_ten_answers(server, room):
     assert results["hidden"].all() and results["estimate"].isna().all() and results["count"].isna().all()
 
 
-@pytest.mark.parametrize("randomization, message", [
-    ({"p_yes": 0}, "p_yes is 0"),
-    ({"p_yes": 0.2, "p_no": 0}, "p_no is 0"),
-    ({"p_yes": 0.6, "p_no": 0.5}, "below 1"),
-])
+@pytest.mark.parametrize(
+    "randomization, message",
+    [
+        ({"p_yes": 0}, "p_yes is 0"),
+        ({"p_yes": 0.2, "p_no": 0}, "p_no is 0"),
+        ({"p_yes": 0.6, "p_no": 0.5}, "below 1"),
+    ],
+)
 def test_a_forced_design_that_could_give_someone_away_is_refused(randomization, message):
     with pytest.raises(QuestionError, match=rf"randomization.*question 'pcd_private'.*{message}"):
         Question.from_dict({**FORCED.to_dict(), "randomization": randomization})
@@ -151,56 +170,91 @@ def test_randomization_settings_need_a_randomized_question():
 
 # --- the range a design must stay in, and what the phone says about it ----------------------------
 
-SINGLE = Question.from_dict({"id": "feeling_private", "text": "How did you feel after?", "kind": "single",
-                             "privacy": "randomized", "options": [{"id": "calm", "label": "Calm"},
-                                                                  {"id": "sad", "label": "Sad"},
-                                                                  {"id": "restless", "label": "Restless"}]})
+SINGLE = Question.from_dict(
+    {
+        "id": "feeling_private",
+        "text": "How did you feel after?",
+        "kind": "single",
+        "privacy": "randomized",
+        "options": [
+            {"id": "calm", "label": "Calm"},
+            {"id": "sad", "label": "Sad"},
+            {"id": "restless", "label": "Restless"},
+        ],
+    }
+)
 
 
-@pytest.mark.parametrize("question, randomization, setting", [
-    (SINGLE, {"epsilon": 40}, "epsilon"),  # the phone would (in floating point) never swap
-    (SINGLE, {"epsilon": 3.01}, "epsilon"),
-    (FORCED, {"p_yes": 1e-12}, "p_yes"),  # a "yes" would be the person's own, 10^11 to 1
-    (FORCED, {"p_no": 0.01}, "p_no"),
-    (FEELINGS, {"epsilon": 2.5}, "epsilon"),  # every box kept 12 times in 13
-])
+@pytest.mark.parametrize(
+    "question, randomization, setting",
+    [
+        (SINGLE, {"epsilon": 40}, "epsilon"),  # the phone would (in floating point) never swap
+        (SINGLE, {"epsilon": 3.01}, "epsilon"),
+        (FORCED, {"p_yes": 1e-12}, "p_yes"),  # a "yes" would be the person's own, 10^11 to 1
+        (FORCED, {"p_no": 0.01}, "p_no"),
+        (FEELINGS, {"epsilon": 2.5}, "epsilon"),  # every box kept 12 times in 13
+    ],
+)
 def test_a_design_that_almost_never_randomizes_is_refused(question, randomization, setting):
-    with pytest.raises(QuestionError, match=rf"field 'randomization.{setting}': question '{question.id}': "
-                                            rf"{setting} is .*at most (epsilon )?[23]"):
+    with pytest.raises(
+        QuestionError,
+        match=rf"field 'randomization.{setting}': question '{question.id}': "
+        rf"{setting} is .*at most (epsilon )?[23]",
+    ):
         Question.from_dict({**question.to_dict(), "randomization": randomization})
 
 
-@pytest.mark.parametrize("question, randomization", [
-    (SINGLE, {"epsilon": 3}), (FORCED, {"p_yes": 0.05, "p_no": 0.05}), (FEELINGS, {"epsilon": 2}),
-    (SINGLE, {"epsilon": 0.5}), (FORCED, {"p_yes": 0.3, "p_no": 0.3})])
+@pytest.mark.parametrize(
+    "question, randomization",
+    [
+        (SINGLE, {"epsilon": 3}),
+        (FORCED, {"p_yes": 0.05, "p_no": 0.05}),
+        (FEELINGS, {"epsilon": 2}),
+        (SINGLE, {"epsilon": 0.5}),
+        (FORCED, {"p_yes": 0.3, "p_no": 0.3}),
+    ],
+)
 def test_a_design_inside_the_range_is_accepted(question, randomization):
     assert Question.from_dict({**question.to_dict(), "randomization": randomization}).design()
 
 
 def test_the_server_refuses_an_out_of_range_design_with_a_400_naming_the_setting(server, room):
-    status, body = call(server, "POST", f"/api/rooms/{room.code}/questions", token=room._token,
-                        body={**SINGLE.to_dict(), "randomization": {"epsilon": 40}})
+    status, body = call(
+        server,
+        "POST",
+        f"/api/rooms/{room.code}/questions",
+        token=room._token,
+        body={**SINGLE.to_dict(), "randomization": {"epsilon": 40}},
+    )
     assert status == 400 and "randomization.epsilon" in body["error"] and "at most 3" in body["error"], body
     assert room.status()["questions"] == []
 
 
 def test_every_randomized_question_in_the_bank_is_inside_the_range():
     from aftertalk.privacy import check_design_bounds
+
     randomized = [q for q in aftertalk.load_questions().values() if q.design()]
     assert randomized, "the bank has no randomized question to check"
     for question in randomized:
         check_design_bounds(question.design(), question_id=question.id)
 
 
-@pytest.mark.parametrize("question, randomization, english, spanish", [
-    (FORCED, {}, "swaps about 1 answer in 4 for", "cambia más o menos 1 respuesta de cada 4"),  # p_yes + p_no
-    (FORCED, {"p_yes": 0.05, "p_no": 0.05}, "about 1 answer in 10 for", "1 respuesta de cada 10"),
-    (SINGLE, {}, "about 1 answer in 11 for", "1 respuesta de cada 11"),  # 1 - p = 2 / (e^3 + 2)
-    (FEELINGS, {}, "flips about 1 box in 5 at random", "1 casilla de cada 5"),  # q = 1 / (e^1.5 + 1)
-])
+@pytest.mark.parametrize(
+    "question, randomization, english, spanish",
+    [
+        (FORCED, {}, "swaps about 1 answer in 4 for", "cambia más o menos 1 respuesta de cada 4"),  # p_yes + p_no
+        (FORCED, {"p_yes": 0.05, "p_no": 0.05}, "about 1 answer in 10 for", "1 respuesta de cada 10"),
+        (SINGLE, {}, "about 1 answer in 11 for", "1 respuesta de cada 11"),  # 1 - p = 2 / (e^3 + 2)
+        (FEELINGS, {}, "flips about 1 box in 5 at random", "1 casilla de cada 5"),  # q = 1 / (e^1.5 + 1)
+    ],
+)
 def test_the_phone_says_how_often_its_answer_is_swapped(server, room, question, randomization, english, spanish):
     room.open(Question.from_dict({**question.to_dict(), "randomization": randomization}))
     for language, sentence in (("en", english), ("es", spanish)):
-        status, page = call(server, "GET", f"/r/{room.code}?lang={language}",
-                            headers={"Cookie": "aftertalk_device=reads-the-sentence-0001"})
-        assert status == 200 and sentence in page, page[page.find('id="randomized-note"'):][:300]
+        status, page = call(
+            server,
+            "GET",
+            f"/r/{room.code}?lang={language}",
+            headers={"Cookie": "aftertalk_device=reads-the-sentence-0001"},
+        )
+        assert status == 200 and sentence in page, page[page.find('id="randomized-note"') :][:300]

@@ -5,6 +5,7 @@ The rehearsal's pretend phones and the simulators use it; the phone's script mir
 design's probabilities within SIGMAS binomial standard deviations, so a changed rule fails and luck
 does not.
 """
+
 import collections
 import random
 
@@ -20,8 +21,9 @@ CASES = all_cases()
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_the_randomizer_sends_each_answer_at_the_designs_probability(case):
     rng = random.Random(f"randomizer:{case.name}")
-    sent = collections.Counter(tuple(randomize_answer(case.design, case.option_ids, case.chosen, rng))
-                               for _ in range(DRAWS))
+    sent = collections.Counter(
+        tuple(randomize_answer(case.design, case.option_ids, case.chosen, rng)) for _ in range(DRAWS)
+    )
     errors = frequency_errors(sent, sent_probabilities(case.design, case.chosen), DRAWS)
     assert not errors, "\n".join(errors)
 
@@ -64,12 +66,15 @@ def test_the_draws_decide_the_answer_as_on_the_phone():
     assert source.draws == 3
 
 
-@pytest.mark.parametrize("design, chosen", [
-    ({"method": "grr", "p": 0.9, "q": 0.05}, ["x"]),
-    ({"method": "grr", "p": 0.9, "q": 0.05}, ["a", "b"]),
-    ({"method": "forced", "p_yes": 0.125, "p_no": 0.125, "p_truth": 0.75}, []),
-    ({"method": "unary", "p": 0.8, "q": 0.2}, ["a", "x"]),
-])
+@pytest.mark.parametrize(
+    "design, chosen",
+    [
+        ({"method": "grr", "p": 0.9, "q": 0.05}, ["x"]),
+        ({"method": "grr", "p": 0.9, "q": 0.05}, ["a", "b"]),
+        ({"method": "forced", "p_yes": 0.125, "p_no": 0.125, "p_truth": 0.75}, []),
+        ({"method": "unary", "p": 0.8, "q": 0.2}, ["a", "x"]),
+    ],
+)
 def test_an_answer_that_is_not_one_of_the_options_is_refused(design, chosen):
     with pytest.raises(PrivacyError):
         randomize_answer(design, ["a", "b", "c"], chosen, random.Random(1))

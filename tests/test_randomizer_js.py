@@ -5,6 +5,7 @@ randomized questions (tests/randomizer_cases.py), and handed to `node --test tes
 phone and the rehearsal answer to one definition. The JSON also carries numbers fed to Python's
 `randomize_answer` and the answers it gave: the phone must give the same answers for the same numbers.
 """
+
 import json
 import random
 import re
@@ -42,12 +43,23 @@ def replay(case) -> dict:
 
 
 def cases_json() -> dict:
-    return {"draws": DRAWS, "sigmas": SIGMAS, "cases": [
-        {"name": case.name, "design": case.design, "chosen": list(case.chosen),
-         "sent": [{"answer": list(answer), "probability": chance}
-                  for answer, chance in sent_probabilities(case.design, case.chosen).items()],
-         "replay": replay(case)}
-        for case in all_cases()]}
+    return {
+        "draws": DRAWS,
+        "sigmas": SIGMAS,
+        "cases": [
+            {
+                "name": case.name,
+                "design": case.design,
+                "chosen": list(case.chosen),
+                "sent": [
+                    {"answer": list(answer), "probability": chance}
+                    for answer, chance in sent_probabilities(case.design, case.chosen).items()
+                ],
+                "replay": replay(case),
+            }
+            for case in all_cases()
+        ],
+    }
 
 
 def test_the_phones_randomizer_matches_the_privacy_probabilities(tmp_path):
@@ -58,8 +70,14 @@ def test_the_phones_randomizer_matches_the_privacy_probabilities(tmp_path):
     cases_file = tmp_path / "randomizer_cases.json"
     cases_file.write_text(json.dumps(cases), encoding="utf-8")
     # Only the case file in the environment: nothing else of this machine's (NODE_OPTIONS ...) changes the run.
-    run = subprocess.run([node, "--test", "--test-reporter=tap", str(JS_TESTS)], capture_output=True, text=True,
-                         check=False, timeout=300, env={"AFTERTALK_RANDOMIZER_CASES": str(cases_file)})
+    run = subprocess.run(
+        [node, "--test", "--test-reporter=tap", str(JS_TESTS)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={"AFTERTALK_RANDOMIZER_CASES": str(cases_file)},
+    )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     # Every case ran (none skipped for want of the JSON), in both of its tests.
@@ -68,5 +86,4 @@ def test_the_phones_randomizer_matches_the_privacy_probabilities(tmp_path):
     for case in cases["cases"]:
         for check in ("sent at the design's probabilities", "the same numbers give Python's answers"):
             line = rf"^\s*ok \d+ - {re.escape(case['name'])}: {re.escape(check)}$"
-            assert re.search(line, output, re.MULTILINE), (
-                f"{case['name']}: {check} did not pass\n{output}")
+            assert re.search(line, output, re.MULTILINE), f"{case['name']}: {check} did not pass\n{output}"

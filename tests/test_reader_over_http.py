@@ -3,6 +3,7 @@
 Each test is one breach that the previous release allowed (points 1, 2 and 5 of the issue); the
 enumeration behind the rules is in test_privacy_reader.py.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,13 +15,15 @@ from conftest import Phone, answer_many, call
 
 KIT = Path(__file__).resolve().parent.parent
 FEELINGS_EVER = load_questions(KIT / "data" / "questions")["feelings_ever"]
-PRIVATE_YES_NO = Question.from_dict({
-    "id": "private", "text": "Have you ever felt low after sex?", "kind": "yesno", "privacy": "randomized"})
+PRIVATE_YES_NO = Question.from_dict(
+    {"id": "private", "text": "Have you ever felt low after sex?", "kind": "yesno", "privacy": "randomized"}
+)
 
 
 def room_with_threshold(server, threshold: int) -> Room:
-    status, created = call(server, "POST", "/api/rooms", body={"threshold": threshold},
-                           token=server.info["admin_token"])
+    status, created = call(
+        server, "POST", "/api/rooms", body={"threshold": threshold}, token=server.info["admin_token"]
+    )
     assert status == 201, created
     return Room(api_url=server.url, code=created["code"], token=created["token"], join_url=created["join_url"])
 
@@ -34,8 +37,12 @@ def results_body(server, room, question_id):
 def test_the_lessons_own_multi_select_no_longer_outs_one_person(server, room):
     """Point 1: 6 "Doesn't apply", 5 "Prefer not to say", one person ticks three feelings."""
     room.open(FEELINGS_EVER)
-    answer_many(server, room.code, "feelings_ever", {"does_not_apply": 6, "prefer_not_to_say": 5,
-                                                     ("sadness", "tearfulness", "guilt"): 1})
+    answer_many(
+        server,
+        room.code,
+        "feelings_ever",
+        {"does_not_apply": 6, "prefer_not_to_say": 5, ("sadness", "tearfulness", "guilt"): 1},
+    )
     room.reveal("feelings_ever")
     body = results_body(server, room, "feelings_ever")
     assert body["withheld"] == "few_outside_exclusive" and not body["revealable"]
@@ -43,9 +50,12 @@ def test_the_lessons_own_multi_select_no_longer_outs_one_person(server, room):
     # The chart says why, in plain words, instead of showing bars.
     frame = room.results("feelings_ever")
     from aftertalk.notebook.charts import results_markdown
+
     text = results_markdown(frame)
-    assert "Too few answers other than “None of these” / “Doesn't apply to me” / “Prefer not to say” to show " \
-           "safely." in text
+    assert (
+        "Too few answers other than “None of these” / “Doesn't apply to me” / “Prefer not to say” to show "
+        "safely." in text
+    )
     assert "Sadness" not in text and "| 1 |" not in text
 
 
@@ -82,8 +92,14 @@ def test_raising_the_threshold_hides_this_rooms_small_counts_one_by_one(server):
     """The same room of 22 answers at thresholds 3..11: each shows no cell the one below hid. (Not
     true of every room for direct charts: README says so; it is for words and estimates.)"""
     answers = {"good": 9, "meh": 7, "bad": 4, "prefer_not_to_say": 2}
-    mood = Question.from_dict({"id": "mood", "text": "How are you?", "kind": "single", "options": [
-        {"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}, {"id": "bad", "label": "Bad"}]})
+    mood = Question.from_dict(
+        {
+            "id": "mood",
+            "text": "How are you?",
+            "kind": "single",
+            "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}, {"id": "bad", "label": "Bad"}],
+        }
+    )
     previously_shown = None
     for threshold in range(3, 12):
         room = room_with_threshold(server, threshold)

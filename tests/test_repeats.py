@@ -2,23 +2,26 @@
 declared before/after pair whose second chart is released only when subtracting the two singles out
 nobody. Over HTTP with a real server, plus the pair rule by enumeration.
 """
+
 from __future__ import annotations
 
 import functools
 import itertools
-from pathlib import Path
 
 import pytest
+from test_cli_check import assert_reported, check, copy_kit, line_of, replace_in
 
 from aftertalk import Question, RoomError, privacy
-
 from aftertalk.notebook import charts
 from aftertalk.questions import QuestionError, load_questions
 from conftest import Phone, call
-from test_cli_check import assert_reported, check, copy_kit, line_of, replace_in
 
-MOOD = {"id": "mood", "text": "How are you arriving today?", "kind": "single",
-        "options": [{"id": "calm", "label": "Calm"}, {"id": "tense", "label": "Tense"}]}
+MOOD = {
+    "id": "mood",
+    "text": "How are you arriving today?",
+    "kind": "single",
+    "options": [{"id": "calm", "label": "Calm"}, {"id": "tense", "label": "Tense"}],
+}
 
 
 def answer(server, room, question_id, choices: dict[str, int], crowd: str) -> None:
@@ -28,14 +31,21 @@ def answer(server, room, question_id, choices: dict[str, int], crowd: str) -> No
             assert status == 200, body
 
 
-@pytest.mark.parametrize("change", [
-    {},
-    {"text": "  how are you ARRIVING today "},
-    {"notes": "Other notes", "translations": {"es": {"text": "¿Cómo llegas hoy?",
-                                                      "options": {"calm": "Tranquilidad", "tense": "Tensión"}}}},
-    {"options": [{"id": "calm", "label": "Relaxed"}, {"id": "tense", "label": "On edge"}]},  # same ids
-    {"options": [{"id": "relaxed", "label": "Calm"}, {"id": "on_edge", "label": "Tense"}]},  # same labels
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"text": "  how are you ARRIVING today "},
+        {
+            "notes": "Other notes",
+            "translations": {
+                "es": {"text": "¿Cómo llegas hoy?", "options": {"calm": "Tranquilidad", "tense": "Tensión"}}
+            },
+        },
+        {"options": [{"id": "calm", "label": "Relaxed"}, {"id": "tense", "label": "On edge"}]},  # same ids
+        {"options": [{"id": "relaxed", "label": "Calm"}, {"id": "on_edge", "label": "Tense"}]},  # same labels
+    ],
+)
 def test_a_room_refuses_the_same_question_under_a_new_id_and_says_why(room, change):
     assert room.open(MOOD)["state"] == "open"
     assert room.open(MOOD)["state"] == "open"  # a retried open of the same id stays idempotent
@@ -65,13 +75,16 @@ def scale_counts(*counts: int) -> dict[str, int]:
     return {str(point): count for point, count in enumerate(counts, start=1) if count}
 
 
-@pytest.mark.parametrize("before, after, shown", [
-    ((0, 6, 6, 0, 0), (0, 6, 6, 0, 0), True),          # the same 12 people: shown
-    ((2, 3, 3, 2, 2), (2, 3, 3, 3, 2), False),         # one latecomer: withheld
-    ((2, 3, 3, 2, 2), (2, 3, 3, 2, 1), False),         # one leaver: withheld
-    ((0, 5, 5, 0, 0), (0, 5, 5, 5, 5), True),          # ten arrived, five and five
-    ((0, 5, 5, 0, 0), (0, 5, 5, 10, 0), False),        # ten arrived, all answered 4
-])
+@pytest.mark.parametrize(
+    "before, after, shown",
+    [
+        ((0, 6, 6, 0, 0), (0, 6, 6, 0, 0), True),  # the same 12 people: shown
+        ((2, 3, 3, 2, 2), (2, 3, 3, 3, 2), False),  # one latecomer: withheld
+        ((2, 3, 3, 2, 2), (2, 3, 3, 2, 1), False),  # one leaver: withheld
+        ((0, 5, 5, 0, 0), (0, 5, 5, 5, 5), True),  # ten arrived, five and five
+        ((0, 5, 5, 0, 0), (0, 5, 5, 10, 0), False),  # ten arrived, all answered 4
+    ],
+)
 def test_a_declared_pair_is_released_only_when_subtracting_singles_out_nobody(server, room, before, after, shown):
     room.open("comfort_before")
     answer(server, room, "comfort_before", scale_counts(*before), "start")
@@ -148,7 +161,8 @@ def test_a_pair_must_name_an_earlier_asking_of_the_same_question(tmp_path):
     (folder / "a.yaml").write_text(
         "questions:\n"
         "  - {id: first, text: 'Ready?', kind: yesno}\n"
-        "  - {id: second, text: 'Ready now?', kind: yesno, after: first}\n")
+        "  - {id: second, text: 'Ready now?', kind: yesno, after: first}\n"
+    )
     with pytest.raises(QuestionError, match="'first' is not the same question"):
         load_questions(folder)
     (folder / "a.yaml").write_text("questions:\n  - {id: second, text: 'Ready?', kind: yesno, after: missing}\n")
@@ -163,13 +177,20 @@ def test_aftertalk_check_reports_an_undeclared_repeat_and_a_broken_pair(tmp_path
     kit = copy_kit(tmp_path / "kit")
     closing = kit / "data" / "questions" / "05_closing.yaml"
     replace_in(closing, "    after: comfort_before\n", "")
-    assert_reported(check(kit), f"data/questions/05_closing.yaml:{line_of(closing, 'id: comfort_after')}",
-                    "'comfort_after' asks the same question as 'comfort_before'", "after: comfort_before")
+    assert_reported(
+        check(kit),
+        f"data/questions/05_closing.yaml:{line_of(closing, 'id: comfort_after')}",
+        "'comfort_after' asks the same question as 'comfort_before'",
+        "after: comfort_before",
+    )
     kit = copy_kit(tmp_path / "kit2")
     closing = kit / "data" / "questions" / "05_closing.yaml"
     replace_in(closing, "after: comfort_before", "after: comfort_befor")
-    assert_reported(check(kit), f"data/questions/05_closing.yaml:{line_of(closing, 'id: comfort_after')}",
-                    "no question 'comfort_befor'")
+    assert_reported(
+        check(kit),
+        f"data/questions/05_closing.yaml:{line_of(closing, 'id: comfort_after')}",
+        "no question 'comfort_befor'",
+    )
 
 
 # --- the pair rule, by enumeration ------------------------------------------------------------------
@@ -177,14 +198,14 @@ def test_aftertalk_check_reports_an_undeclared_repeat_and_a_broken_pair(tmp_path
 OPTIONS = ("a", "b", "c")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def display(counts: tuple[int, ...], k: int) -> tuple:
     """What a single-choice chart of these counts shows, through the real suppression."""
     cells = privacy.suppress(dict(zip(OPTIONS, counts)), sum(counts), k, multi=False, question_id="q")
     return tuple((cell.hidden, cell.shown_as) for cell in cells.values())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def vectors(n: int) -> list[tuple[int, ...]]:
     return [v for v in itertools.product(range(n + 1), repeat=len(OPTIONS)) if sum(v) == n]
 
@@ -217,8 +238,9 @@ def test_the_pair_rule_by_enumeration(k, largest):
                     for moved in vectors(d):
                         everyone = tuple(s + m for s, m in zip(stayers, moved))
                         first, second = (stayers, everyone) if not leaving else (everyone, stayers)
-                        if privacy.pair_withheld(sum(first), sum(second), k, shown_cells(first, k),
-                                                 shown_cells(second, k)):
+                        if privacy.pair_withheld(
+                            sum(first), sum(second), k, shown_cells(first, k), shown_cells(second, k)
+                        ):
                             continue
                         worlds.setdefault((display(first, k), display(second, k)), []).append(moved)
                 for seen, possible in worlds.items():

@@ -1,5 +1,6 @@
 """A revealed result is computed once, off the event loop: the privacy rules can take most of a second
 on a large question, and phones answering another poll meanwhile must not wait for them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,17 +13,29 @@ import tornado.httpserver
 import tornado.netutil
 
 from aftertalk import Question, privacy
-
-from aftertalk.server import app as poll_server, store
+from aftertalk.server import app as poll_server
+from aftertalk.server import store
 from conftest import Phone, call
 
 # 20 options and "prefer not to say": the reader check lists thousands of count vectors before it gives
 # up and withholds (about 0.5 to 1.3 s for privacy.release on a laptop).
-BIG = Question.from_dict({"id": "big", "text": "Which one?", "kind": "single",
-                          "options": [{"id": f"o{n:02}", "label": f"Option {n}"} for n in range(1, 21)]})
+BIG = Question.from_dict(
+    {
+        "id": "big",
+        "text": "Which one?",
+        "kind": "single",
+        "options": [{"id": f"o{n:02}", "label": f"Option {n}"} for n in range(1, 21)],
+    }
+)
 BIG_TALLY = {**{f"o{n:02}": 4 if n <= 12 else 3 for n in range(1, 21)}, "prefer_not_to_say": 30}
-MOOD = Question.from_dict({"id": "mood", "text": "How is today?", "kind": "single",
-                           "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}]})
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How is today?",
+        "kind": "single",
+        "options": [{"id": "good", "label": "Good"}, {"id": "meh", "label": "Meh"}],
+    }
+)
 
 
 def test_a_revealed_result_is_computed_once_and_forgotten_when_the_room_ends(tmp_path, monkeypatch):
@@ -42,10 +55,13 @@ def test_a_revealed_result_is_computed_once_and_forgotten_when_the_room_ends(tmp
         client = tornado.httpclient.AsyncHTTPClient()
 
         async def api(method, path, token, body=None):
-            response = await client.fetch(base + path, method=method, raise_error=False,
-                                          headers={"Authorization": f"Bearer {token}",
-                                                   "Content-Type": "application/json"},
-                                          body=None if body is None else json.dumps(body))
+            response = await client.fetch(
+                base + path,
+                method=method,
+                raise_error=False,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                body=None if body is None else json.dumps(body),
+            )
             return response.code, response.body
 
         status, created = await api("POST", "/api/rooms", "admin-token", {})
@@ -74,8 +90,9 @@ def test_a_phone_is_answered_while_a_slow_result_is_computed(server, room):
     """A phone's answer to an open poll is acknowledged while the facilitator's large result is still
     being computed, not after it. (Before, the release ran on the event loop and every phone waited.)"""
     room.open(BIG)
-    status, tallied = call(server, "POST", f"/api/rooms/{room.code}/questions/big/tally", token=room._token,
-                           body={"counts": BIG_TALLY})  # not room.tally: its chart would fetch the result
+    status, tallied = call(
+        server, "POST", f"/api/rooms/{room.code}/questions/big/tally", token=room._token, body={"counts": BIG_TALLY}
+    )  # not room.tally: its chart would fetch the result
     assert status == 200, tallied
     room.open(MOOD)
     done = {}
@@ -94,4 +111,5 @@ def test_a_phone_is_answered_while_a_slow_result_is_computed(server, room):
     assert answer[0] == 200, answer
     assert done["results"][0] == 200 and done["results"][1]["withheld"] == privacy.COULD_POINT_TO_SOMEONE
     assert answered_at < done["results_at"], (
-        f"the answer took {answered_at - started - 0.2:.2f} s, the result {done['results_at'] - started:.2f} s")
+        f"the answer took {answered_at - started - 0.2:.2f} s, the result {done['results_at'] - started:.2f} s"
+    )

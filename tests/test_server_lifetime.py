@@ -4,6 +4,7 @@ time, so nothing keeps listening on the laptop's network after the workshop (the
 Each test starts real server processes through `aftertalk.room()` (rehearsal rooms: 127.0.0.1 only) with
 their data in a temporary folder, and looks at the process itself, not only at what it answers.
 """
+
 from __future__ import annotations
 
 import os
@@ -109,8 +110,13 @@ def test_only_the_admin_token_can_stop_a_server(server):
 
 
 def aftertalk_stop(laptop):
-    return subprocess.run([sys.executable, "-m", "aftertalk", "stop"], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "AFTERTALK_DATA_DIR": str(laptop)})
+    return subprocess.run(
+        [sys.executable, "-m", "aftertalk", "stop"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AFTERTALK_DATA_DIR": str(laptop)},
+    )
 
 
 def test_aftertalk_stop_ends_the_background_server_at_any_time_and_the_room_comes_back(laptop):
@@ -129,4 +135,3 @@ def test_aftertalk_stop_ends_the_background_server_at_any_time_and_the_room_come
     result = aftertalk_stop(laptop)
     assert result.returncode == 0 and result.stdout == "No Aftertalk poll server is running on this laptop.\n"
     assert "Traceback" not in result.stderr
-

@@ -1,18 +1,25 @@
 """A second language: the phone follows its browser or its own choice; answers land on the same options."""
+
 import pytest
 from playwright.sync_api import expect
+from test_browser_phone import PHONE, browser, room_url  # noqa: F401 (fixture)
 
 import aftertalk
 from aftertalk import Question, QuestionError, i18n
 from aftertalk.questions import load_question_file
 from conftest import answer_many, call, shown_counts
-from test_browser_phone import PHONE, browser, room_url  # noqa: F401 (fixture)
 
-MOOD = Question.from_dict({
-    "id": "mood", "text": "How does the room feel?", "kind": "single",
-    "options": [{"id": "settled", "label": "Settled"}, {"id": "curious", "label": "Curious"}],
-    "translations": {"es": {"text": "¿Cómo se siente la sala?",
-                            "options": {"settled": "Tranquila", "curious": "Con curiosidad"}}}})
+MOOD = Question.from_dict(
+    {
+        "id": "mood",
+        "text": "How does the room feel?",
+        "kind": "single",
+        "options": [{"id": "settled", "label": "Settled"}, {"id": "curious", "label": "Curious"}],
+        "translations": {
+            "es": {"text": "¿Cómo se siente la sala?", "options": {"settled": "Tranquila", "curious": "Con curiosidad"}}
+        },
+    }
+)
 
 
 def test_the_same_question_in_english_and_spanish_counts_on_the_same_option(browser, server, room):
@@ -49,6 +56,7 @@ def test_a_phone_can_choose_its_language_and_it_is_remembered(browser, server, r
 
 def test_the_spanish_page_has_no_accessibility_violations(browser, server, room):
     from axe_playwright_python.sync_playwright import Axe
+
     room.open(MOOD)
     page = browser.new_context(locale="es-ES", **PHONE).new_page()
     page.goto(room_url(server, room))
@@ -59,10 +67,20 @@ def test_the_spanish_page_has_no_accessibility_violations(browser, server, room)
 def test_errors_reach_the_phone_in_its_language(server, room):
     room.open(MOOD)
     cookie = "aftertalk_device=spanish-phone-000000001; aftertalk_lang=es"
-    call(server, "POST", f"/r/{room.code}/answer", body={"question": "mood", "options": ["settled"]},
-         headers={"Cookie": cookie})
-    status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "mood", "options": ["settled"]},
-                        headers={"Cookie": cookie})
+    call(
+        server,
+        "POST",
+        f"/r/{room.code}/answer",
+        body={"question": "mood", "options": ["settled"]},
+        headers={"Cookie": cookie},
+    )
+    status, body = call(
+        server,
+        "POST",
+        f"/r/{room.code}/answer",
+        body={"question": "mood", "options": ["settled"]},
+        headers={"Cookie": cookie},
+    )
     assert status == 409 and body["error"].startswith("Este teléfono ya ha respondido")
     status, page = call(server, "GET", "/r/ZZZZZ", headers={"Accept-Language": "es"})
     assert status == 404 and "No hay ninguna sala con el código ZZZZZ" in page
@@ -71,6 +89,7 @@ def test_errors_reach_the_phone_in_its_language(server, room):
 def test_every_page_string_has_a_spanish_translation():
     import re
     from pathlib import Path
+
     web = Path(aftertalk.__file__).parent / "server" / "web"
     used = set()
     for template in web.glob("*.html"):
@@ -99,19 +118,26 @@ def test_charts_use_the_facilitators_language():
 
 def test_a_file_that_declares_a_language_needs_it_on_every_question(tmp_path):
     path = tmp_path / "bank.yaml"
-    path.write_text("languages: [es]\nquestions:\n  - id: a\n    text: Q?\n    kind: yesno\n"
-                    "    translations:\n      es: {text: '¿P?', options: {yes: Sí, no: No}}\n"
-                    "  - id: b\n    text: Q2?\n    kind: yesno\n")
-    with pytest.raises(QuestionError, match=r"bank\.yaml:8: field 'translations': question 'b' has no 'es' translation"):
+    path.write_text(
+        "languages: [es]\nquestions:\n  - id: a\n    text: Q?\n    kind: yesno\n"
+        "    translations:\n      es: {text: '¿P?', options: {yes: Sí, no: No}}\n"
+        "  - id: b\n    text: Q2?\n    kind: yesno\n"
+    )
+    with pytest.raises(
+        QuestionError, match=r"bank\.yaml:8: field 'translations': question 'b' has no 'es' translation"
+    ):
         load_question_file(path)
 
 
-@pytest.mark.parametrize("translations, message", [
-    ({"es": {"options": {"settled": "T", "curious": "C"}}}, "translated question text is missing"),
-    ({"es": {"text": "¿?", "options": {"settled": "T"}}}, "label of option 'curious' is missing"),
-    ({"es": {"text": "¿?", "options": {"settled": "T", "curious": "C", "bored": "A"}}}, "'bored' is not an option"),
-    ({"Spanish": {"text": "¿?", "options": {}}}, "not a language code"),
-])
+@pytest.mark.parametrize(
+    "translations, message",
+    [
+        ({"es": {"options": {"settled": "T", "curious": "C"}}}, "translated question text is missing"),
+        ({"es": {"text": "¿?", "options": {"settled": "T"}}}, "label of option 'curious' is missing"),
+        ({"es": {"text": "¿?", "options": {"settled": "T", "curious": "C", "bored": "A"}}}, "'bored' is not an option"),
+        ({"Spanish": {"text": "¿?", "options": {}}}, "not a language code"),
+    ],
+)
 def test_incomplete_translations_are_refused(translations, message):
     with pytest.raises(QuestionError, match=message):
         Question.from_dict({**MOOD.to_dict(), "translations": translations})
@@ -119,11 +145,27 @@ def test_incomplete_translations_are_refused(translations, message):
 
 def test_chart_notes_and_hidden_ranges_follow_the_facilitators_language():
     from aftertalk.notebook import charts
-    results = pytest.importorskip("pandas").DataFrame({
-        "option": ["calm", "sad"], "label": ["Calma", "Tristeza"], "count": [7, None], "share": [0.7, None],
-        "hidden": [False, True], "shown_as": ["7", "fewer than 5"]})
-    results.attrs.update({"question_id": "f", "text": "¿Qué has sentido?", "kind": "multi", "n": 10,
-                          "privacy": "direct", "language": "es"})
+
+    results = pytest.importorskip("pandas").DataFrame(
+        {
+            "option": ["calm", "sad"],
+            "label": ["Calma", "Tristeza"],
+            "count": [7, None],
+            "share": [0.7, None],
+            "hidden": [False, True],
+            "shown_as": ["7", "fewer than 5"],
+        }
+    )
+    results.attrs.update(
+        {
+            "question_id": "f",
+            "text": "¿Qué has sentido?",
+            "kind": "multi",
+            "n": 10,
+            "privacy": "direct",
+            "language": "es",
+        }
+    )
     texts = " ".join(t.get_text() for t in charts.room_chart(results).findobj(lambda a: hasattr(a, "get_text")))
     assert "menos de 5" in texts and "oculto" in texts and "personas respondieron" in texts
     assert "fewer than" not in texts and "Hatched bars" not in texts

@@ -5,6 +5,7 @@ close and reveal and only over words that pass the room's threshold, a hide requ
 same whether anyone typed the word, and the room's threshold k governing what shows. The rule itself
 (`privacy.shown_words`) is checked by enumeration.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,19 +13,20 @@ import json
 import pytest
 
 from aftertalk import Question, Room, privacy
-
 from aftertalk.notebook import charts
 from aftertalk.notebook.panel import PollPanel
 from conftest import call
 
-CHECK_IN = Question.from_dict({"id": "one_word", "text": "One word for how you feel right now?", "kind": "word",
-                               "max_length": 20})
+CHECK_IN = Question.from_dict(
+    {"id": "one_word", "text": "One word for how you feel right now?", "kind": "word", "max_length": 20}
+)
 SINGLES = ["alone", "open", "sleepy", "curious", "nervous", "hopeful", "shy", "warm", "fine", "meh"]
 
 
 def room_with_threshold(server, threshold: int) -> Room:
-    status, created = call(server, "POST", "/api/rooms", token=server.info["admin_token"],
-                           body={"threshold": threshold})
+    status, created = call(
+        server, "POST", "/api/rooms", token=server.info["admin_token"], body={"threshold": threshold}
+    )
     assert status == 201, created
     return Room(api_url=server.url, code=created["code"], token=created["token"], join_url=created["join_url"])
 
@@ -32,8 +34,13 @@ def room_with_threshold(server, threshold: int) -> Room:
 def send_words(server, room: Room, counts: dict[str, int]) -> None:
     for index, (word, times) in enumerate(counts.items()):
         for n in range(times):
-            status, body = call(server, "POST", f"/r/{room.code}/answer", body={"question": "one_word", "word": word},
-                                headers={"Cookie": f"aftertalk_device=word-{room.code}-{index}-{n}-000000"})
+            status, body = call(
+                server,
+                "POST",
+                f"/r/{room.code}/answer",
+                body={"question": "one_word", "word": word},
+                headers={"Cookie": f"aftertalk_device=word-{room.code}-{index}-{n}-000000"},
+            )
             assert status == 200, body
 
 
@@ -66,8 +73,10 @@ def test_hiding_a_word_nobody_typed_answers_exactly_as_for_a_word_one_person_typ
     room.open(CHECK_IN)
     send_words(server, room, {"calm": 6, "tired": 5, "alone": 1, "pair": 2, "few": 4})
     room.close("one_word")
-    replies = {word: words_api(server, room, "POST", {"word": word})
-               for word in ("zebra", "alone", "pair", "few", "Zebra!", "ALONE")}
+    replies = {
+        word: words_api(server, room, "POST", {"word": word})
+        for word in ("zebra", "alone", "pair", "few", "Zebra!", "ALONE")
+    }
     distinct = {(status, json.dumps(body, sort_keys=True)) for status, body in replies.values()}
     assert len(distinct) == 1, replies
     assert replies["alone"][0] == 200
@@ -166,6 +175,7 @@ def test_when_one_word_is_nearly_everyones_the_chart_does_not_say_nobody_shared_
 
 
 # --- the rule, by enumeration ---------------------------------------------------------------------
+
 
 def partitions(n: int, largest: int | None = None):
     """Every multiset of positive word counts that adds up to n, largest first."""

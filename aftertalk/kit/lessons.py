@@ -3,6 +3,7 @@
 `create_lesson("Consent and checking in")` writes notebooks/06_consent_and_checking_in.ipynb and
 data/questions/06_consent_and_checking_in.yaml, and never overwrites anything.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ MAX_SLUG = 40  # keeps the example id ("NN_slug_example") well inside the 64-cha
 TEMPLATE_HEADING = re.compile(r"^# Lesson NN: .*$", re.MULTILINE)
 TEMPLATE_FILE_HINT = "NN_your_lesson.yaml"
 # The template tells an educator to copy it; in a lesson made by new-lesson that is already done.
-TEMPLATE_COPY_HINT = re.compile(r"copy this notebook into `notebooks/`, name it with the next number and "
-                                r"a short\s+title \(for example `[^`]*`\), and replace")
+TEMPLATE_COPY_HINT = re.compile(
+    r"copy this notebook into `notebooks/`, name it with the next number and "
+    r"a short\s+title \(for example `[^`]*`\), and replace"
+)
 NUMBERED = re.compile(r"^(\d+)_(.+)$")
 
 QUESTION_FILE = """\
@@ -70,11 +73,14 @@ def clean_title(title: str) -> str:
     """The title on one line, or LessonError when it has nothing to make a file name from."""
     title = " ".join((title or "").split())
     if not title:
-        raise LessonError('the title is empty; give the lesson a title, for example '
-                          'aftertalk new-lesson "Consent and checking in"')
+        raise LessonError(
+            'the title is empty; give the lesson a title, for example aftertalk new-lesson "Consent and checking in"'
+        )
     if not re.search(r"[a-z]", slug_for(title)):
-        raise LessonError(f"the title {title!r} has no letters that can go in a file name (a-z); give a "
-                          'title with some, for example "Consent and checking in"')
+        raise LessonError(
+            f"the title {title!r} has no letters that can go in a file name (a-z); give a "
+            'title with some, for example "Consent and checking in"'
+        )
     return title
 
 
@@ -95,27 +101,41 @@ def create_lesson(title: str, kit=None) -> NewLesson:
     kit = (Path(kit) if kit is not None else current_kit()).resolve()
     missing = [name for name in ("notebooks", "data/questions") if not (kit / name).is_dir()]
     if not kit.is_dir():
-        raise KitNotFound(f"there is no folder {kit}; give the kit folder, the one that holds data/ and "
-                          "notebooks/, with --kit")
+        raise KitNotFound(
+            f"there is no folder {kit}; give the kit folder, the one that holds data/ and notebooks/, with --kit"
+        )
     if missing:
-        raise KitNotFound(f"{kit} is not an Aftertalk kit: it has no {' or '.join(missing)} folder; give "
-                          "the folder that holds data/ and notebooks/ with --kit")
+        raise KitNotFound(
+            f"{kit} is not an Aftertalk kit: it has no {' or '.join(missing)} folder; give "
+            "the folder that holds data/ and notebooks/ with --kit"
+        )
     title = clean_title(title)
     slug = slug_for(title)
-    existing = sorted(path for path in (kit / "notebooks").glob("*.ipynb")
-                      if (match := NUMBERED.match(path.stem)) and match[2] == slug)
-    existing += sorted(path for path in (kit / "data" / "questions").glob("*.yaml")
-                       if (match := NUMBERED.match(path.stem)) and match[2] == slug)
+    existing = sorted(
+        path
+        for path in (kit / "notebooks").glob("*.ipynb")
+        if (match := NUMBERED.match(path.stem)) and match[2] == slug
+    )
+    existing += sorted(
+        path
+        for path in (kit / "data" / "questions").glob("*.yaml")
+        if (match := NUMBERED.match(path.stem)) and match[2] == slug
+    )
     if existing:
-        raise LessonError(f"a lesson called '{slug}' already exists ({', '.join(shown_path(p) for p in existing)}); "
-                          "nothing was written. Edit that lesson, or choose another title")
+        raise LessonError(
+            f"a lesson called '{slug}' already exists ({', '.join(shown_path(p) for p in existing)}); "
+            "nothing was written. Edit that lesson, or choose another title"
+        )
     number = f"{next_number(kit):02d}"
     name = f"{number}_{slug}"
-    lesson = NewLesson(kit / "notebooks" / f"{name}.ipynb", kit / "data" / "questions" / f"{name}.yaml",
-                       f"{name}_example")
+    lesson = NewLesson(
+        kit / "notebooks" / f"{name}.ipynb", kit / "data" / "questions" / f"{name}.yaml", f"{name}_example"
+    )
     for path in (lesson.notebook, lesson.questions):
         if path.exists():
-            raise LessonError(f"{shown_path(path)} already exists; nothing was written, and nothing is ever overwritten")
+            raise LessonError(
+                f"{shown_path(path)} already exists; nothing was written, and nothing is ever overwritten"
+            )
     notebook_text = _notebook_text(kit / TEMPLATE, title, number, name, lesson.question_id)
     questions_text = QUESTION_FILE.format(number=number, title=title, question_id=lesson.question_id)
     _write_new(lesson.questions, questions_text)
@@ -141,8 +161,9 @@ def _notebook_text(template: Path, title: str, number: str, name: str, question_
         notebook = json.loads(template.read_text(encoding="utf-8"))
         cells = notebook["cells"]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-        raise LessonError(f"cannot read the lesson template {template} ({error}); restore it with "
-                          f"git checkout -- {TEMPLATE}") from None
+        raise LessonError(
+            f"cannot read the lesson template {template} ({error}); restore it with git checkout -- {TEMPLATE}"
+        ) from None
     polls = 0
     for index, cell in enumerate(cells):
         text = "".join(cell.get("source", []))
@@ -156,6 +177,8 @@ def _notebook_text(template: Path, title: str, number: str, name: str, question_
         cell["source"] = text.splitlines(keepends=True)
         cell["id"] = f"{name.replace('_', '-')}-{index:02d}"[-64:]
     if not polls:
-        raise LessonError(f"the lesson template {template} has no poll cell (bank[\"...\"]) to point at the "
-                          f"example; restore it with git checkout -- {TEMPLATE}")
+        raise LessonError(
+            f'the lesson template {template} has no poll cell (bank["..."]) to point at the '
+            f"example; restore it with git checkout -- {TEMPLATE}"
+        )
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"

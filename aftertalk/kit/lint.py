@@ -5,6 +5,7 @@ every problem as a `Finding` that names the file and the line as an editor numbe
 file never stops the others from being checked. This module holds every rule a kit must keep: the test
 suite calls it rather than restating them. Whether this laptop is ready is aftertalk.kit.readiness.
 """
+
 from __future__ import annotations
 
 import ast
@@ -18,10 +19,10 @@ from urllib.parse import urlparse
 import yaml
 
 import aftertalk
+from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
 from aftertalk.paths import current_kit
 from aftertalk.privacy import same_question
 from aftertalk.questions import Question, QuestionError, load_question_file, pair_problem
-from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
 
 KERNEL_NAME = "python3"
 NBFORMAT = 4
@@ -39,14 +40,35 @@ YAML_ENTRY_ID = re.compile(r"""^\s*-\s*id:\s*["']?([a-z0-9_]+)["']?\s*$""", re.M
 
 # What a lesson's code may call: the notebook API of README.md ("The notebook API"), so that a lesson
 # never depends on Aftertalk's insides.
-ROOM_API = {"qr", "open", "count", "close", "reveal", "results", "status", "end", "join_card", "poll", "tally",
-            "compare_with_research", "before_after", "summary", "export", "question_box"}
+ROOM_API = {
+    "qr",
+    "open",
+    "count",
+    "close",
+    "reveal",
+    "results",
+    "status",
+    "end",
+    "join_card",
+    "poll",
+    "tally",
+    "compare_with_research",
+    "before_after",
+    "summary",
+    "export",
+    "question_box",
+}
 PACKAGE_API = set(aftertalk.__all__)
 MAX_CODE_LINES = 2  # a code cell is a call or two: the lesson is in the Markdown, the work in aftertalk
 
 # Every lesson opens with these, in this order, before any code: the facilitator guide's plans rely on them.
-LESSON_HEADINGS = ("## Purpose", "## Learning outcomes", "## Timing", "## Content note",
-                   "## Facilitator talking points")
+LESSON_HEADINGS = (
+    "## Purpose",
+    "## Learning outcomes",
+    "## Timing",
+    "## Content note",
+    "## Facilitator talking points",
+)
 HEADING = re.compile(r"^#{1,2} ")  # a section of the opening ends at the next heading of level 1 or 2
 MINUTES = re.compile(r"\b\d+\s*(?:-\s*\d+\s*)?minutes?\b", re.IGNORECASE)
 LESSON_NAME = re.compile(r"`(\d+_[a-z0-9_]+)`")  # `02_the_feelings_after_sex`, as lessons name each other
@@ -59,7 +81,9 @@ LINK = re.compile(r"(?:https?://|www\.)[^\s)\]>\"'`]+", re.IGNORECASE)
 SHOP_WORDS = re.compile(
     r"\b(buy|buying|bought|shop|shops|shopping|shopper|discount|discounts|coupon|coupons|"
     r"promo|promo code|brand|brands|branded|sponsor|sponsored|affiliate|checkout|"
-    r"free shipping|bestseller|best-seller)\b", re.IGNORECASE)
+    r"free shipping|bestseller|best-seller)\b",
+    re.IGNORECASE,
+)
 GENDERED_PARTNER_WORDS = re.compile(r"\b(boyfriends?|girlfriends?)\b", re.IGNORECASE)
 
 REFERENCE_ID = re.compile(r"[a-z0-9_]+")
@@ -94,6 +118,7 @@ class KitNotFound(ValueError):
 
 # --- the whole kit -------------------------------------------------------------------------------
 
+
 @dataclass
 class KitReport:
     """Everything `check_kit` found, and what it looked at."""
@@ -120,11 +145,15 @@ class KitReport:
         warnings = len(problems) - failures
         noted = f" ({warnings} warning{'s' * (warnings != 1)} above)" if warnings else ""
         if failures:
-            verdict = (f"{failures} problem{'s' * (failures != 1)} found{noted}: fix each line above, "
-                       "then run aftertalk check again.")
+            verdict = (
+                f"{failures} problem{'s' * (failures != 1)} found{noted}: fix each line above, "
+                "then run aftertalk check again."
+            )
         else:
-            verdict = (f"All good: {self.notebooks} notebooks, {self.questions} questions in "
-                       f"{self.question_files} files, {self.reference_rows} reference figures{noted}.")
+            verdict = (
+                f"All good: {self.notebooks} notebooks, {self.questions} questions in "
+                f"{self.question_files} files, {self.reference_rows} reference figures{noted}."
+            )
             if self.join_url:
                 verdict += f" Phones will join at {self.join_url}"
         return [f.problem_line() for f in problems] + [verdict]
@@ -148,12 +177,15 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     """
     kit = Path(folder) if folder is not None else current_kit()
     if not kit.is_dir():
-        raise KitNotFound(f"there is no folder {kit}; give the path of an Aftertalk kit, the folder "
-                          "that holds data/ and notebooks/")
+        raise KitNotFound(
+            f"there is no folder {kit}; give the path of an Aftertalk kit, the folder that holds data/ and notebooks/"
+        )
     missing = [name for name in ("data/questions", "data/reference", "notebooks") if not (kit / name).is_dir()]
     if missing:
-        raise KitNotFound(f"{kit} is not an Aftertalk kit: it has no {' or '.join(missing)} folder; give "
-                          "the path of the folder that holds data/ and notebooks/")
+        raise KitNotFound(
+            f"{kit} is not an Aftertalk kit: it has no {' or '.join(missing)} folder; give "
+            "the path of the folder that holds data/ and notebooks/"
+        )
     kit = kit.resolve()
     report = KitReport()
     question_ids, bank = _check_question_bank(kit, report)
@@ -163,6 +195,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     report.findings += reference_findings  # reported after the notebooks, as the kit is laid out
     if machine:
         from aftertalk.kit import readiness  # imports Finding from here
+
         report.findings += readiness.laptop_findings()
         report.join_url = readiness.join_url()
     return report
@@ -186,6 +219,7 @@ def _by_line(findings: list[Finding]) -> list[Finding]:
 
 # --- what a room is shown: links and words (notebooks and question files) ---
 
+
 def _wording_findings(path: Path, numbered_lines) -> list[Finding]:
     """Links only to research (DOIs) and to help; no shopping; partners, not a gendered guess.
 
@@ -196,19 +230,38 @@ def _wording_findings(path: Path, numbered_lines) -> list[Finding]:
         for link in LINK.findall(text):
             host = urlparse(link if "://" in link else "http://" + link).netloc.lower().removeprefix("www.")
             if not any(host == allowed or host.endswith("." + allowed) for allowed in ALLOWED_LINK_HOSTS):
-                findings.append(_fail(path, lineno, f"the link {link} is neither a DOI nor the helpline directory",
-                                      "link research by its DOI (https://doi.org/...) and help by "
-                                      "https://findahelpline.com; the kit links to nothing else, and sells nothing"))
+                findings.append(
+                    _fail(
+                        path,
+                        lineno,
+                        f"the link {link} is neither a DOI nor the helpline directory",
+                        "link research by its DOI (https://doi.org/...) and help by "
+                        "https://findahelpline.com; the kit links to nothing else, and sells nothing",
+                    )
+                )
         for word in SHOP_WORDS.findall(text):
-            findings.append(_fail(path, lineno, f"'{word}' is a shopping or advertising word",
-                                  "say it another way: the kit recommends no products, shops or brands"))
+            findings.append(
+                _fail(
+                    path,
+                    lineno,
+                    f"'{word}' is a shopping or advertising word",
+                    "say it another way: the kit recommends no products, shops or brands",
+                )
+            )
         for word in GENDERED_PARTNER_WORDS.findall(text):
-            findings.append(_fail(path, lineno, f"'{word}' guesses a partner's gender",
-                                  "say 'partner': the room holds every gender, orientation and relationship style"))
+            findings.append(
+                _fail(
+                    path,
+                    lineno,
+                    f"'{word}' guesses a partner's gender",
+                    "say 'partner': the room holds every gender, orientation and relationship style",
+                )
+            )
     return findings
 
 
 # --- question bank ---
+
 
 def _check_question_bank(kit: Path, report: KitReport) -> tuple[set[str], dict[str, Question]]:
     """Each file on its own, then ids across files. Returns every id the bank defines (or seems to), and
@@ -216,8 +269,14 @@ def _check_question_bank(kit: Path, report: KitReport) -> tuple[set[str], dict[s
     folder = kit / "data" / "questions"
     files = sorted(folder.glob("*.yaml"))
     if not files:
-        report.findings.append(_fail(folder, None, "the question bank is empty (no *.yaml files)",
-                                     "add a question file, or run aftertalk new-lesson"))
+        report.findings.append(
+            _fail(
+                folder,
+                None,
+                "the question bank is empty (no *.yaml files)",
+                "add a question file, or run aftertalk new-lesson",
+            )
+        )
     first_seen: dict[str, tuple[Path, int | None]] = {}
     known: set[str] = set()
     bank = {}
@@ -233,19 +292,31 @@ def _check_question_bank(kit: Path, report: KitReport) -> tuple[set[str], dict[s
             continue
         except (yaml.YAMLError, RecursionError) as error:
             mark = getattr(error, "problem_mark", None)
-            report.findings += _by_line(findings + [_fail(path, mark.line + 1 if mark else None,
-                                                          f"this YAML cannot be read ({type(error).__name__})",
-                                                          "write plain YAML: a 'questions:' list of mappings, "
-                                                          "with no tags or aliases")])
+            report.findings += _by_line(
+                findings
+                + [
+                    _fail(
+                        path,
+                        mark.line + 1 if mark else None,
+                        f"this YAML cannot be read ({type(error).__name__})",
+                        "write plain YAML: a 'questions:' list of mappings, with no tags or aliases",
+                    )
+                ]
+            )
             known.update(YAML_ENTRY_ID.findall(text))
             continue
         for question in questions:
             known.add(question.id)
             if question.id in first_seen:
                 other, other_line = first_seen[question.id]
-                findings.append(_fail(
-                    path, question.line, f"question id '{question.id}' is already used in "
-                    f"{shown_path(other)}:{other_line}", "give one of the two questions another id"))
+                findings.append(
+                    _fail(
+                        path,
+                        question.line,
+                        f"question id '{question.id}' is already used in {shown_path(other)}:{other_line}",
+                        "give one of the two questions another id",
+                    )
+                )
                 continue
             first_seen[question.id] = (path, question.line)
             bank[question.id] = question
@@ -261,12 +332,24 @@ def _kit_question_findings(path: Path, question: Question) -> list[Finding]:
     findings = []
     # A one-word check-in has no options, so no "Prefer not to say": people skip it instead.
     if question.kind != "word" and not question.prefer_not_to_say:
-        findings.append(_fail(path, question.line, f"question '{question.id}' does not offer 'Prefer not to say'",
-                              "remove 'prefer_not_to_say: false': every question lets people decline openly"))
+        findings.append(
+            _fail(
+                path,
+                question.line,
+                f"question '{question.id}' does not offer 'Prefer not to say'",
+                "remove 'prefer_not_to_say: false': every question lets people decline openly",
+            )
+        )
     if not question.notes.strip():
-        findings.append(_fail(path, question.line, f"question '{question.id}' has no facilitator notes",
-                              "add 'notes:': why it is asked, what to say when it opens and when it is "
-                              "revealed (phones never show them)"))
+        findings.append(
+            _fail(
+                path,
+                question.line,
+                f"question '{question.id}' has no facilitator notes",
+                "add 'notes:': why it is asked, what to say when it opens and when it is "
+                "revealed (phones never show them)",
+            )
+        )
     return findings
 
 
@@ -282,14 +365,21 @@ def _repeat_findings(bank: dict) -> list[Finding]:
     questions = list(bank.values())
     for index, second in enumerate(questions):
         for first in questions[:index]:
-            if second.after != first.id and first.after != second.id and same_question(first.to_dict(),
-                                                                                       second.to_dict()):
-                findings.append(_fail(
-                    Path(second.source), second.line,
-                    f"'{second.id}' asks the same question as '{first.id}' "
-                    f"({shown_path(Path(first.source))}:{first.line}), and a room refuses to ask a question twice",
-                    f"declare the pair with 'after: {first.id}' if it is asked again at the end, or change "
-                    "its wording or options"))
+            if (
+                second.after != first.id
+                and first.after != second.id
+                and same_question(first.to_dict(), second.to_dict())
+            ):
+                findings.append(
+                    _fail(
+                        Path(second.source),
+                        second.line,
+                        f"'{second.id}' asks the same question as '{first.id}' "
+                        f"({shown_path(Path(first.source))}:{first.line}), and a room refuses to ask a question twice",
+                        f"declare the pair with 'after: {first.id}' if it is asked again at the end, or change "
+                        "its wording or options",
+                    )
+                )
     return findings
 
 
@@ -297,7 +387,7 @@ def _question_finding(path: Path, error: QuestionError) -> Finding:
     message = str(error)
     where = ":".join(str(part) for part in (error.source, error.line) if part is not None)
     if where and message.startswith(where + ": "):
-        message = message[len(where) + 2:]
+        message = message[len(where) + 2 :]
     what, _, advice = message.partition("; ")
     return _fail(path, error.line, what, advice or QUESTIONS_DOC)
 
@@ -311,6 +401,7 @@ def _read_text(path: Path) -> str:
 
 # --- notebooks ---
 
+
 def notebook_files(kit: Path) -> list[Path]:
     """The lessons (notebooks/*.ipynb) and the templates (notebooks/templates/*.ipynb)."""
     folder = kit / "notebooks"
@@ -320,12 +411,24 @@ def notebook_files(kit: Path) -> list[Path]:
 def _check_notebooks(kit: Path, known: _Known, report: KitReport) -> None:
     paths = notebook_files(kit)
     if not paths:
-        report.findings.append(_fail(kit / "notebooks", None, "there are no notebooks (*.ipynb)",
-                                     "add a lesson with aftertalk new-lesson \"Title\""))
+        report.findings.append(
+            _fail(
+                kit / "notebooks",
+                None,
+                "there are no notebooks (*.ipynb)",
+                'add a lesson with aftertalk new-lesson "Title"',
+            )
+        )
     if not (kit / LESSON_TEMPLATE).is_file():
-        report.findings.append(_fail(kit / LESSON_TEMPLATE, None, "the lesson template is missing",
-                                     f"restore it with git checkout -- {LESSON_TEMPLATE}: aftertalk new-lesson "
-                                     "makes every new lesson from it"))
+        report.findings.append(
+            _fail(
+                kit / LESSON_TEMPLATE,
+                None,
+                "the lesson template is missing",
+                f"restore it with git checkout -- {LESSON_TEMPLATE}: aftertalk new-lesson "
+                "makes every new lesson from it",
+            )
+        )
     for path in paths:
         report.notebooks += 1
         report.findings += _notebook_findings(path, known, lesson=path.parent == kit / "notebooks")
@@ -337,45 +440,78 @@ def _notebook_findings(path: Path, known: _Known, *, lesson: bool) -> list[Findi
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return [_fail(path, None, f"this notebook cannot be read ({error})",
-                      "save it again from JupyterLab (notebooks are UTF-8 JSON)")]
+        return [
+            _fail(
+                path,
+                None,
+                f"this notebook cannot be read ({error})",
+                "save it again from JupyterLab (notebooks are UTF-8 JSON)",
+            )
+        ]
     try:
         notebook = json.loads(raw)
     except json.JSONDecodeError as error:
-        return [_fail(path, error.lineno, f"this is not valid JSON ({error.msg}, column {error.colno})",
-                      "an editor or a merge may have broken it: fix it there, or restore the last good "
-                      f"version with git checkout -- {shown_path(path)}")]
+        return [
+            _fail(
+                path,
+                error.lineno,
+                f"this is not valid JSON ({error.msg}, column {error.colno})",
+                "an editor or a merge may have broken it: fix it there, or restore the last good "
+                f"version with git checkout -- {shown_path(path)}",
+            )
+        ]
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
-        return [_fail(path, 1, "this is not a Jupyter notebook (no list of cells)",
-                      "start from notebooks/templates/lesson_template.ipynb")]
+        return [
+            _fail(
+                path,
+                1,
+                "this is not a Jupyter notebook (no list of cells)",
+                "start from notebooks/templates/lesson_template.ipynb",
+            )
+        ]
     sources = [_cell_source(cell) for cell in cells]
     lines = _RawNotebook(raw, sources)
     findings = []
     if notebook.get("nbformat") != NBFORMAT:
-        findings.append(_fail(path, lines.top_level_key("nbformat") or 1,
-                              f"the notebook format is {notebook.get('nbformat')!r}, not {NBFORMAT}",
-                              "open it in JupyterLab and save it, which writes format 4"))
+        findings.append(
+            _fail(
+                path,
+                lines.top_level_key("nbformat") or 1,
+                f"the notebook format is {notebook.get('nbformat')!r}, not {NBFORMAT}",
+                "open it in JupyterLab and save it, which writes format 4",
+            )
+        )
     kernel = _get(notebook, "metadata", "kernelspec", "name")
     if kernel != KERNEL_NAME:
-        findings.append(_fail(path, lines.top_level_key("kernelspec") or lines.top_level_key("metadata"),
-                              f"the kernel is {kernel!r}, not {KERNEL_NAME!r}",
-                              "choose the Python 3 kernel (Kernel > Change Kernel) and save, so every "
-                              "lesson runs the same way"))
+        findings.append(
+            _fail(
+                path,
+                lines.top_level_key("kernelspec") or lines.top_level_key("metadata"),
+                f"the kernel is {kernel!r}, not {KERNEL_NAME!r}",
+                "choose the Python 3 kernel (Kernel > Change Kernel) and save, so every lesson runs the same way",
+            )
+        )
     if lesson:
         findings += _heading_findings(path, cells, sources, lines)
     code = _NotebookCode(cells, sources)
     for number, (cell, text) in enumerate(zip(cells, sources)):
-        findings += _wording_findings(path, ((lines.source_line(number, index), line)
-                                             for index, line in enumerate(text.splitlines(), start=1)))
+        findings += _wording_findings(
+            path, ((lines.source_line(number, index), line) for index, line in enumerate(text.splitlines(), start=1))
+        )
         ids = {match[1] for match in BANK_LOOKUP.findall(text)}
         if cell.get("cell_type") == "code":
             findings += _code_cell_findings(path, number, cell, text, lines)
             if code.errors.get(number):
                 error_text, offending = code.errors[number]
-                findings.append(_fail(path, lines.text_in_cell(number, offending) or lines.cell(number),
-                                      f"this code cell is not valid Python ({error_text})",
-                                      "fix the code so the cell runs in the room"))
+                findings.append(
+                    _fail(
+                        path,
+                        lines.text_in_cell(number, offending) or lines.cell(number),
+                        f"this code cell is not valid Python ({error_text})",
+                        "fix the code so the cell runs in the room",
+                    )
+                )
             if number in code.trees:
                 called, call_findings = _call_findings(path, number, code, lines, known, lesson=lesson)
                 ids |= called
@@ -383,33 +519,59 @@ def _notebook_findings(path: Path, known: _Known, *, lesson: bool) -> list[Findi
         else:
             findings += _lesson_name_findings(path, number, text, lines, known.lessons)
         for qid in sorted(ids - known.question_ids):
-            findings.append(_fail(path, lines.text_in_cell(number, qid) or lines.cell(number),
-                                  f"question '{qid}' is not in the question bank (data/questions)",
-                                  "fix the id, or add the question to a file in data/questions"))
+            findings.append(
+                _fail(
+                    path,
+                    lines.text_in_cell(number, qid) or lines.cell(number),
+                    f"question '{qid}' is not in the question bank (data/questions)",
+                    "fix the id, or add the question to a file in data/questions",
+                )
+            )
     return _by_line(findings)
 
 
-def _code_cell_findings(path: Path, number: int, cell: dict, text: str, lines: "_RawNotebook") -> list[Finding]:
+def _code_cell_findings(path: Path, number: int, cell: dict, text: str, lines: _RawNotebook) -> list[Finding]:
     """A code cell as the projector shows it: run from clean, collapsed, and short."""
     findings = []
     if cell.get("outputs"):
-        findings.append(_fail(path, lines.key_in_cell(number, "outputs"), "this code cell has saved outputs",
-                              "clear them (Edit > Clear Outputs of All Cells) and save"))
+        findings.append(
+            _fail(
+                path,
+                lines.key_in_cell(number, "outputs"),
+                "this code cell has saved outputs",
+                "clear them (Edit > Clear Outputs of All Cells) and save",
+            )
+        )
     if cell.get("execution_count") is not None:
-        findings.append(_fail(path, lines.key_in_cell(number, "execution_count"),
-                              "this code cell has an execution count",
-                              "clear all outputs (Edit > Clear Outputs of All Cells) and save"))
+        findings.append(
+            _fail(
+                path,
+                lines.key_in_cell(number, "execution_count"),
+                "this code cell has an execution count",
+                "clear all outputs (Edit > Clear Outputs of All Cells) and save",
+            )
+        )
     if _get(cell, "metadata", "jupyter", "source_hidden") is not True:
-        findings.append(_fail(path, lines.key_in_cell(number, "metadata"), "this code cell is not hidden",
-                              "collapse its code (View > Collapse Selected Code) and save, so the "
-                              "projector shows only the lesson"))
+        findings.append(
+            _fail(
+                path,
+                lines.key_in_cell(number, "metadata"),
+                "this code cell is not hidden",
+                "collapse its code (View > Collapse Selected Code) and save, so the projector shows only the lesson",
+            )
+        )
     code_lines = text.strip().splitlines()
     if len(code_lines) > MAX_CODE_LINES:
         first = next(index for index, line in enumerate(text.splitlines(), start=1) if line.strip())
-        findings.append(_fail(path, lines.source_line(number, first + MAX_CODE_LINES),
-                              f"this code cell has {len(code_lines)} lines, more than {MAX_CODE_LINES}",
-                              "keep each code cell to a call or two of the notebook API, like "
-                              "room.poll(bank[\"...\"]): split it into cells, or leave the work to aftertalk"))
+        findings.append(
+            _fail(
+                path,
+                lines.source_line(number, first + MAX_CODE_LINES),
+                f"this code cell has {len(code_lines)} lines, more than {MAX_CODE_LINES}",
+                "keep each code cell to a call or two of the notebook API, like "
+                'room.poll(bank["..."]): split it into cells, or leave the work to aftertalk',
+            )
+        )
     return findings
 
 
@@ -423,7 +585,7 @@ class _Section:
     text: list[str] = field(default_factory=list)
 
 
-def _heading_findings(path: Path, cells: list, sources: list[str], lines: "_RawNotebook") -> list[Finding]:
+def _heading_findings(path: Path, cells: list, sources: list[str], lines: _RawNotebook) -> list[Finding]:
     """A lesson opens, before any code, with LESSON_HEADINGS in order; its Timing gives minutes."""
     sections: list[_Section] = []
     first_code = None
@@ -437,34 +599,51 @@ def _heading_findings(path: Path, cells: list, sources: list[str], lines: "_RawN
             elif sections:
                 sections[-1].text.append(line)
     found = [section for section in sections if section.heading.startswith("## ")]
-    advice = (f"a lesson opens with the headings {', '.join(LESSON_HEADINGS)}, in that order and before any "
-              "code: the facilitator guide's plans rely on them")
+    advice = (
+        f"a lesson opens with the headings {', '.join(LESSON_HEADINGS)}, in that order and before any "
+        "code: the facilitator guide's plans rely on them"
+    )
     for position, wanted in enumerate(LESSON_HEADINGS):
         if position >= len(found):
             where = lines.cell(first_code) if first_code is not None else 1
             return [_fail(path, where, f"the heading '{wanted}' is missing before the first code cell", advice)]
         section = found[position]
         if section.heading != wanted:
-            return [_fail(path, lines.source_line(section.cell, section.line),
-                          f"'{section.heading}' stands where '{wanted}' belongs", advice)]
+            return [
+                _fail(
+                    path,
+                    lines.source_line(section.cell, section.line),
+                    f"'{section.heading}' stands where '{wanted}' belongs",
+                    advice,
+                )
+            ]
     timing = found[LESSON_HEADINGS.index("## Timing")]
     if not MINUTES.search("\n".join(timing.text)):
-        return [_fail(path, lines.source_line(timing.cell, timing.line), "'## Timing' gives no number of minutes",
-                      "write the lesson's length, like **15 minutes**, so the session plans add up")]
+        return [
+            _fail(
+                path,
+                lines.source_line(timing.cell, timing.line),
+                "'## Timing' gives no number of minutes",
+                "write the lesson's length, like **15 minutes**, so the session plans add up",
+            )
+        ]
     return []
 
 
-def _lesson_name_findings(path: Path, number: int, text: str, lines: "_RawNotebook",
-                          lessons: set[str]) -> list[Finding]:
+def _lesson_name_findings(path: Path, number: int, text: str, lines: _RawNotebook, lessons: set[str]) -> list[Finding]:
     """A lesson named in the text (`05_closing`, "Next: ...") is in notebooks/."""
     findings = []
     for index, line in enumerate(text.splitlines(), start=1):
         for name in LESSON_NAME.findall(line):
             if name not in lessons:
-                findings.append(_fail(path, lines.source_line(number, index),
-                                      f"there is no lesson '{name}' in notebooks/",
-                                      f"fix the name, or restore the lesson with git checkout -- "
-                                      f"notebooks/{name}.ipynb"))
+                findings.append(
+                    _fail(
+                        path,
+                        lines.source_line(number, index),
+                        f"there is no lesson '{name}' in notebooks/",
+                        f"fix the name, or restore the lesson with git checkout -- notebooks/{name}.ipynb",
+                    )
+                )
     return findings
 
 
@@ -513,8 +692,9 @@ def _text(node) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _call_findings(path: Path, number: int, code: _NotebookCode, lines: "_RawNotebook", known: _Known, *,
-                   lesson: bool) -> tuple[set[str], list[Finding]]:
+def _call_findings(
+    path: Path, number: int, code: _NotebookCode, lines: _RawNotebook, known: _Known, *, lesson: bool
+) -> tuple[set[str], list[Finding]]:
     """The notebook API calls of one code cell: the question ids they name (as text), and what is wrong
     with them: a call outside the API, ids not written out, unknown figures or options, a comparison
     shown before its warnings."""
@@ -531,9 +711,12 @@ def _call_findings(path: Path, number: int, code: _NotebookCode, lines: "_RawNot
         owner, names = _dotted(node.func)  # room.poll: ("room", ["poll"]); aftertalk.Room.connect: Room first
         allowed = {"room": ROOM_API, "aftertalk": PACKAGE_API}.get(owner or "")
         if allowed is not None and names[0] not in allowed:
-            fail(node, f"{owner}.{'.'.join(names)}() is not part of the notebook API",
-                 "use only the calls README.md lists under 'The notebook API', so the lesson keeps working "
-                 "when Aftertalk's insides change")
+            fail(
+                node,
+                f"{owner}.{'.'.join(names)}() is not part of the notebook API",
+                "use only the calls README.md lists under 'The notebook API', so the lesson keeps working "
+                "when Aftertalk's insides change",
+            )
         taken = ID_TAKING_METHODS.get(method)
         if taken is None:
             continue
@@ -543,36 +726,49 @@ def _call_findings(path: Path, number: int, code: _NotebookCode, lines: "_RawNot
         if method in IDS_AS_TEXT:
             for argument, qid in zip(arguments, written):
                 if qid is None:
-                    fail(argument, f"{method}() is given the question id {ast.unparse(argument)}, not the id "
-                         "itself", "write the id out as text, like \"comfort_before\", so aftertalk check can "
-                         "find it in the question bank")
+                    fail(
+                        argument,
+                        f"{method}() is given the question id {ast.unparse(argument)}, not the id itself",
+                        'write the id out as text, like "comfort_before", so aftertalk check can '
+                        "find it in the question bank",
+                    )
         questions = [known.questions.get(qid) if qid else None for qid in written]
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
         if method == "compare_with_research":
             findings += _reference_id_findings(path, number, keywords.get("references"), code, lines, known)
             option, question = _text(keywords.get("option")), questions[0] if questions else None
             if option is not None and question is not None and question.option(option) is None:
-                fail(keywords["option"], f"'{question.id}' has no option '{option}'",
-                     f"choose one of its options: {', '.join(o.id for o in question.all_options)}")
+                fail(
+                    keywords["option"],
+                    f"'{question.id}' has no option '{option}'",
+                    f"choose one of its options: {', '.join(o.id for o in question.all_options)}",
+                )
             if lesson:
                 shown_before = code.markdown_before(number).lower()
                 for warning in RESEARCH_WARNINGS:
                     if warning.lower() not in shown_before:
-                        fail(node, f"the warning '{warning}' is not shown before this comparison chart",
-                             "say it in a Markdown cell above the chart: the published figures measured "
-                             "different things in other groups of people (see the lesson 03 cell 'Before "
-                             "you read the chart')")
+                        fail(
+                            node,
+                            f"the warning '{warning}' is not shown before this comparison chart",
+                            "say it in a Markdown cell above the chart: the published figures measured "
+                            "different things in other groups of people (see the lesson 03 cell 'Before "
+                            "you read the chart')",
+                        )
         before, after = questions if method == "before_after" and len(questions) == 2 else (None, None)
         if before is not None and after is not None:
             if (before.kind, before.options) != (after.kind, after.options):
-                fail(node, f"'{before.id}' and '{after.id}' differ in kind or options, so their charts "
-                     "cannot stand side by side", "compare a question with its second asking: the same kind "
-                     "and options (declared with after:)")
+                fail(
+                    node,
+                    f"'{before.id}' and '{after.id}' differ in kind or options, so their charts "
+                    "cannot stand side by side",
+                    "compare a question with its second asking: the same kind and options (declared with after:)",
+                )
     return ids, findings
 
 
-def _reference_id_findings(path: Path, number: int, references, code: _NotebookCode, lines: "_RawNotebook",
-                           known: _Known) -> list[Finding]:
+def _reference_id_findings(
+    path: Path, number: int, references, code: _NotebookCode, lines: _RawNotebook, known: _Known
+) -> list[Finding]:
     """compare_with_research(references=...) names figures in data/reference, in a list written out."""
     if references is None:
         return []
@@ -583,14 +779,25 @@ def _reference_id_findings(path: Path, number: int, references, code: _NotebookC
         cell, elements = code.lists[references.id]
     ids = [(element.lineno, _text(element)) for element in elements or []]
     if elements is None or any(rid is None for _, rid in ids):
-        return [_fail(path, lines.source_line(number, references.lineno),
-                      f"references={ast.unparse(references)} is not a list of reference ids written out",
-                      "write the ids as a list, like references=[\"bird2011_lifetime\"], here or in a list "
-                      "the notebook names (studies = [...])")]
-    return [_fail(path, lines.source_line(cell, lineno), f"reference '{rid}' is not in the reference data "
-                  "(data/reference)", "fix the id, or add the figure, with its sample, measure and DOI, to a CSV "
-                  "in data/reference")
-            for lineno, rid in ids if rid not in known.reference_ids]
+        return [
+            _fail(
+                path,
+                lines.source_line(number, references.lineno),
+                f"references={ast.unparse(references)} is not a list of reference ids written out",
+                'write the ids as a list, like references=["bird2011_lifetime"], here or in a list '
+                "the notebook names (studies = [...])",
+            )
+        ]
+    return [
+        _fail(
+            path,
+            lines.source_line(cell, lineno),
+            f"reference '{rid}' is not in the reference data (data/reference)",
+            "fix the id, or add the figure, with its sample, measure and DOI, to a CSV in data/reference",
+        )
+        for lineno, rid in ids
+        if rid not in known.reference_ids
+    ]
 
 
 def _cell_source(cell: dict) -> str:
@@ -667,7 +874,9 @@ class _RawNotebook:
 
     def top_level_key(self, key: str) -> int | None:
         """The line of `"key":` after the cells (in the notebook's own metadata), if there is one."""
-        match = re.compile(rf'"{re.escape(key)}"\s*:').search(self.raw, self.cells_end if self.cells_end < len(self.raw) else 0)
+        match = re.compile(rf'"{re.escape(key)}"\s*:').search(
+            self.raw, self.cells_end if self.cells_end < len(self.raw) else 0
+        )
         return self._line(match.start()) if match else None
 
     def _find_in_cell(self, number: int, pattern: re.Pattern) -> int | None:
@@ -680,14 +889,21 @@ class _RawNotebook:
 
 # --- reference data ---
 
+
 def _check_reference(kit: Path, report: KitReport) -> tuple[list[Finding], set[str]]:
     """The findings in data/reference/*.csv, and every figure id the files give (for the notebooks)."""
     folder = kit / "data" / "reference"
     files = sorted(folder.glob("*.csv"))
     findings = []
     if not files:
-        findings.append(_fail(folder, None, "there is no reference data (no *.csv files)",
-                              "restore data/reference/post_sex_research.csv"))
+        findings.append(
+            _fail(
+                folder,
+                None,
+                "there is no reference data (no *.csv files)",
+                "restore data/reference/post_sex_research.csv",
+            )
+        )
     first_seen: dict[str, str] = {}  # figure id: where it is, FILE:LINE
     for path in files:
         findings += _reference_findings(path, report, first_seen)
@@ -702,40 +918,70 @@ def _reference_findings(path: Path, report: KitReport, first_seen: dict[str, str
             columns = reader.fieldnames or []
             missing = [c for c in REFERENCE_COLUMNS if c not in columns]
             if missing:
-                return [_fail(path, 1, f"missing column(s) {', '.join(missing)}",
-                              f"the first line must name the columns {expected}")]
+                return [
+                    _fail(
+                        path,
+                        1,
+                        f"missing column(s) {', '.join(missing)}",
+                        f"the first line must name the columns {expected}",
+                    )
+                ]
             findings = []
             rows = 0
             if tuple(columns) != REFERENCE_COLUMNS:
-                findings.append(_fail(path, 1, f"the columns are {', '.join(columns)}",
-                                      f"the first line must be exactly {','.join(REFERENCE_COLUMNS)}"))
+                findings.append(
+                    _fail(
+                        path,
+                        1,
+                        f"the columns are {', '.join(columns)}",
+                        f"the first line must be exactly {','.join(REFERENCE_COLUMNS)}",
+                    )
+                )
             for row in reader:
                 rows += 1
                 lineno = reader.line_num
                 if None in row:
-                    findings.append(_fail(path, lineno, "this row has more fields than there are columns",
-                                          "put quotes around any value that contains a comma"))
+                    findings.append(
+                        _fail(
+                            path,
+                            lineno,
+                            "this row has more fields than there are columns",
+                            "put quotes around any value that contains a comma",
+                        )
+                    )
                     continue
                 empty = [c for c in REFERENCE_COLUMNS if not (row.get(c) or "").strip()]
                 if not empty:
                     report.reference_rows += 1
                 if "doi_or_url" in empty:
-                    findings.append(_fail(path, lineno, f"the figure '{row.get('id') or '?'}' has no citation "
-                                          "(doi_or_url is empty)", "add the study's DOI link "
-                                          "(https://doi.org/...) or URL: every figure shown to a room "
-                                          "needs its source"))
+                    findings.append(
+                        _fail(
+                            path,
+                            lineno,
+                            f"the figure '{row.get('id') or '?'}' has no citation (doi_or_url is empty)",
+                            "add the study's DOI link "
+                            "(https://doi.org/...) or URL: every figure shown to a room "
+                            "needs its source",
+                        )
+                    )
                     empty.remove("doi_or_url")
                 if empty:
-                    findings.append(_fail(path, lineno, f"empty column(s) {', '.join(empty)}",
-                                          f"fill in every column ({expected})"))
+                    findings.append(
+                        _fail(path, lineno, f"empty column(s) {', '.join(empty)}", f"fill in every column ({expected})")
+                    )
                 findings += _reference_row_findings(path, lineno, row, first_seen)
             if not rows:
-                findings.append(_fail(path, 1, "this file has no figures, only its first line",
-                                      "add a row for each published figure, or remove the file"))
+                findings.append(
+                    _fail(
+                        path,
+                        1,
+                        "this file has no figures, only its first line",
+                        "add a row for each published figure, or remove the file",
+                    )
+                )
             return findings
     except (OSError, UnicodeDecodeError, csv.Error) as error:
-        return [_fail(path, None, f"this CSV file cannot be read ({error})",
-                      "save it as UTF-8 CSV with a header line")]
+        return [_fail(path, None, f"this CSV file cannot be read ({error})", "save it as UTF-8 CSV with a header line")]
 
 
 def _reference_row_findings(path: Path, lineno: int, row: dict, first_seen: dict[str, str]) -> list[Finding]:
@@ -743,11 +989,23 @@ def _reference_row_findings(path: Path, lineno: int, row: dict, first_seen: dict
     findings = []
     figure_id, figure, n, year, link = ((row.get(c) or "").strip() for c in ("id", "figure", "n", "year", "doi_or_url"))
     if figure_id and not REFERENCE_ID.fullmatch(figure_id):
-        findings.append(_fail(path, lineno, f"'{figure_id}' is not a valid figure id",
-                              "use lower-case letters, digits and _ (a notebook names it in references=[...])"))
+        findings.append(
+            _fail(
+                path,
+                lineno,
+                f"'{figure_id}' is not a valid figure id",
+                "use lower-case letters, digits and _ (a notebook names it in references=[...])",
+            )
+        )
     elif figure_id in first_seen:
-        findings.append(_fail(path, lineno, f"the figure id '{figure_id}' is already used at {first_seen[figure_id]}",
-                              "give each figure its own id"))
+        findings.append(
+            _fail(
+                path,
+                lineno,
+                f"the figure id '{figure_id}' is already used at {first_seen[figure_id]}",
+                "give each figure its own id",
+            )
+        )
     elif figure_id:
         first_seen[figure_id] = f"{shown_path(path)}:{lineno}"
     if figure:
@@ -756,15 +1014,33 @@ def _reference_row_findings(path: Path, lineno: int, row: dict, first_seen: dict
         except ValueError:
             share = None
         if share is None or not 0 <= share <= 1:
-            findings.append(_fail(path, lineno, f"the figure {figure} is not a share between 0 and 1",
-                                  "write it as a share: 0.46 for 46%"))
+            findings.append(
+                _fail(
+                    path,
+                    lineno,
+                    f"the figure {figure} is not a share between 0 and 1",
+                    "write it as a share: 0.46 for 46%",
+                )
+            )
     if n and not (n.isdigit() and int(n) > 0):
-        findings.append(_fail(path, lineno, f"n is {n}, not a number of people",
-                              "write the study's sample size as a whole number, like 230"))
+        findings.append(
+            _fail(
+                path,
+                lineno,
+                f"n is {n}, not a number of people",
+                "write the study's sample size as a whole number, like 230",
+            )
+        )
     if year and not year.isdigit():
         findings.append(_fail(path, lineno, f"the year {year} is not a whole number", "write the year, like 2015"))
     parsed = urlparse(link)
     if link and (parsed.scheme not in ("http", "https") or not parsed.netloc):
-        findings.append(_fail(path, lineno, f"doi_or_url {link} is not a link",
-                              "write the DOI as a link (https://doi.org/10...) or the study's URL"))
+        findings.append(
+            _fail(
+                path,
+                lineno,
+                f"doi_or_url {link} is not a link",
+                "write the DOI as a link (https://doi.org/10...) or the study's URL",
+            )
+        )
     return findings

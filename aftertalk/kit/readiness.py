@@ -4,6 +4,7 @@
 its "this laptop" lines. Every check here only looks: none binds a port for longer than a probe, and
 none changes the process (the open-files limit is read, not raised).
 """
+
 from __future__ import annotations
 
 import platform
@@ -31,15 +32,26 @@ def network_findings() -> list[Finding]:
     if url:
         findings.append(Finding(True, f"phones will join at {url}"))
     else:
-        findings.append(Finding(True, "no network address found, only this laptop itself (loopback)",
-                                "before the workshop, join the venue's Wi-Fi or a phone hotspot so that "
-                                "phones can reach you (a rehearsal works without one)", warning=True))
+        findings.append(
+            Finding(
+                True,
+                "no network address found, only this laptop itself (loopback)",
+                "before the workshop, join the venue's Wi-Fi or a phone hotspot so that "
+                "phones can reach you (a rehearsal works without one)",
+                warning=True,
+            )
+        )
     if port_is_free("0.0.0.0", DEFAULT_PORT):
         findings.append(Finding(True, f"port {DEFAULT_PORT} is free for the poll server"))
     else:
-        findings.append(Finding(True, f"port {DEFAULT_PORT} is in use (an Aftertalk server may already run)",
-                                "another free port will be used, and the QR code carries it",
-                                warning=True))
+        findings.append(
+            Finding(
+                True,
+                f"port {DEFAULT_PORT} is in use (an Aftertalk server may already run)",
+                "another free port will be used, and the QR code carries it",
+                warning=True,
+            )
+        )
     return findings
 
 
@@ -49,10 +61,13 @@ def open_files_finding() -> Finding:
     limit = network.open_files_limit_in_reach()
     if limit is None or (limit - FILES_KEPT_BACK) // 2 >= LARGE_ROOM:
         return Finding(True, "open files: room for more than 1,000 phones")
-    return Finding(True, f"open files: the poll server can hold about {(limit - FILES_KEPT_BACK) // 2:,} phones "
-                         f"(this laptop's open-files limit is {limit:,})",
-                   "for a larger room, raise the hard limit (ulimit -Hn) before starting the workshop",
-                   warning=True)
+    return Finding(
+        True,
+        f"open files: the poll server can hold about {(limit - FILES_KEPT_BACK) // 2:,} phones "
+        f"(this laptop's open-files limit is {limit:,})",
+        "for a larger room, raise the hard limit (ulimit -Hn) before starting the workshop",
+        warning=True,
+    )
 
 
 def laptop_findings() -> list[Finding]:

@@ -1,4 +1,5 @@
 """Published figures from data/reference/*.csv, with their citations, for "room vs research" charts."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +12,7 @@ COLUMNS = ("id", "study", "year", "sample", "n", "measure", "figure", "doi_or_ur
 def default_reference_folder() -> Path:
     """The reference figures of the kit in use (`kits.find_kit`)."""
     from aftertalk.paths import current_kit
+
     return current_kit() / "data" / "reference"
 
 
@@ -22,8 +24,10 @@ def load_reference(folder=None) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype={"id": str})
         missing = [column for column in COLUMNS if column not in frame.columns]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; "
-                             f"a reference file has the columns {', '.join(COLUMNS)}.")
+            raise ValueError(
+                f"{path}: missing column(s) {', '.join(missing)}; "
+                f"a reference file has the columns {', '.join(COLUMNS)}."
+            )
         frames.append(frame)
     if not frames:
         raise ValueError(f"No reference figures found in {folder} (expected *.csv files).")
@@ -35,6 +39,7 @@ def reference_rows(ids, folder=None) -> list[dict]:
     table = load_reference(folder)
     unknown = [ref for ref in ids if ref not in table.index]
     if unknown:
-        raise KeyError(f"Unknown reference id(s): {', '.join(unknown)}. "
-                       f"Known ids in data/reference: {', '.join(table.index)}.")
+        raise KeyError(
+            f"Unknown reference id(s): {', '.join(unknown)}. Known ids in data/reference: {', '.join(table.index)}."
+        )
     return [dict(table.loc[ref].to_dict(), id=ref) for ref in ids]

@@ -13,6 +13,7 @@ background thread. What a chart promises:
 - "prefer not to say" sits apart from the feelings, after a gap, in neutral grey;
 - `n = ...` is in the title; with no answers the figure just says "No answers yet".
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -38,11 +39,11 @@ ESTIMATE_COLUMNS = ("estimate", "low", "high")
 REFERENCE_KEYS = ("study", "year", "sample", "measure", "figure")
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
-ROOM_COLOUR = "#0072B2"      # blue
+ROOM_COLOUR = "#0072B2"  # blue
 RESEARCH_COLOUR = "#E69F00"  # orange
-BEFORE_COLOUR = "#E69F00"    # orange
-AFTER_COLOUR = "#0072B2"     # blue
-NEUTRAL_GREY = "#8C8C8C"     # "prefer not to say": present, but not a feeling
+BEFORE_COLOUR = "#E69F00"  # orange
+AFTER_COLOUR = "#0072B2"  # blue
+NEUTRAL_GREY = "#8C8C8C"  # "prefer not to say": present, but not a feeling
 TEXT_COLOUR = "#1A1A1A"
 HIDDEN_HATCH = "///"
 
@@ -63,13 +64,19 @@ PREFER_NOT_TO_SAY_GAP = 0.8  # extra space before "prefer not to say"
 MIN_VALUE_AXIS = 0.3  # so a room where every share is small does not look like a landslide
 
 NO_ANSWERS_TEXT = "No answers yet"
-HIDDEN_NOTE = ("Hatched bars are hidden to protect privacy: so few people chose them (or so few "
-               "did not) that a number could point to someone.")
-ESTIMATE_NOTE = ("Estimates: each phone randomized its answer before sending it, for privacy. "
-                 "Bars show the estimated share; lines show the 95% interval.")
+HIDDEN_NOTE = (
+    "Hatched bars are hidden to protect privacy: so few people chose them (or so few "
+    "did not) that a number could point to someone."
+)
+ESTIMATE_NOTE = (
+    "Estimates: each phone randomized its answer before sending it, for privacy. "
+    "Bars show the estimated share; lines show the 95% interval."
+)
 MULTI_NOTE = "People could choose more than one answer, so the shares add up to more than 100%."
-WORD_NOTE = ("Words are shown from {min_answers} answers on, and only words that at least {k} people gave, so "
-             "no single word can be traced to the person who wrote it.")
+WORD_NOTE = (
+    "Words are shown from {min_answers} answers on, and only words that at least {k} people gave, so "
+    "no single word can be traced to the person who wrote it."
+)
 # Why the server withheld a whole result (results.attrs["withheld"]), in plain words for the projector.
 WITHHELD_TEXT = {
     "too_few_answers": "Too few answers to show safely: this chart needs at least {min_answers}.",
@@ -77,15 +84,18 @@ WITHHELD_TEXT = {
     "could_point_to_someone": "Not shown, to protect privacy: any chart of these answers could point to someone.",
     # Said when no word passes, when all but a few gave one word, and when the facilitator hid them all.
     "no_shared_word": "No word can be shown safely, so none is shown.",
-    "pair_counts_too_close": ("Not shown, to protect privacy: the first asking had {first_n} answers and this "
-                              "one {n}. Comparing the two charts could show how the few people who arrived or "
-                              "left in between answered."),
-    "pair_difference_too_small": ("Not shown, to protect privacy: comparing this chart with the first asking "
-                                  "could show how a few of the people who arrived or left answered."),
+    "pair_counts_too_close": (
+        "Not shown, to protect privacy: the first asking had {first_n} answers and this "
+        "one {n}. Comparing the two charts could show how the few people who arrived or "
+        "left in between answered."
+    ),
+    "pair_difference_too_small": (
+        "Not shown, to protect privacy: comparing this chart with the first asking "
+        "could show how a few of the people who arrived or left answered."
+    ),
 }
 WITHHELD_FALLBACK = "Not shown, to protect privacy."
-RESEARCH_WARNING = ("Careful: the samples and measures differ between these studies and this room, "
-                    "so compare loosely.")
+RESEARCH_WARNING = "Careful: the samples and measures differ between these studies and this room, so compare loosely."
 
 
 # The facilitator's language for the chart being drawn (results.attrs["language"]); a context
@@ -108,6 +118,7 @@ def _range_text(shown_as: str) -> str:
 
 def _in_language(chart):
     """Draw `chart` in the language its (first) results carry in attrs["language"]."""
+
     @functools.wraps(chart)
     def drawn(results, *args, **kwargs):
         language = getattr(results, "attrs", {}).get("language", "en")
@@ -116,6 +127,7 @@ def _in_language(chart):
             return chart(results, *args, **kwargs)
         finally:
             _language.reset(token)
+
     return drawn
 
 
@@ -157,8 +169,7 @@ def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: 
     ValueError for malformed results, an empty or malformed reference, or an unknown option.
     """
     question = _Question.from_results(results)
-    studies = [_Study.from_dict(entry, number)
-               for number, entry in enumerate(_check_reference(reference), 1)]
+    studies = [_Study.from_dict(entry, number) for number, entry in enumerate(_check_reference(reference), 1)]
     room_row = question.row(room_option)
     title = question.title(f"“{room_row.label}”: this room and research")
     if question.n == 0:
@@ -198,11 +209,12 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     if first.withheld or second.withheld:
         return _no_answers_figure(title, withheld_text(after if second.withheld else before))
     if [row.option for row in first.rows] != [row.option for row in second.rows]:
-        raise ValueError("before and after must have the same options in the same order; got "
-                         f"{[r.option for r in first.rows]} and {[r.option for r in second.rows]}")
+        raise ValueError(
+            "before and after must have the same options in the same order; got "
+            f"{[r.option for r in first.rows]} and {[r.option for r in second.rows]}"
+        )
     if first.kind != second.kind:
-        raise ValueError(f"before and after must be the same kind of question; "
-                         f"got '{first.kind}' and '{second.kind}'")
+        raise ValueError(f"before and after must be the same kind of question; got '{first.kind}' and '{second.kind}'")
     if first.n == 0 and second.n == 0:
         return _no_answers_figure(title)
 
@@ -216,8 +228,16 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     legend_labels += [f"{name}: {_t('no answers yet')}" for question, _, name in sides if question.n == 0]
     legend_handles = handles + [_empty_handle() for question, _, _ in sides if question.n == 0]
     # Above the bars, so it never covers one.
-    ax.legend(legend_handles, legend_labels, fontsize=LABEL_SIZE, frameon=False, ncols=2,
-              loc="lower right", bbox_to_anchor=(1, 1), borderaxespad=0.2)
+    ax.legend(
+        legend_handles,
+        legend_labels,
+        fontsize=LABEL_SIZE,
+        frameon=False,
+        ncols=2,
+        loc="lower right",
+        bbox_to_anchor=(1, 1),
+        borderaxespad=0.2,
+    )
     return figure
 
 
@@ -240,9 +260,12 @@ def withheld_text(results: pd.DataFrame) -> str | None:
     try:
         pair = attrs.get("pair") or {}
         return _t(WITHHELD_TEXT.get(reason, WITHHELD_FALLBACK)).format(
-            n=attrs.get("n"), k=attrs.get("threshold"), min_answers=attrs.get("min_answers"),
+            n=attrs.get("n"),
+            k=attrs.get("threshold"),
+            min_answers=attrs.get("min_answers"),
             first_n=pair.get("first_n"),
-            labels=" / ".join(f"“{label}”" for label in attrs.get("standalone_labels") or ()))
+            labels=" / ".join(f"“{label}”" for label in attrs.get("standalone_labels") or ()),
+        )
     finally:
         _language.reset(token)
 
@@ -321,22 +344,24 @@ class _Question:
             raise ValueError(f"results must be a pandas DataFrame, not {type(results).__name__}")
         missing = [column for column in REQUIRED_COLUMNS if column not in results.columns]
         if missing:
-            raise ValueError(f"results is missing the column(s) {', '.join(missing)}; "
-                             f"expected {', '.join(REQUIRED_COLUMNS)}")
+            raise ValueError(
+                f"results is missing the column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)}"
+            )
         attrs = results.attrs
         kind = attrs.get("kind")
         if kind not in KINDS:
-            raise ValueError(f"unknown question kind {kind!r} in results.attrs['kind']; "
-                             f"expected one of {', '.join(KINDS)}")
+            raise ValueError(
+                f"unknown question kind {kind!r} in results.attrs['kind']; expected one of {', '.join(KINDS)}"
+            )
         n = attrs.get("n")
         is_count = isinstance(n, numbers.Real) and not isinstance(n, bool) and math.isfinite(n)
         if not is_count or n < 0 or n != int(n):
-            raise ValueError(f"results.attrs['n'] must be a whole number of answers >= 0, "
-                             f"got {n!r}")
+            raise ValueError(f"results.attrs['n'] must be a whole number of answers >= 0, got {n!r}")
         privacy = attrs.get("privacy", "direct")
         if privacy not in ("direct", "randomized"):
-            raise ValueError(f"unknown privacy {privacy!r} in results.attrs['privacy']; "
-                             "expected 'direct' or 'randomized'")
+            raise ValueError(
+                f"unknown privacy {privacy!r} in results.attrs['privacy']; expected 'direct' or 'randomized'"
+            )
         is_estimate = privacy == "randomized"
         missing = [column for column in ESTIMATE_COLUMNS if column not in results.columns]
         if is_estimate and missing:
@@ -346,8 +371,9 @@ class _Question:
             raise ValueError(f"results has n = {int(n)} answers but no option rows")
         text = str(attrs.get("text") or attrs.get("question_id") or "")
         rows = [_read_row(record, is_estimate, int(n)) for record in results.to_dict("records")]
-        return cls(text, kind, int(n), is_estimate, rows, withheld, attrs.get("threshold") or 5,
-                   attrs.get("min_answers") or 10)
+        return cls(
+            text, kind, int(n), is_estimate, rows, withheld, attrs.get("threshold") or 5, attrs.get("min_answers") or 10
+        )
 
     def title(self, subtitle: str = "") -> str:
         counted = _t("people answered") if self.kind == "multi" else _t("answers")
@@ -360,8 +386,9 @@ class _Question:
         for row in self.rows:
             if row.option == option:
                 return row
-        raise ValueError(f"unknown room_option {option!r}; the options are "
-                         f"{', '.join(row.option for row in self.rows)}")
+        raise ValueError(
+            f"unknown room_option {option!r}; the options are {', '.join(row.option for row in self.rows)}"
+        )
 
 
 def _read_row(record: dict, is_estimate: bool, n: int) -> _Row:
@@ -377,8 +404,7 @@ def _read_row(record: dict, is_estimate: bool, n: int) -> _Row:
     if n == 0:
         return row  # nothing counted yet, so nothing to check
     if is_estimate and not hidden:
-        row.estimate, row.low, row.high = (
-            float(record[c]) if _present(record[c]) else None for c in ESTIMATE_COLUMNS)
+        row.estimate, row.low, row.high = (float(record[c]) if _present(record[c]) else None for c in ESTIMATE_COLUMNS)
         if row.estimate is None:
             raise ValueError(f"option {row.option!r} is neither hidden nor has an estimate")
     elif not hidden and row.share is None:
@@ -406,26 +432,28 @@ class _Study:
     def from_dict(cls, entry: dict, number: int) -> _Study:
         if not isinstance(entry, dict):
             raise ValueError(f"reference entry {number} must be a dict, not {type(entry).__name__}")
-        missing = [key for key in REFERENCE_KEYS
-                   if not _present(entry.get(key)) or str(entry[key]).strip() == ""]
+        missing = [key for key in REFERENCE_KEYS if not _present(entry.get(key)) or str(entry[key]).strip() == ""]
         if missing:
             raise ValueError(f"reference entry {number} is missing {', '.join(missing)}")
         try:
             figure = float(entry["figure"])
         except (TypeError, ValueError):
-            raise ValueError(f"reference entry {number}: figure must be a share from 0 to 1, "
-                             f"got {entry['figure']!r}") from None
+            raise ValueError(
+                f"reference entry {number}: figure must be a share from 0 to 1, got {entry['figure']!r}"
+            ) from None
         if not 0 <= figure <= 1:
-            raise ValueError(f"reference entry {number}: figure must be a share from 0 to 1 "
-                             f"(write 46% as 0.46), got {figure}")
+            raise ValueError(
+                f"reference entry {number}: figure must be a share from 0 to 1 (write 46% as 0.46), got {figure}"
+            )
 
         def text(key: str) -> str:
             value = str(entry[key]).strip() if _present(entry.get(key)) else ""
             # pandas reads a whole-number column with gaps as floats: 2015.0 means 2015
             return value[:-2] if value.endswith(".0") and value[:-2].isdigit() else value
 
-        return cls(number, text("study"), text("year"), text("sample"), text("n"), text("measure"),
-                   figure, text("doi_or_url"))
+        return cls(
+            number, text("study"), text("year"), text("sample"), text("n"), text("measure"), figure, text("doi_or_url")
+        )
 
     def short_label(self) -> str:
         return _wrap(f"[{self.number}] {self.study} ({self.year})", 24)
@@ -433,14 +461,18 @@ class _Study:
     def citation(self) -> str:
         sample = self.sample + (f" (n = {self.n})" if self.n else "")
         source = f" {self.doi_or_url}" if self.doi_or_url else ""
-        return (f"[{self.number}] {self.study} ({self.year}), {_percent(self.figure)}. "
-                f"Sample: {sample}. Measure: {self.measure}.{source}")
+        return (
+            f"[{self.number}] {self.study} ({self.year}), {_percent(self.figure)}. "
+            f"Sample: {sample}. Measure: {self.measure}.{source}"
+        )
 
 
 def _check_reference(reference) -> list:
     if reference is None or isinstance(reference, (str, dict)) or len(reference) == 0:
-        raise ValueError("reference must be a non-empty list of published figures (dicts with "
-                         f"{', '.join(REFERENCE_KEYS)}, n, doi_or_url)")
+        raise ValueError(
+            "reference must be a non-empty list of published figures (dicts with "
+            f"{', '.join(REFERENCE_KEYS)}, n, doi_or_url)"
+        )
     return list(reference)
 
 
@@ -541,13 +573,21 @@ def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, object
     figure.suptitle(title, fontsize=TITLE_SIZE, x=0.01, ha="left", color=TEXT_COLOUR)
     if not note_lines:
         return figure, figure.add_subplot()
-    chart_ax, note_ax = figure.subplots(2, 1, height_ratios=[height - note_height - title_height,
-                                                             note_height])
+    chart_ax, note_ax = figure.subplots(2, 1, height_ratios=[height - note_height - title_height, note_height])
     note_ax.axis("off")
     # Notes run from the slide's left edge, not the chart's, and are sized above to fit.
     from_slide_edge = blended_transform_factory(figure.transFigure, note_ax.transAxes)
-    note = note_ax.text(0.01, 1, note_text, fontsize=NOTE_SIZE, va="top", ha="left",
-                        color=TEXT_COLOUR, transform=from_slide_edge, linespacing=1.3)
+    note = note_ax.text(
+        0.01,
+        1,
+        note_text,
+        fontsize=NOTE_SIZE,
+        va="top",
+        ha="left",
+        color=TEXT_COLOUR,
+        transform=from_slide_edge,
+        linespacing=1.3,
+    )
     note.set_in_layout(False)
     return figure, chart_ax
 
@@ -559,11 +599,28 @@ def _no_answers_figure(title: str, reason: str | None = None) -> Figure:
     ax = figure.add_subplot()
     ax.axis("off")
     if reason:
-        ax.text(0.5, 0.5, _wrap(reason, 48), fontsize=28, ha="center", va="center", color=TEXT_COLOUR,
-                transform=ax.transAxes, linespacing=1.4)
+        ax.text(
+            0.5,
+            0.5,
+            _wrap(reason, 48),
+            fontsize=28,
+            ha="center",
+            va="center",
+            color=TEXT_COLOUR,
+            transform=ax.transAxes,
+            linespacing=1.4,
+        )
     else:
-        ax.text(0.5, 0.5, _t(NO_ANSWERS_TEXT), fontsize=40, ha="center", va="center", color=NEUTRAL_GREY,
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            _t(NO_ANSWERS_TEXT),
+            fontsize=40,
+            ha="center",
+            va="center",
+            color=NEUTRAL_GREY,
+            transform=ax.transAxes,
+        )
     return figure
 
 
@@ -594,13 +651,21 @@ def _draw_groups(ax, sides: list[tuple[_Question, str]], horizontal: bool) -> li
     bars = []
     for index, (question, colour) in enumerate(sides):
         offset = (index - (group_size - 1) / 2) * 0.9
-        bars += [_bar_for(row, centre + offset, colour, stacked_text=not horizontal)
-                 for row, centre in zip(question.rows, centres)]
+        bars += [
+            _bar_for(row, centre + offset, colour, stacked_text=not horizontal)
+            for row, centre in zip(question.rows, centres)
+        ]
     text_size = _label_size(len(bars))
     label_size = text_size if horizontal else _label_size(len(rows))
     _draw_bars(ax, bars, horizontal, text_size)
-    _set_category_axis(ax, centres, [row.label for row in rows], horizontal, label_size,
-                       muted=[row.is_prefer_not_to_say for row in rows])
+    _set_category_axis(
+        ax,
+        centres,
+        [row.label for row in rows],
+        horizontal,
+        label_size,
+        muted=[row.is_prefer_not_to_say for row in rows],
+    )
     _mark_prefer_not_to_say(ax, rows, centres, group_size, horizontal)
     _finish_value_axis(ax, bars, horizontal, text_size)
     return [_side_handle(colour) for _, colour in sides]
@@ -610,8 +675,11 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
     """Bars with their text at the end: hidden ones hatched, estimates with their intervals."""
     thickness = 0.8
     for bar in bars:
-        style = dict(color="white", edgecolor=bar.colour, hatch=HIDDEN_HATCH, linewidth=2,
-                     linestyle="--") if bar.hidden else dict(color=bar.colour)
+        style = (
+            dict(color="white", edgecolor=bar.colour, hatch=HIDDEN_HATCH, linewidth=2, linestyle="--")
+            if bar.hidden
+            else dict(color=bar.colour)
+        )
         if horizontal:
             ax.barh(bar.position, bar.length, height=thickness, **style)
         else:
@@ -628,12 +696,30 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
         colour = NEUTRAL_GREY if bar.hidden else TEXT_COLOUR
         style = "italic" if bar.hidden else "normal"
         if horizontal:
-            ax.annotate(bar.text, (end, bar.position), xytext=(8, 0), textcoords="offset points",
-                        va="center", ha="left", fontsize=text_size, color=colour, style=style)
+            ax.annotate(
+                bar.text,
+                (end, bar.position),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                ha="left",
+                fontsize=text_size,
+                color=colour,
+                style=style,
+            )
         else:
-            ax.annotate(bar.text, (bar.position, end), xytext=(0, 6), textcoords="offset points",
-                        va="bottom", ha="center", fontsize=text_size, color=colour, style=style,
-                        linespacing=1.1)
+            ax.annotate(
+                bar.text,
+                (bar.position, end),
+                xytext=(0, 6),
+                textcoords="offset points",
+                va="bottom",
+                ha="center",
+                fontsize=text_size,
+                color=colour,
+                style=style,
+                linespacing=1.1,
+            )
 
 
 def _set_category_axis(ax, positions, labels, horizontal: bool, size: int, muted=None) -> None:

@@ -3,6 +3,7 @@
 The notebook never reads the database: it talks to the server with the room's secret token, so the
 same code works with the laptop's own server or one hosted elsewhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,15 +45,18 @@ def request_json(method: str, url: str, *, token: str | None = None, body=None) 
         raise RoomError(message, status=error.code) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise RoomError(f"Cannot reach the poll server at {url.split('/api/')[0]} ({reason}). "
-                        "Is it running? `aftertalk.room()` starts one on this laptop.") from None
+        raise RoomError(
+            f"Cannot reach the poll server at {url.split('/api/')[0]} ({reason}). "
+            "Is it running? `aftertalk.room()` starts one on this laptop."
+        ) from None
 
 
 class Room:
     """A room on a poll server. Create one with `aftertalk.room()` or `Room.connect(url, token)`."""
 
-    def __init__(self, *, api_url: str, code: str, token: str, join_url: str, rehearsal=None, server=None,
-                 language: str = "en"):
+    def __init__(
+        self, *, api_url: str, code: str, token: str, join_url: str, rehearsal=None, server=None, language: str = "en"
+    ):
         self.api_url = api_url.rstrip("/")
         self.language = language  # the facilitator's: question text and labels in charts and panels
         self.code = code
@@ -67,7 +71,7 @@ class Room:
         return f"<Room {self.code} at {self.join_url}{mode}>"
 
     @classmethod
-    def connect(cls, url: str, token: str) -> "Room":
+    def connect(cls, url: str, token: str) -> Room:
         """Attach to an existing room from its join URL (http://HOST:PORT/r/CODE) and secret token."""
         parts = urllib.parse.urlsplit(url)
         path = parts.path.rstrip("/").split("/")
@@ -98,14 +102,17 @@ class Room:
                 return self._questions[question]
             bank = load_questions()
             if question not in bank:
-                raise KeyError(f"There is no question '{question}' in this room or in the question bank "
-                               f"(data/questions). Known ids: {', '.join(sorted(bank))}.")
+                raise KeyError(
+                    f"There is no question '{question}' in this room or in the question bank "
+                    f"(data/questions). Known ids: {', '.join(sorted(bank))}."
+                )
             return bank[question]
         raise TypeError(f"Expected a Question, a dict or a question id, not {type(question).__name__}.")
 
     def in_my_language(self, question: Question) -> Question:
         """The question as the facilitator reads it (`room.language`); option ids never change."""
         from aftertalk.i18n import translator
+
         return question.translated(self.language, translator(self.language)("Prefer not to say"))
 
     def open(self, question) -> dict:
@@ -153,10 +160,19 @@ class Room:
         for column in ("share", "estimate", "low", "high"):
             if column in frame:
                 frame[column] = frame[column].astype(float)
-        frame.attrs.update({"question_id": question.id, "text": question.text, "kind": question.kind,
-                            "n": data["n"], "privacy": question.privacy, "threshold": data["threshold"],
-                            "language": self.language, "withheld": data.get("withheld"),
-                            "standalone_labels": [o.label for o in question.all_options if o.exclusive]})
+        frame.attrs.update(
+            {
+                "question_id": question.id,
+                "text": question.text,
+                "kind": question.kind,
+                "n": data["n"],
+                "privacy": question.privacy,
+                "threshold": data["threshold"],
+                "language": self.language,
+                "withheld": data.get("withheld"),
+                "standalone_labels": [o.label for o in question.all_options if o.exclusive],
+            }
+        )
         for name in ("min_answers", "pair"):  # words: answers needed; the second of a pair: the first
             if name in data:
                 frame.attrs[name] = data[name]
@@ -186,6 +202,7 @@ class Room:
     def join_card(self):
         """A slide-sized join card: QR code, URL, code, and a live count of phones connected."""
         from aftertalk.notebook.panel import JoinCard
+
         return JoinCard(self)
 
     def poll(self, question):
@@ -195,11 +212,13 @@ class Room:
         """
         from aftertalk.notebook.panel import PollPanel
         from aftertalk.notebook.rehearsal import headless
+
         return PollPanel(self, self.question(question), autoplay=self.rehearsal is not None and headless())
 
     def chart(self, question_id: str):
         """The revealed results of one poll as a projector-ready chart."""
         from aftertalk.notebook import charts
+
         return charts.room_chart(self.results(question_id))
 
     def tally(self, question, counts: dict, people: int | None = None):
@@ -217,8 +236,9 @@ class Room:
 
     def compare_with_research(self, question_id: str, *, option: str, references):
         """The room's share for `option` beside published figures (ids in data/reference/)."""
-        from aftertalk.notebook import charts
         from aftertalk.kit.reference import reference_rows
+        from aftertalk.notebook import charts
+
         rows = reference_rows(references)
         waiting = self._not_revealed(question_id)
         if waiting:
@@ -228,6 +248,7 @@ class Room:
     def before_after(self, before_id: str, after_id: str):
         """The same question asked at the start and at the end, side by side."""
         from aftertalk.notebook import charts
+
         waiting = self._not_revealed(before_id) or self._not_revealed(after_id)
         if waiting:
             return waiting
@@ -236,11 +257,18 @@ class Room:
     def summary(self):
         """Every revealed poll in the room, as charts, in the order they were asked."""
         import ipywidgets as widgets
+
         from aftertalk.notebook import charts
         from aftertalk.notebook.export import revealed_results
-        images = [widgets.Image(value=charts.figure_png(charts.room_chart(frame), dpi=80), format="png",
-                                layout=widgets.Layout(width="100%", max_width="1280px"))
-                  for frame in revealed_results(self)]
+
+        images = [
+            widgets.Image(
+                value=charts.figure_png(charts.room_chart(frame), dpi=80),
+                format="png",
+                layout=widgets.Layout(width="100%", max_width="1280px"),
+            )
+            for frame in revealed_results(self)
+        ]
         return widgets.VBox(images or [widgets.HTML("<p>No poll has been revealed in this room yet.</p>")])
 
     # --- the anonymous question box and one-word check-ins ---------------------------------------
@@ -262,6 +290,7 @@ class Room:
     def question_box(self):
         """The moderation panel: nothing from the box is shown until the facilitator chooses Show."""
         from aftertalk.notebook.panel import QuestionBoxPanel
+
         return QuestionBoxPanel(self)
 
     def words(self, question_id: str) -> list[dict]:
@@ -277,6 +306,7 @@ class Room:
     def export(self, path):
         """Save a handout (.pdf: every revealed chart and where to get help) or the revealed results (.csv)."""
         from aftertalk.notebook.export import export
+
         return export(self, path)
 
     # --- helpers ----------------------------------------------------------------------------------
@@ -292,13 +322,13 @@ class Room:
     def _not_revealed(self, question_id: str):
         """None when the poll is revealed; otherwise a short note to show instead of a chart."""
         from IPython.display import Markdown
+
         state = self._asked().get(question_id)
         if state == "revealed":
             return None
         if state is None:
             return Markdown(f"*The poll `{question_id}` has not been asked in this room yet.*")
-        return Markdown(f"*The poll `{question_id}` is still {state}: close and reveal it, "
-                        "then run this cell again.*")
+        return Markdown(f"*The poll `{question_id}` is still {state}: close and reveal it, then run this cell again.*")
 
     def _qid(self, question_id) -> str:
         if isinstance(question_id, Question):
@@ -308,5 +338,4 @@ class Room:
         return urllib.parse.quote(question_id, safe="")
 
     def _api(self, method: str, path: str, body=None) -> dict:
-        return request_json(method, f"{self.api_url}/api/rooms/{self.code}{path}", token=self._token,
-                            body=body)
+        return request_json(method, f"{self.api_url}/api/rooms/{self.code}{path}", token=self._token, body=body)

@@ -1,4 +1,5 @@
 """Handouts and data exports of a room: only what was revealed, never anything else."""
+
 from __future__ import annotations
 
 import textwrap
@@ -23,16 +24,18 @@ def export(room, path) -> Path:
     """Write a handout (.pdf) or the revealed aggregates (.csv) to `path`."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"The folder {path.parent} does not exist. Create it first, or choose "
-                                "another place to save the export.")
+        raise FileNotFoundError(
+            f"The folder {path.parent} does not exist. Create it first, or choose another place to save the export."
+        )
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         write_handout(revealed_results(room), path)
     elif suffix == ".csv":
         write_csv(revealed_results(room), path)
     else:
-        raise ValueError(f"Cannot export to '{path.name}': choose a name ending in .pdf (a handout) "
-                         "or .csv (the revealed results).")
+        raise ValueError(
+            f"Cannot export to '{path.name}': choose a name ending in .pdf (a handout) or .csv (the revealed results)."
+        )
     return path
 
 
@@ -44,15 +47,31 @@ def write_csv(results: list[pd.DataFrame], path: Path) -> None:
     for frame in results:
         question = {"question_id": frame.attrs["question_id"], "question": frame.attrs["text"], "n": frame.attrs["n"]}
         if frame.attrs.get("withheld"):
-            rows.append({**question, "option": "", "label": "", "count": None, "share": None,
-                         "shown_as": "withheld", "withheld": frame.attrs["withheld"]})
+            rows.append(
+                {
+                    **question,
+                    "option": "",
+                    "label": "",
+                    "count": None,
+                    "share": None,
+                    "shown_as": "withheld",
+                    "withheld": frame.attrs["withheld"],
+                }
+            )
             continue
         for record in frame.to_dict("records"):
             hidden = bool(record.get("hidden", False))
-            rows.append({**question, "option": record["option"], "label": record["label"],
-                         "count": None if hidden else record["count"],
-                         "share": None if hidden else record["share"],
-                         "shown_as": record.get("shown_as", ""), "withheld": ""})
+            rows.append(
+                {
+                    **question,
+                    "option": record["option"],
+                    "label": record["label"],
+                    "count": None if hidden else record["count"],
+                    "share": None if hidden else record["share"],
+                    "shown_as": record.get("shown_as", ""),
+                    "withheld": "",
+                }
+            )
     columns = ["question_id", "question", "n", "option", "label", "count", "share", "shown_as", "withheld"]
     table = pd.DataFrame(rows, columns=columns)
     table["count"] = table["count"].astype("Int64")  # whole numbers, blank where hidden
@@ -73,6 +92,5 @@ def help_page() -> Figure:
     lines = []
     for paragraph in text.strip().split("\n"):
         lines += textwrap.wrap(paragraph.lstrip("#- ").strip(), 80) or [""]
-    figure.text(0.08, 0.95, "\n".join(lines), fontsize=11, va="top", ha="left", family="sans-serif",
-                linespacing=1.5)
+    figure.text(0.08, 0.95, "\n".join(lines), fontsize=11, va="top", ha="left", family="sans-serif", linespacing=1.5)
     return figure

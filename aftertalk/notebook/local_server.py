@@ -4,6 +4,7 @@ The server runs as its own process, in its own session, so a notebook kernel res
 it and `aftertalk.room()` reattaches to the same room. It leaves by itself when its last room ends, and
 `aftertalk stop` (`stop_servers`) ends it at any time.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from aftertalk.notebook.client import RoomError, request_json
 from aftertalk.network import DEFAULT_PORT, port_is_free
+from aftertalk.notebook.client import RoomError, request_json
 from aftertalk.paths import SERVER_INFO, default_data_dir, write_private
 
 CURRENT_ROOM = "current_room.json"
@@ -34,7 +35,7 @@ class LocalServer:
         self.url, self.join_base_url = info["url"], info["join_base_url"]
 
     @classmethod
-    def find(cls, data_dir: Path) -> "LocalServer | None":
+    def find(cls, data_dir: Path) -> LocalServer | None:
         """The server already running for this data folder, if it answers."""
         try:
             info = json.loads((data_dir / SERVER_INFO).read_text())
@@ -44,7 +45,7 @@ class LocalServer:
         return cls(data_dir, info)
 
     @classmethod
-    def start(cls, data_dir: Path, *, host: str, port: int) -> "LocalServer":
+    def start(cls, data_dir: Path, *, host: str, port: int) -> LocalServer:
         """Start `aftertalk serve` in the background and wait until it answers."""
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         data_dir.chmod(0o700)  # the database and the server's log are this user's alone
@@ -53,9 +54,24 @@ class LocalServer:
             port = 0  # another program has it: any free port will do, the QR code carries it
         with open(data_dir / "server.log", "ab") as log:  # the child keeps its own copy of the file
             process = subprocess.Popen(
-                [sys.executable, "-m", "aftertalk", "serve", "--host", host, "--port", str(port),
-                 "--data-dir", str(data_dir), "--exit-when-rooms-end"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "aftertalk",
+                    "serve",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(data_dir),
+                    "--exit-when-rooms-end",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         _started.append(process)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
@@ -66,8 +82,9 @@ class LocalServer:
                 return server
             time.sleep(0.1)
         process.kill()
-        raise RoomError(f"The poll server did not start within {START_TIMEOUT_SECONDS} s; "
-                        f"see {data_dir / 'server.log'}.")
+        raise RoomError(
+            f"The poll server did not start within {START_TIMEOUT_SECONDS} s; see {data_dir / 'server.log'}."
+        )
 
     def stop(self) -> None:
         """Ask the server to stop, with its admin token, and wait for it to go."""
@@ -126,8 +143,7 @@ class LocalServer:
     def create_room(self, threshold: int | None = None) -> dict:
         body = None if threshold is None else {"threshold": threshold}
         created = request_json("POST", f"{self.url}/api/rooms", token=self.info["admin_token"], body=body)
-        write_private(self.data_dir / CURRENT_ROOM, json.dumps({"code": created["code"],
-                                                                "token": created["token"]}))
+        write_private(self.data_dir / CURRENT_ROOM, json.dumps({"code": created["code"], "token": created["token"]}))
         return created
 
     def forget_room(self, code: str) -> None:
@@ -150,7 +166,7 @@ def stop_servers(data_dir: Path | None = None, *, background_only: bool = False)
     """Stop the poll servers of this laptop (with `background_only`, those `aftertalk.room()` started,
     not one started by hand with `aftertalk serve`); returns the URL of each one stopped."""
     stopped = []
-    for folder in server_folders(data_dir)[1 if background_only else 0:]:
+    for folder in server_folders(data_dir)[1 if background_only else 0 :]:
         server = LocalServer.find(folder)
         if server is not None:
             server.stop()
@@ -158,8 +174,14 @@ def stop_servers(data_dir: Path | None = None, *, background_only: bool = False)
     return stopped
 
 
-def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0, language: str = "en",
-         threshold: int | None = None):
+def room(
+    *,
+    rehearsal: bool | None = None,
+    participants: int = 30,
+    seed: int = 0,
+    language: str = "en",
+    threshold: int | None = None,
+):
     """The room for this laptop's workshop: reattach to the running one, or start server and room.
 
     `language` is the facilitator's: the projected questions and charts use it ("en", "es"). Each
@@ -179,14 +201,22 @@ def room(*, rehearsal: bool | None = None, participants: int = 30, seed: int = 0
     server = LocalServer.find(data_dir)
     if server is None:
         # Live rooms listen on the LAN for phones; a rehearsal never leaves this laptop.
-        server = LocalServer.start(data_dir, host="127.0.0.1" if rehearsal else "0.0.0.0",
-                                   port=0 if rehearsal else DEFAULT_PORT)
+        server = LocalServer.start(
+            data_dir, host="127.0.0.1" if rehearsal else "0.0.0.0", port=0 if rehearsal else DEFAULT_PORT
+        )
     details = server.current_room() or server.create_room(threshold)
     from aftertalk.i18n import available_languages
+
     if language not in available_languages():
         raise ValueError(f"No translations for language '{language}'. Available: {', '.join(available_languages())}.")
-    handle = Room(api_url=server.url, code=details["code"], token=details["token"],
-                  join_url=details["join_url"], server=server, language=language)
+    handle = Room(
+        api_url=server.url,
+        code=details["code"],
+        token=details["token"],
+        join_url=details["join_url"],
+        server=server,
+        language=language,
+    )
     if rehearsal:
         handle.rehearsal = Rehearsal(server.url, handle.code, participants=participants, seed=seed)
     return handle

@@ -3,6 +3,7 @@
 Live parts are one `ipywidgets.Image` each, refreshed from a daemon thread that renders a fresh
 matplotlib Figure to PNG: no flicker, no pyplot, and a Stop button (or a kernel restart) ends it.
 """
+
 from __future__ import annotations
 
 import html
@@ -63,8 +64,10 @@ def privacy_note(results) -> str:
     """For randomized questions: what the facilitator should know about the privacy it bought."""
     if results.attrs.get("privacy") != "randomized":
         return ""
-    note = (f" Phones randomized their answers: each answer's privacy loss is epsilon = "
-            f"{results.attrs['answer_epsilon']:.2f}")
+    note = (
+        f" Phones randomized their answers: each answer's privacy loss is epsilon = "
+        f"{results.attrs['answer_epsilon']:.2f}"
+    )
     if results.attrs["kind"] == "multi":
         note += f" at most (epsilon = {results.attrs['epsilon']:.2f} per option)"
     return note + ". Bars are estimates with 95% intervals."
@@ -83,10 +86,11 @@ class JoinCard(widgets.VBox):
         self.qr = widgets.HTML(svg)
         self.address = widgets.HTML(
             '<div style="font-size:2.4em;line-height:1.3">'
-            f'<div>Scan, or open <b>{html.escape(room.join_url)}</b></div>'
+            f"<div>Scan, or open <b>{html.escape(room.join_url)}</b></div>"
             f'<div>Room code <b style="letter-spacing:0.15em">{html.escape(room.code)}</b></div>'
             '<div style="font-size:0.6em;color:#444">Anonymous: no app, no name, no login. '
-            'Skip anything you like.</div></div>')
+            "Skip anything you like.</div></div>"
+        )
         self._last = None
         self.message = widgets.HTML()
         self.phones = LiveImage(self._render_phones, interval=1.0, on_error=lambda text: _say(self.message, text))
@@ -118,8 +122,9 @@ class PollPanel(widgets.VBox):
     def __init__(self, room, question, *, autoplay: bool = False):
         self.room, self.question = room, question
         self.open_button = widgets.Button(description="Open poll", button_style="primary", icon="play")
-        self.reveal_button = widgets.Button(description="Close and reveal", button_style="warning",
-                                            icon="eye", disabled=True)
+        self.reveal_button = widgets.Button(
+            description="Close and reveal", button_style="warning", icon="eye", disabled=True
+        )
         self.stop_button = widgets.Button(description="Stop live count", icon="stop", disabled=True)
         self.open_button.on_click(lambda _: self.open_poll())
         self.reveal_button.on_click(lambda _: self.close_and_reveal())
@@ -129,9 +134,15 @@ class PollPanel(widgets.VBox):
         self.text_version = widgets.HTML()
         self._last_count = None
         self.live = LiveImage(self._render_count, on_error=lambda text: self._say(text, error=True))
-        super().__init__([_heading(room.in_my_language(question).text),
-                          widgets.HBox([self.open_button, self.reveal_button, self.stop_button]),
-                          self.message, self.live.image, self.text_version])
+        super().__init__(
+            [
+                _heading(room.in_my_language(question).text),
+                widgets.HBox([self.open_button, self.reveal_button, self.stop_button]),
+                self.message,
+                self.live.image,
+                self.text_version,
+            ]
+        )
         self._resume()
         if autoplay:
             if self.poll_state is None:
@@ -202,8 +213,9 @@ class PollPanel(widgets.VBox):
             rows.append(widgets.HBox([widgets.Label(f"{entry['word']} ({entry['count']})"), hide]))
         nothing = f"No word passes the room's threshold (given by {threshold} or more people), so none will be shown."
         review = widgets.Accordion([widgets.VBox(rows or [widgets.Label(nothing)])], selected_index=None)
-        review.set_title(0, "Review the words privately before revealing (open only when the projector "
-                            "shows something else)")
+        review.set_title(
+            0, "Review the words privately before revealing (open only when the projector shows something else)"
+        )
         reveal = widgets.Button(description="Reveal the words", button_style="warning", icon="eye")
         reveal.on_click(lambda _: self._reveal_words(reveal))
         self.children = (*self.children, review, reveal)
@@ -242,8 +254,10 @@ class PollPanel(widgets.VBox):
         self.live.image.value = charts.figure_png(charts.room_chart(results), dpi=80)
         withheld = charts.withheld_text(results)
         self._say("Closed and revealed." + (f" {withheld}" if withheld else privacy_note(results)))
-        self.text_version.value = ("<details><summary>Text version of this chart</summary><pre>"
-                                   f"{html.escape(charts.results_markdown(results))}</pre></details>")
+        self.text_version.value = (
+            "<details><summary>Text version of this chart</summary><pre>"
+            f"{html.escape(charts.results_markdown(results))}</pre></details>"
+        )
 
     def _render_count(self):
         count = self.room.count(self.question.id)
@@ -274,8 +288,7 @@ class QuestionBoxPanel(widgets.VBox):
         self.message = widgets.HTML()
         refresh = widgets.Button(description="Check for new questions", icon="refresh")
         refresh.on_click(lambda _: self._act(None, None))
-        super().__init__([_heading("Your questions", "1.8em"), self.projector, refresh, self.message,
-                          self.moderation])
+        super().__init__([_heading("Your questions", "1.8em"), self.projector, refresh, self.message, self.moderation])
         self.refresh()
 
     def refresh(self) -> None:
@@ -284,14 +297,18 @@ class QuestionBoxPanel(widgets.VBox):
         shown = [q for q in box if q["state"] == "shown"]
         waiting = [q for q in box if q["state"] == "pending"]
         self.projector.children = [self._on_screen(q) for q in shown] or [
-            widgets.HTML('<p style="font-size:1.4em;color:#555">No question on screen yet.</p>')]
+            widgets.HTML('<p style="font-size:1.4em;color:#555">No question on screen yet.</p>')
+        ]
         self.pending.children = [self._to_review(q) for q in waiting] or [widgets.Label("Nothing waiting.")]
-        self.moderation.set_title(0, f"Waiting for review: {len(waiting)}. Open only when the projector shows "
-                                     "something else.")
+        self.moderation.set_title(
+            0, f"Waiting for review: {len(waiting)}. Open only when the projector shows something else."
+        )
 
     def _on_screen(self, question: dict) -> widgets.Widget:
-        text = widgets.HTML(f'<p style="font-size:2em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
-                            f' <span style="font-size:0.6em;color:#555">+{question["upvotes"]}</span></p>')
+        text = widgets.HTML(
+            f'<p style="font-size:2em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
+            f' <span style="font-size:0.6em;color:#555">+{question["upvotes"]}</span></p>'
+        )
         answered = widgets.Button(description="Answered")
         answered.on_click(lambda _: self._act(self.room.mark_answered, question["id"]))
         return widgets.VBox([text, answered])
@@ -299,8 +316,10 @@ class QuestionBoxPanel(widgets.VBox):
     def _to_review(self, question: dict) -> widgets.Widget:
         note = ""
         if question["flags"]:
-            note = (f'<br><b style="color:#a3241b">Look again: it may contain {html.escape(", ".join(question["flags"]))}.'
-                    "</b>")
+            note = (
+                f'<br><b style="color:#a3241b">Look again: it may contain {html.escape(", ".join(question["flags"]))}.'
+                "</b>"
+            )
         text = widgets.HTML(f"<p>{html.escape(question['text'])}{note}</p>")
         show = widgets.Button(description="Show on screen", button_style="primary")
         hide = widgets.Button(description="Hide")

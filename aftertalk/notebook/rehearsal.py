@@ -4,13 +4,14 @@ Each pretend phone has its own device cookie and answers through the same partic
 phone uses, so a rehearsal exercises the whole path. Choices come from a seeded generator, so the
 same seed gives the same room every time.
 """
+
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
 import time
-import json
 import urllib.error
 import urllib.request
 
@@ -42,8 +43,7 @@ def headless() -> bool:
 
 
 class Rehearsal:
-    def __init__(self, server_url: str, code: str, *, participants: int = 12, seed: int = 0,
-                 pace: float | None = None):
+    def __init__(self, server_url: str, code: str, *, participants: int = 12, seed: int = 0, pace: float | None = None):
         if not isinstance(participants, int) or participants < 1:
             raise ValueError("A rehearsal needs at least one simulated participant.")
         self.server_url, self.code = server_url.rstrip("/"), code
@@ -58,8 +58,9 @@ class Rehearsal:
         """The answers the pretend phones give to `question`: a list of option ids each, None = skip."""
         rng = random.Random(f"{self.seed}:{question.id}")
         if question.kind == "word":  # a few common words, so several clear the 2-person rule
-            return [None if rng.random() < SKIP_CHANCE else [rng.choice(CHECK_IN_WORDS)]
-                    for _ in range(self.participants)]
+            return [
+                None if rng.random() < SKIP_CHANCE else [rng.choice(CHECK_IN_WORDS)] for _ in range(self.participants)
+            ]
         feelings = [o for o in question.options if not o.exclusive]
         exclusive = [o for o in question.options if o.exclusive]
         weights = [rng.uniform(0.2, 1.0) for _ in feelings]
@@ -121,8 +122,9 @@ class Rehearsal:
         """Send as the phone would. A phone that answers faster than a person could (a rehearsal at
         pace 0 opening poll after poll) meets the server's flood limit, 429: like a person, it waits
         a moment and sends again."""
-        request = urllib.request.Request(f"{self.server_url}/r/{self.code}/{route}", method="POST",
-                                         data=json.dumps(body).encode())
+        request = urllib.request.Request(
+            f"{self.server_url}/r/{self.code}/{route}", method="POST", data=json.dumps(body).encode()
+        )
         request.add_header("Content-Type", "application/json")
         # Each room has its own pretend phones, as a real room has its own people.
         request.add_header("Cookie", f"aftertalk_device=rehearsal-{self.seed}-{self.code}-phone-{phone:04d}")

@@ -5,6 +5,7 @@ reach only the poll server). It runs in its own process group, so that Ctrl-C in
 this command, which stops JupyterLab cleanly (and the poll server with it), instead of JupyterLab's
 own "Shutdown this Jupyter server (y/[n])?" question.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,15 @@ def running_as_root() -> bool:
 
 def jupyter_command(notebooks: Path, *, port: int, open_browser: bool, as_root: bool) -> list[str]:
     """The JupyterLab command line for the lessons in `notebooks`."""
-    command = [sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.root_dir={notebooks}", f"--ServerApp.port={port}",
-               f"--ServerApp.open_browser={open_browser}"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={notebooks}",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.open_browser={open_browser}",
+    ]
     if port != JUPYTER_PORT:
         command.append("--ServerApp.port_retries=0")  # a port the facilitator chose is that port or nothing
     if as_root:
@@ -41,21 +48,29 @@ def jupyter_command(notebooks: Path, *, port: int, open_browser: bool, as_root: 
 def start(kit: Path, *, port: int = JUPYTER_PORT, open_browser: bool = True) -> subprocess.Popen:
     """Start JupyterLab on the kit's notebooks, in its own process group."""
     from aftertalk.network import port_is_free
+
     notebooks = kit.resolve() / "notebooks"
     if not notebooks.is_dir():
         raise WorkshopError(f"{kit} has no notebooks/ folder: give the kit folder with --kit.")
     if port != JUPYTER_PORT and port and not port_is_free("127.0.0.1", port):
-        raise WorkshopError(f"port {port} is already in use on this laptop; choose another with --port, "
-                            f"or leave it out ({JUPYTER_PORT}, or the next free one).")
+        raise WorkshopError(
+            f"port {port} is already in use on this laptop; choose another with --port, "
+            f"or leave it out ({JUPYTER_PORT}, or the next free one)."
+        )
     as_root = running_as_root()
     if as_root:
         print("Running as root: passing --allow-root to JupyterLab, which refuses root otherwise.", flush=True)
-    print(f"Starting JupyterLab on 127.0.0.1 (this laptop only) with the lessons in {notebooks}. "
-          "Press Ctrl-C here to stop it.", flush=True)
-    group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
-             else {"start_new_session": True})
-    return subprocess.Popen(jupyter_command(notebooks, port=port, open_browser=open_browser, as_root=as_root),
-                            stdin=subprocess.DEVNULL, **group)
+    print(
+        f"Starting JupyterLab on 127.0.0.1 (this laptop only) with the lessons in {notebooks}. "
+        "Press Ctrl-C here to stop it.",
+        flush=True,
+    )
+    group = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else {"start_new_session": True}
+    return subprocess.Popen(
+        jupyter_command(notebooks, port=port, open_browser=open_browser, as_root=as_root),
+        stdin=subprocess.DEVNULL,
+        **group,
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -74,10 +89,12 @@ def run(kit: Path, *, port: int = JUPYTER_PORT, open_browser: bool = True) -> in
     """Serve the workshop until JupyterLab exits or the facilitator presses Ctrl-C; then stop the poll
     server too, so that nothing keeps listening on the room's network."""
     from aftertalk.notebook.local_server import stop_servers
+
     process = start(kit, port=port, open_browser=open_browser)
 
     def interrupted(*_):
         raise KeyboardInterrupt
+
     if hasattr(signal, "SIGHUP"):  # the terminal window closed
         signal.signal(signal.SIGHUP, interrupted)
     signal.signal(signal.SIGTERM, interrupted)

@@ -5,6 +5,7 @@ again at once, forever, at full CPU and with a traceback in the log each time. H
 accepting for a moment instead. Phones that arrive meanwhile wait in the kernel's queue and are let in
 as soon as other connections close.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ import errno
 import logging
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import tornado.iostream
 import tornado.tcpserver
@@ -44,16 +45,19 @@ def accept_connections(server: tornado.tcpserver.TCPServer, sockets: list[socket
                     raise
                 pause(sock)
                 return
-            stream = tornado.iostream.IOStream(connection, max_buffer_size=server.max_buffer_size,
-                                               read_chunk_size=server.read_chunk_size)
+            stream = tornado.iostream.IOStream(
+                connection, max_buffer_size=server.max_buffer_size, read_chunk_size=server.read_chunk_size
+            )
             server.handle_stream(stream, address)
 
     def pause(sock: socket.socket) -> None:
         now = time.monotonic()
         if now - last_warning[0] >= WARN_EVERY_SECONDS:
             last_warning[0] = now
-            log.warning("Out of open files: new phones wait until others leave. For a room this large, "
-                        "raise the hard open-files limit (ulimit -Hn); `aftertalk check` says how many fit.")
+            log.warning(
+                "Out of open files: new phones wait until others leave. For a room this large, "
+                "raise the hard open-files limit (ulimit -Hn); `aftertalk check` says how many fit."
+            )
         loop.remove_reader(sock.fileno())
         paused[sock.fileno()] = loop.call_later(PAUSE_SECONDS, resume, sock)
 

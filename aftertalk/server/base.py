@@ -3,6 +3,7 @@
 
 Nothing identifying is logged: the access log is off, and error logs carry the method and path only.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,8 +12,8 @@ import json
 import logging
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import parse_qs
 
 import tornado.httputil
@@ -45,7 +46,8 @@ log = logging.getLogger("aftertalk.server")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -93,6 +95,7 @@ class AppState:
 
 # --- shared handler behaviour ---------------------------------------------------------------------
 
+
 class BaseHandler(tornado.web.RequestHandler):
     wants_json = False
     #: Error messages in the page's language; the facilitator API answers in English, as its clients log it.
@@ -107,11 +110,13 @@ class BaseHandler(tornado.web.RequestHandler):
         """The page's language: ?lang= (remembered in a cookie), the cookie, or the browser's."""
         if self._language is None:
             requested = self.get_query_argument("lang", None)
-            self._language = i18n.choose_language(requested, self.cookie(LANGUAGE_COOKIE),
-                                                  self.request.headers.get("Accept-Language", ""))
+            self._language = i18n.choose_language(
+                requested, self.cookie(LANGUAGE_COOKIE), self.request.headers.get("Accept-Language", "")
+            )
             if requested == self._language:
-                self.set_cookie(LANGUAGE_COOKIE, self._language, expires_days=365, httponly=True,
-                                samesite="Lax", path="/")
+                self.set_cookie(
+                    LANGUAGE_COOKIE, self._language, expires_days=365, httponly=True, samesite="Lax", path="/"
+                )
         return self._language
 
     def _(self, text: str) -> str:
@@ -149,8 +154,7 @@ class BaseHandler(tornado.web.RequestHandler):
         else:
             room = re.match(r"/r/([A-Za-z0-9]{1,16})", self.request.path)
             back = f"/r/{room.group(1).upper()}" if room and status_code != 404 else "/"
-            self.finish(render_page(self, "message.html", title=self._("Sorry"), message=message, code=None,
-                                    back=back))
+            self.finish(render_page(self, "message.html", title=self._("Sorry"), message=message, code=None, back=back))
 
     def _handle_request_exception(self, error):
         if isinstance(error, AftertalkError):
@@ -167,8 +171,11 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def no_such_room(self, code: str) -> NotFound:
         # Translated here, with the code filled in after, so the sentence itself can be looked up.
-        return NotFound(self._("There is no room with the code {code}. Check the code on the screen "
-                               "and try again.").format(code=code.upper()))
+        return NotFound(
+            self._("There is no room with the code {code}. Check the code on the screen and try again.").format(
+                code=code.upper()
+            )
+        )
 
     def cookie(self, name: str) -> str | None:
         """A cookie's value. tornado's get_cookie builds a SimpleCookie of Morsels for each request,
@@ -235,9 +242,13 @@ class BodyHandler(BaseHandler):
                 form = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
             except ValueError:  # more fields than any page of ours sends
                 raise BadRequest(f"The form has too many fields (the limit is {MAX_FORM_FIELDS}).") from None
-            return {"question": (form.get("question") or [""])[0], "options": form.get("option", []),
-                    "skip": (form.get("action") or [""])[0] == "skip", "word": (form.get("word") or [""])[0],
-                    "text": (form.get("text") or [""])[0]}
+            return {
+                "question": (form.get("question") or [""])[0],
+                "options": form.get("option", []),
+                "skip": (form.get("action") or [""])[0] == "skip",
+                "word": (form.get("word") or [""])[0],
+                "text": (form.get("text") or [""])[0],
+            }
         expected = "application/json or a form" if allow_form else "application/json"
         raise tornado.web.HTTPError(415, f"Unsupported content type '{content_type or 'none'}'; send {expected}.")
 
@@ -245,9 +256,13 @@ class BodyHandler(BaseHandler):
 def render_page(handler, template, **values) -> bytes:
     loader = handler.application.settings["template_loader"]
     languages = [(code, i18n.LANGUAGE_NAMES.get(code, code)) for code in i18n.available_languages()]
-    return loader.load(template).generate(static_url=handler.static_url, lang=handler.language, _=handler._,
-                                          languages=languages, answer_bytes=ANSWER_BODY_BYTES,
-                                          box_max_length=freetext.BOX_MAX_LENGTH,
-                                          nothing_chosen=NOTHING_CHOSEN, **values)
-
-
+    return loader.load(template).generate(
+        static_url=handler.static_url,
+        lang=handler.language,
+        _=handler._,
+        languages=languages,
+        answer_bytes=ANSWER_BODY_BYTES,
+        box_max_length=freetext.BOX_MAX_LENGTH,
+        nothing_chosen=NOTHING_CHOSEN,
+        **values,
+    )

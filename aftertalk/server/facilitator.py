@@ -1,6 +1,7 @@
 """The facilitator API of the poll server: rooms, questions, tallies, results, the question box and
 words. Every route of a room needs its secret token (`Authorization: Bearer`); creating a room and
 stopping the server need the server's admin token."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,29 +23,34 @@ from aftertalk.server.results import results_job
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read off a projector
 CODE_LENGTH = 5
-MAX_THRESHOLD = 1000    # beyond any room; also keeps numbers inside SQLite's 64-bit integers
-MAX_TALLY = 1_000_000   # hands raised in one room
+MAX_THRESHOLD = 1000  # beyond any room; also keeps numbers inside SQLite's 64-bit integers
+MAX_TALLY = 1_000_000  # hands raised in one room
 
 
 def room_token(method):
     """A route of one room: only that room's secret token may call it. The method is given the room's
     code as stored (the path's may be lower-case) and finds the room's row in `self.room`."""
+
     @functools.wraps(method)
     def checked(self, code, *args):
         self.room = self.authorised_room(code)
         return method(self, self.room["code"], *args)
+
     return checked
 
 
 def admin_token(refusal: str):
     """A route of the whole server (create a room, stop): only the admin token in server.json may call it."""
+
     def decorate(method):
         @functools.wraps(method)
         def checked(self, *args):
             if not hmac.compare_digest(token_hash(self.bearer()), token_hash(self.state.admin_token)):
                 raise tornado.web.HTTPError(403, refusal)
             return method(self, *args)
+
         return checked
+
     return decorate
 
 
@@ -56,8 +62,9 @@ class ApiHandler(BodyHandler):
     def bearer(self) -> str:
         header = self.request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not header[7:].strip():
-            raise tornado.web.HTTPError(401, "This needs the room's secret token "
-                                             "(an 'Authorization: Bearer TOKEN' header).")
+            raise tornado.web.HTTPError(
+                401, "This needs the room's secret token (an 'Authorization: Bearer TOKEN' header)."
+            )
         return header[7:].strip()
 
     def authorised_room(self, code: str):
@@ -114,10 +121,15 @@ class RoomHandler(ApiHandler):
     def get(self, code):
         room = self.room
         code = room["code"]
-        self.finish({"code": code, "join_url": f"{self.state.join_base_url}/r/{code}",
-                     "threshold": room["threshold"],
-                     "phones": self.events.phones.get(code, 0),
-                     "questions": [self.question_summary(r) for r in store.list_questions(self.db, code)]})
+        self.finish(
+            {
+                "code": code,
+                "join_url": f"{self.state.join_base_url}/r/{code}",
+                "threshold": room["threshold"],
+                "phones": self.events.phones.get(code, 0),
+                "questions": [self.question_summary(r) for r in store.list_questions(self.db, code)],
+            }
+        )
 
     @room_token
     def delete(self, code):
@@ -144,8 +156,9 @@ class OpenQuestionHandler(ApiHandler):
             question = Question.from_dict(self.body_fields(allow_form=False))
         except QuestionError as error:
             raise BadRequest(f"The question is not valid: {error}") from None
-        opened = store.open_question(self.db, code, question.id, question.to_dict(),
-                                     [o.id for o in question.all_options])
+        opened = store.open_question(
+            self.db, code, question.id, question.to_dict(), [o.id for o in question.all_options]
+        )
         self.events.changed(code)
         self.set_status(201 if opened else 200)
         self.finish(self.question_summary(store.get_question(self.db, code, question.id)))
@@ -176,34 +189,43 @@ class TallyHandler(ApiHandler):
 def checked_tally(question: Question, counts, people) -> tuple[dict[str, int], int]:
     """A typed-in tally, checked: known options, whole non-negative counts, and how many people."""
     if question.design():
-        raise BadRequest(f"'{question.id}' is a randomized question: a show of hands cannot be randomized, "
-                         "so it cannot stand in for the phones here. Skip this poll, or ask it without hands.")
+        raise BadRequest(
+            f"'{question.id}' is a randomized question: a show of hands cannot be randomized, "
+            "so it cannot stand in for the phones here. Skip this poll, or ask it without hands."
+        )
     if not isinstance(counts, dict) or not counts:
-        raise BadRequest("A tally needs counts per option, for example {\"calm\": 7, \"sad\": 2}.")
+        raise BadRequest('A tally needs counts per option, for example {"calm": 7, "sad": 2}.')
     for option_id, count in counts.items():
         if question.option(option_id) is None:
             known = ", ".join(o.id for o in question.all_options)
             raise BadRequest(f"'{option_id[:40]}' is not an option of '{question.id}'. Its options are: {known}.")
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_TALLY:
-            raise BadRequest(f"The count for '{option_id}' must be a whole number of 0 or more (at most "
-                             f"{MAX_TALLY}), not {str(count)[:20]}.")
+            raise BadRequest(
+                f"The count for '{option_id}' must be a whole number of 0 or more (at most "
+                f"{MAX_TALLY}), not {str(count)[:20]}."
+            )
     total = sum(counts.values())
     if question.kind != "multi":
         if people is not None and people != total:
-            raise BadRequest(f"The counts add up to {total}, but people is {people}; "
-                             "each person has one answer to this question.")
+            raise BadRequest(
+                f"The counts add up to {total}, but people is {people}; each person has one answer to this question."
+            )
         return counts, total
     if not isinstance(people, int) or isinstance(people, bool) or not max(counts.values()) <= people <= MAX_TALLY:
-        raise BadRequest("For a multi-select question, say how many people raised a hand at all "
-                         "(people=...), at least as many as the largest count.")
+        raise BadRequest(
+            "For a multi-select question, say how many people raised a hand at all "
+            "(people=...), at least as many as the largest count."
+        )
     # The privacy rules rely on what a multi-select answer is: one stand-alone option, or one or more
     # of the others. Hands that cannot add up that way would make them reason about a room that isn't.
     ticked_any = people - sum(c for o, c in counts.items() if question.option(o).exclusive)
     ticks = [c for o, c in counts.items() if not question.option(o).exclusive]
     if ticked_any < 0 or any(c > ticked_any for c in ticks) or sum(ticks) < ticked_any:
-        raise BadRequest(f"These hands cannot come from {people} people: each person raises a hand for one "
-                         "stand-alone answer (such as “None of these”) or for one or more of the others. "
-                         "Count again, or give people as the number who raised a hand at all.")
+        raise BadRequest(
+            f"These hands cannot come from {people} people: each person raises a hand for one "
+            "stand-alone answer (such as “None of these”) or for one or more of the others. "
+            "Count again, or give people as the number who raised a hand at all."
+        )
     return counts, people
 
 
@@ -242,9 +264,20 @@ class BoxApiHandler(ApiHandler):
 
     @room_token
     def get(self, code):
-        self.finish({"questions": [{"id": r["box_id"], "text": r["text"], "state": r["state"],
-                                    "flags": [f for f in r["flags"].split(", ") if f], "upvotes": r["upvotes"]}
-                                   for r in store.box_questions(self.db, code)]})
+        self.finish(
+            {
+                "questions": [
+                    {
+                        "id": r["box_id"],
+                        "text": r["text"],
+                        "state": r["state"],
+                        "flags": [f for f in r["flags"].split(", ") if f],
+                        "upvotes": r["upvotes"],
+                    }
+                    for r in store.box_questions(self.db, code)
+                ]
+            }
+        )
 
 
 class BoxActionHandler(ApiHandler):
@@ -267,11 +300,18 @@ class WordsHandler(ApiHandler):
         row = self.closed_word_question(room["code"], question_id)
         n, k = row["answers"], room["threshold"]
         withheld = privacy.TOO_FEW_ANSWERS if n < privacy.strict_threshold(k) else None
-        words = [] if withheld else [
-            {"word": r["word"], "count": r["count"], "hidden": bool(r["hidden"])}
-            for r in store.word_counts(self.db, room["code"], question_id) if privacy.word_passes(r["count"], n, k)]
-        self.finish({"words": words, "n": n, "threshold": k, "min_answers": privacy.strict_threshold(k),
-                     "withheld": withheld})
+        words = (
+            []
+            if withheld
+            else [
+                {"word": r["word"], "count": r["count"], "hidden": bool(r["hidden"])}
+                for r in store.word_counts(self.db, room["code"], question_id)
+                if privacy.word_passes(r["count"], n, k)
+            ]
+        )
+        self.finish(
+            {"words": words, "n": n, "threshold": k, "min_answers": privacy.strict_threshold(k), "withheld": withheld}
+        )
 
     @room_token
     def post(self, code, question_id):
@@ -280,7 +320,7 @@ class WordsHandler(ApiHandler):
         self.closed_word_question(code, question_id)
         word = self.body_fields(allow_form=False).get("word")
         if not isinstance(word, str):
-            raise BadRequest("Say which word to hide: {\"word\": \"...\"}.")
+            raise BadRequest('Say which word to hide: {"word": "..."}.')
         word = freetext.normalise_word(word)
         if not word:
             raise BadRequest("Say which word to hide: it needs at least one letter.")
@@ -292,8 +332,10 @@ class WordsHandler(ApiHandler):
         if json.loads(row["definition"])["kind"] != "word":
             raise BadRequest(f"'{question_id}' is not a one-word check-in.")
         if row["state"] != "closed":
-            raise Conflict("Words can be reviewed and hidden only after the poll is closed and before it "
-                           f"is revealed; '{question_id}' is {row['state']}.")
+            raise Conflict(
+                "Words can be reviewed and hidden only after the poll is closed and before it "
+                f"is revealed; '{question_id}' is {row['state']}."
+            )
         return row
 
 

@@ -3,6 +3,7 @@
 Free text is the riskiest input a workshop takes. Nothing here decides what is shown; it helps the
 facilitator spot a name, a number or a link before anything reaches the projector.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,23 +16,56 @@ BOX_MAX_LENGTH = 280
 _LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|org|net|io|co|uk|es|de|fr|info|me|app|ly)\b)", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"(\+?\d[\d\s().-]{6,}\d)")
-_PLATFORMS = (r"insta(?:gram)?|ig|snap(?:chat)?|tik ?tok|twitter|x|discord|telegram|tg|whats ?app|fb|facebook|"
-              r"threads|bsky|bluesky|reddit|kik|signal|twitch|tumblr|grindr|tinder|hinge|bumble|linkedin")
+_PLATFORMS = (
+    r"insta(?:gram)?|ig|snap(?:chat)?|tik ?tok|twitter|x|discord|telegram|tg|whats ?app|fb|facebook|"
+    r"threads|bsky|bluesky|reddit|kik|signal|twitch|tumblr|grindr|tinder|hinge|bumble|linkedin"
+)
 _HANDLE = re.compile(
     r"(^|\s)@\w{2,}"  # @sam_k
     r"|\b[^\W_]+_\w+"  # x_99, sam_k: people do not put underscores in a question, handles have them
     rf"|\b({_PLATFORMS})\s*[:=]\s*@?[\w.]{{2,}}"  # insta: samk, snap=samk
-    rf"|\b(my|his|her|their|on)\s+({_PLATFORMS})\s+(is\s+)?@?[\w.]*\d[\w.]*", re.I)  # my snap is sam99
+    rf"|\b(my|his|her|their|on)\s+({_PLATFORMS})\s+(is\s+)?@?[\w.]*\d[\w.]*",
+    re.I,
+)  # my snap is sam99
 _WORD = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]+")
 # A capital at a sentence start (the text's start, or after . ! ? … ¿ ¡) may just open the sentence.
 _SENTENCE_START = re.compile(r"(^|[.!?¿¡…]\s*|[¿¡]|\n)$")
 # Capitalised words that are not names, so "I" or "Monday" do not cry wolf.
-_NOT_NAMES = {"I", "I'm", "I've", "I'd", "OK", "Okay", "God", "Monday", "Tuesday", "Wednesday", "Thursday",
-              "Friday", "Saturday", "Sunday", "English", "Spanish", "BDSM", "PCD", "LGBT", "LGBTQ", "Is", "Why",
-              "How", "What", "When", "Can", "Do", "Does", "Should"}
+_NOT_NAMES = {
+    "I",
+    "I'm",
+    "I've",
+    "I'd",
+    "OK",
+    "Okay",
+    "God",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "English",
+    "Spanish",
+    "BDSM",
+    "PCD",
+    "LGBT",
+    "LGBTQ",
+    "Is",
+    "Why",
+    "How",
+    "What",
+    "When",
+    "Can",
+    "Do",
+    "Does",
+    "Should",
+}
 # Words that open a question or sentence: at a sentence start these are not names, any other capitalised
 # word there is looked at like one elsewhere ("Sam cried after", "¿Lucía me odia?").
-_OPENERS = set("""
+_OPENERS = set(
+    """
 a about after afterwards again all also although am an and any anyone anything are aren't as at be because
 before being both but by can can't could couldn't did didn't do does doesn't doing don't during each even
 ever every everyone feeling feelings few first for from had has hasn't have haven't having he her here his
@@ -46,10 +80,20 @@ después desde donde dónde el él ella ellos en entonces es esa ese eso esta es
 las lo los me mi mis mucho muy nada ni no nos nosotros o otra otro para pero por porque puedo puede qué que
 quién quiénes se sé si sí siempre sin sobre soy su sus también tengo tiene todo todos tu tú un una uno y ya
 yo hola vale bueno llorar llanto sexo pareja tristeza siento sentir
-""".split())
+""".split()
+)
 # Spelling variants folded together in word check-ins (after lower-casing and plural folding).
-WORD_VARIANTS = {"ok": "okay", "okey": "okay", "k": "okay", "tierd": "tired", "exausted": "exhausted",
-                 "greatful": "grateful", "anxios": "anxious", "nervious": "nervous", "curios": "curious"}
+WORD_VARIANTS = {
+    "ok": "okay",
+    "okey": "okay",
+    "k": "okay",
+    "tierd": "tired",
+    "exausted": "exhausted",
+    "greatful": "grateful",
+    "anxios": "anxious",
+    "nervious": "nervous",
+    "curios": "curious",
+}
 
 
 def clean_text(text, *, max_length: int, what: str) -> str:
@@ -84,7 +128,7 @@ def _may_be_a_name(text: str, match: re.Match) -> bool:
     word = match.group()
     if word in _NOT_NAMES:
         return False
-    if _SENTENCE_START.search(text[:match.start()]):
+    if _SENTENCE_START.search(text[: match.start()]):
         return word.lower() not in _OPENERS
     return True
 

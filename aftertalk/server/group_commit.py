@@ -5,14 +5,15 @@ A commit was the largest piece of an answer's own work (benchmarks/README.md); w
 once, one commit per batch instead of one per answer keeps the server's throughput close to a bare
 handler's, and an acknowledged answer is still always a saved one.
 """
+
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
-from aftertalk.server import store
 from aftertalk.errors import AftertalkError
+from aftertalk.server import store
 
 
 class GroupCommit:

@@ -1,5 +1,6 @@
 """Live updates: what every phone's view of a room shares, and waking a room's event streams when it
 changes (coalesced for upvotes), with a count of the phones connected."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ COALESCE_SECONDS = 0.5  # upvotes reach the other phones at most this late, and 
 
 class LiveRoom(NamedTuple):
     """What every phone's view of a room shares, read once per change of the room."""
+
     version: int  # the room's change count when this was read
     code: str
     room_key: bytes

@@ -1,5 +1,6 @@
 """The participant's side of the poll server: the join and room pages, answers, the question box,
 "me too", the live-update stream and the quick-exit page. No login: a phone is its device cookie."""
+
 from __future__ import annotations
 
 import functools
@@ -15,8 +16,7 @@ import tornado.web
 from aftertalk.errors import BadRequest
 from aftertalk.questions import PREFER_NOT_TO_SAY, Question
 from aftertalk.server import freetext, store
-from aftertalk.server.base import (CODE_PATTERN, NOTHING_CHOSEN, BaseHandler, BodyHandler,
-                                   render_page, stored_question)
+from aftertalk.server.base import CODE_PATTERN, NOTHING_CHOSEN, BaseHandler, BodyHandler, render_page, stored_question
 from aftertalk.server.live import LiveRoom
 
 # Every JSON reply to a phone's POST is padded to a multiple of this: one size for every view of the bank's
@@ -42,15 +42,16 @@ def voter_hash(room_key: bytes, device_token: str, question_id: str) -> bytes:
 
 # --- participant pages ----------------------------------------------------------------------------
 
+
 class ParticipantHandler(BaseHandler):
     def check_flood(self, limiter: str) -> None:
         """Refuse a phone that sends far more than a person could; other phones are unaffected. Counted
         per connection, whatever cookie it shows, and per phone cookie (a first visit has none yet)."""
         token = self.device_token(create=False)
         if not self.state.connection_limiter.allow(self.request.connection.stream) or (
-                token is not None and not self.state.limiter(limiter).allow(token)):
-            raise tornado.web.HTTPError(429, "Too many requests from this phone. Wait a few seconds "
-                                             "and try again.")
+            token is not None and not self.state.limiter(limiter).allow(token)
+        ):
+            raise tornado.web.HTTPError(429, "Too many requests from this phone. Wait a few seconds and try again.")
 
     def device_token(self, *, create: bool) -> str | None:
         token = self.cookie(DEVICE_COOKIE)
@@ -59,8 +60,7 @@ class ParticipantHandler(BaseHandler):
         if not create:
             return None
         token = secrets.token_urlsafe(16)
-        self.set_cookie(DEVICE_COOKIE, token, expires_days=DEVICE_COOKIE_DAYS, httponly=True,
-                        samesite="Lax", path="/")
+        self.set_cookie(DEVICE_COOKIE, token, expires_days=DEVICE_COOKIE_DAYS, httponly=True, samesite="Lax", path="/")
         return token
 
     def fragment(self, code: str, token: str, *, thanks: bool = False, answered: str | None = None) -> str:
@@ -74,10 +74,19 @@ class ParticipantHandler(BaseHandler):
             if len(cache) >= MAX_CACHED_FRAGMENTS:
                 cache.clear()
             question = definition and phone_question(definition, self.language, self._("Prefer not to say"))
-            on_screen = [dict(box_id=box_id, text=text, upvotes=upvotes)
-                         for box_id, text, upvotes in (room.on_screen if room else ())]
-            cache[key] = render_page(self, "current.html", code=code, thanks=thanks, ended=room is None,
-                                     question=question, on_screen=on_screen).decode()
+            on_screen = [
+                dict(box_id=box_id, text=text, upvotes=upvotes)
+                for box_id, text, upvotes in (room.on_screen if room else ())
+            ]
+            cache[key] = render_page(
+                self,
+                "current.html",
+                code=code,
+                thanks=thanks,
+                ended=room is None,
+                question=question,
+                on_screen=on_screen,
+            ).decode()
         return cache[key]
 
     def unanswered_question(self, code: str, token: str, *, answered: str | None = None) -> str | None:
@@ -86,7 +95,8 @@ class ParticipantHandler(BaseHandler):
         room = self.live_room(code)
         for question_id, definition in room.open_questions.items() if room else ():
             if question_id != answered and not store.has_voted(
-                    self.db, code, question_id, voter_hash(room.room_key, token, question_id)):
+                self.db, code, question_id, voter_hash(room.room_key, token, question_id)
+            ):
                 return definition
         return None
 
@@ -108,9 +118,12 @@ class ParticipantHandler(BaseHandler):
         if room is None:
             return None
         views[code] = LiveRoom(
-            version, code, room["room_key"],
+            version,
+            code,
+            room["room_key"],
             {r["question_id"]: r["definition"] for r in store.list_questions(self.db, code) if r["state"] == "open"},
-            tuple((r["box_id"], r["text"], r["upvotes"]) for r in store.box_questions(self.db, code, ("shown",))))
+            tuple((r["box_id"], r["text"], r["upvotes"]) for r in store.box_questions(self.db, code, ("shown",))),
+        )
         return views[code]
 
 
@@ -129,10 +142,17 @@ class RoomPageHandler(ParticipantHandler):
         room = self.live_room_or_404(code)
         code = room.code
         token = self.device_token(create=True)
-        self.finish(render_page(self, "room.html", title=f"{self._('Room')} {code}", code=code,
-                                fragment=self.fragment(code, token, thanks=self.get_query_argument("thanks", "") == "1"),
-                                waiting=self.unanswered_question(code, token) is None,
-                                asked=self.get_query_argument("asked", "") == "1"))
+        self.finish(
+            render_page(
+                self,
+                "room.html",
+                title=f"{self._('Room')} {code}",
+                code=code,
+                fragment=self.fragment(code, token, thanks=self.get_query_argument("thanks", "") == "1"),
+                waiting=self.unanswered_question(code, token) is None,
+                asked=self.get_query_argument("asked", "") == "1",
+            )
+        )
 
 
 class CurrentFragmentHandler(ParticipantHandler):
@@ -158,15 +178,18 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         question_id = fields.get("question")
         if not isinstance(question_id, str) or not question_id:
             raise BadRequest("The answer does not say which question it is for.")
-        question = stored_question(room.open_questions.get(question_id)
-                                   or store.get_question(self.db, code, question_id)["definition"])
+        question = stored_question(
+            room.open_questions.get(question_id) or store.get_question(self.db, code, question_id)["definition"]
+        )
         skip = fields.get("skip") is True
         if question.kind == "word" and not skip:
             await self.record_word(room, question, fields.get("word"))
             return
         if question.design() and not skip and not self.wants_json:
-            raise BadRequest("This question needs JavaScript: your phone scrambles the answer before "
-                             "sending it, and without JavaScript it cannot. You can skip it.")
+            raise BadRequest(
+                "This question needs JavaScript: your phone scrambles the answer before "
+                "sending it, and without JavaScript it cannot. You can skip it."
+            )
         options = fields.get("options")
         if self.sent_as_form and not skip:
             options = options_by_position(question, options)
@@ -177,8 +200,7 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
             skip, chosen = True, []
         token = self.require_device_token()
         hashed = voter_hash(room.room_key, token, question_id)
-        await self.state.answers.write(
-            lambda db: store.count_answer(db, code, question_id, hashed, chosen, skip=skip))
+        await self.state.answers.write(lambda db: store.count_answer(db, code, question_id, hashed, chosen, skip=skip))
         # The same reply for an answer and a skip: its content and size tell nothing about which it was.
         self.acknowledge(code, token, thanks=True, answered=question_id)
 
@@ -194,17 +216,21 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
     def require_device_token(self) -> str:
         token = self.device_token(create=False)
         if token is None:
-            raise BadRequest("This phone's browser did not keep the page's cookie, so the answer could not "
-                             "be counted once. Allow cookies for this page, reload it and answer again.")
+            raise BadRequest(
+                "This phone's browser did not keep the page's cookie, so the answer could not "
+                "be counted once. Allow cookies for this page, reload it and answer again."
+            )
         return token
 
-    def acknowledge(self, code: str, token: str, *, thanks: bool = False, query: str = "",
-                    answered: str | None = None) -> None:
+    def acknowledge(
+        self, code: str, token: str, *, thanks: bool = False, query: str = "", answered: str | None = None
+    ) -> None:
         """For the page's script, JSON with what the phone shows next (saving it a second request);
         for a plain form, back to the room page."""
         if self.wants_json:
-            reply = tornado.escape.json_encode({"ok": True, "html": self.fragment(code, token, thanks=thanks,
-                                                                                  answered=answered)})
+            reply = tornado.escape.json_encode(
+                {"ok": True, "html": self.fragment(code, token, thanks=thanks, answered=answered)}
+            )
             self.set_header("Content-Type", "application/json; charset=UTF-8")
             self.finish(reply + " " * (-len(reply) % REPLY_BYTES))  # ASCII: json_encode escapes the rest
         else:
@@ -242,8 +268,9 @@ def checked_options(question: Question, options) -> list[str]:
     if question.kind != "multi" and len(options) > 1:
         raise BadRequest("This question takes one answer only.")
     # Randomized boxes are ticked at random, so only "prefer not to say" (never randomized) stands alone.
-    exclusive = [o for o in options if question.option(o).exclusive
-                 and (not randomized_multi or o == PREFER_NOT_TO_SAY)]
+    exclusive = [
+        o for o in options if question.option(o).exclusive and (not randomized_multi or o == PREFER_NOT_TO_SAY)
+    ]
     if exclusive and len(options) > 1:
         raise BadRequest(f"“{question.option(exclusive[0]).label}” cannot be combined with other answers.")
     return options
@@ -255,8 +282,9 @@ class BoxHandler(AnswerHandler):
     def post(self, code):
         self.check_flood("box_limiter")
         room = self.live_room_or_404(code)
-        text = freetext.clean_text(self.body_fields(allow_form=True).get("text"),
-                                   max_length=freetext.BOX_MAX_LENGTH, what="question")
+        text = freetext.clean_text(
+            self.body_fields(allow_form=True).get("text"), max_length=freetext.BOX_MAX_LENGTH, what="question"
+        )
         token = self.require_device_token()  # only a phone that loaded the page, like answers
         store.add_box_question(self.db, room.code, secrets.token_hex(8), text, ", ".join(freetext.flags(text)))
         self.acknowledge(room.code, token, query="?asked=1")
@@ -267,8 +295,7 @@ class UpvoteHandler(AnswerHandler):
         self.check_flood("answer_limiter")
         room = self.live_room_or_404(code)
         token = self.require_device_token()
-        store.upvote_box_question(self.db, room.code, box_id,
-                                  voter_hash(room.room_key, token, f"box:{box_id}"))
+        store.upvote_box_question(self.db, room.code, box_id, voter_hash(room.room_key, token, f"box:{box_id}"))
         self.events.changed(room.code, soon=True)
         self.acknowledge(room.code, token, query="?upvoted=1")
 
@@ -330,8 +357,6 @@ class AwayHandler(BaseHandler):
 
     def get(self):
         self.finish(render_page(self, "away.html"))
-
-
 
 
 class NotFoundPage(BaseHandler):

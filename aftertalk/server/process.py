@@ -1,5 +1,6 @@
 """The poll server process: logging without addresses, the listening socket, the database, signals,
 `server.json` for the notebook, and leaving when asked (`aftertalk stop`) or when the last room ends."""
+
 from __future__ import annotations
 
 import asyncio
@@ -64,8 +65,16 @@ def run(*, host: str, port: int, data_dir, public_url: str | None = None, exit_w
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
     db = store.connect(data_dir)
     try:
-        asyncio.run(_serve(sockets, db, host=host, data_dir=data_dir, public_url=public_url,
-                           exit_when_rooms_end=exit_when_rooms_end))
+        asyncio.run(
+            _serve(
+                sockets,
+                db,
+                host=host,
+                data_dir=data_dir,
+                public_url=public_url,
+                exit_when_rooms_end=exit_when_rooms_end,
+            )
+        )
     finally:
         db.close()
 
@@ -82,8 +91,13 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url, exit_when_roo
         info_path.unlink(missing_ok=True)  # from now on no notebook finds this server and reuses it
         loop.call_later(SHUTDOWN_GRACE_SECONDS, stop.set)  # let the reply that asked reach its client
 
-    app = create_app(db, admin_token=admin_token, join_base_url=join_base_url, shut_down=shut_down,
-                     exit_when_rooms_end=exit_when_rooms_end)
+    app = create_app(
+        db,
+        admin_token=admin_token,
+        join_base_url=join_base_url,
+        shut_down=shut_down,
+        exit_when_rooms_end=exit_when_rooms_end,
+    )
     http_server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=MAX_BODY_BYTES * 128)
     stop_accepting = accept.accept_connections(http_server, sockets)
     # Handle SIGTERM before announcing the server, so a quick stop is always a clean one.
@@ -92,9 +106,17 @@ async def _serve(sockets, db, *, host, data_dir: Path, public_url, exit_when_roo
             loop.add_signal_handler(signum, stop.set)
         except NotImplementedError:  # Windows: no signal handlers in the event loop
             signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
-    write_private(info_path, json.dumps({
-        "url": f"http://{network.local_host(host)}:{bound_port}", "join_base_url": join_base_url,
-        "admin_token": admin_token, "pid": os.getpid()}))
+    write_private(
+        info_path,
+        json.dumps(
+            {
+                "url": f"http://{network.local_host(host)}:{bound_port}",
+                "join_base_url": join_base_url,
+                "admin_token": admin_token,
+                "pid": os.getpid(),
+            }
+        ),
+    )
     log.info("Aftertalk poll server ready on port %d; data in %s", bound_port, data_dir)
     try:
         await stop.wait()

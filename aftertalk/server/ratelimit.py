@@ -2,6 +2,7 @@
 
 Never keyed by address: the server keeps no IP addresses, even in memory.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,11 +1,12 @@
 """What a revealed question may show the facilitator, as the JSON the API sends: direct counts through
 the privacy rules, randomized estimates, words, and the second chart of a before/after pair. The store
 is read on the event loop; the privacy work runs on another thread (`results_job`)."""
+
 from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import tornado.escape
 
@@ -29,17 +30,24 @@ def results_job(db, room, row) -> Callable[[], str]:
     if first_row is None:
         return lambda: tornado.escape.json_encode(release())
     first_release = release_job(db, room, stored_question(first_row["definition"]), first_row)
-    return lambda: tornado.escape.json_encode(paired_release(room["threshold"], question, release(),
-                                                             first_row["answers"], first_release()))
+    return lambda: tornado.escape.json_encode(
+        paired_release(room["threshold"], question, release(), first_row["answers"], first_release())
+    )
 
 
 def release_job(db, room, question: Question, row) -> Callable[[], dict]:
     """One question's results, with its counts read from the store now and computed when called."""
     if question.kind == "word":
-        return functools.partial(word_results, question, row["answers"],
-                                 store.word_counts(db, room["code"], question.id), room["threshold"])
-    return functools.partial(revealed_results, question, row["answers"],
-                             store.option_counts(db, room["code"], question.id), room["threshold"])
+        return functools.partial(
+            word_results, question, row["answers"], store.word_counts(db, room["code"], question.id), room["threshold"]
+        )
+    return functools.partial(
+        revealed_results,
+        question,
+        row["answers"],
+        store.option_counts(db, room["code"], question.id),
+        room["threshold"],
+    )
 
 
 def paired_release(threshold: int, question: Question, results: dict, first_n: int, first: dict) -> dict:
@@ -68,21 +76,42 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
     if question.design():
         return randomized_results(question, n, counts, threshold)
     try:
-        released = privacy.release(counts, n, threshold, multi=question.kind == "multi", question_id=question.id,
-                                   exclusive={o.id for o in question.all_options if o.exclusive})
+        released = privacy.release(
+            counts,
+            n,
+            threshold,
+            multi=question.kind == "multi",
+            question_id=question.id,
+            exclusive={o.id for o in question.all_options if o.exclusive},
+        )
     except privacy.PrivacyError:
         # Counts that today's rules say no room could give (kept by an older Aftertalk's store or show
         # of hands): nothing of them is shown, and the facilitator gets a withheld chart, not an error.
-        released = privacy.Release({o.id: privacy.Cell(None, True, privacy.HIDDEN) for o in question.all_options},
-                                   privacy.COULD_POINT_TO_SOMEONE)
+        released = privacy.Release(
+            {o.id: privacy.Cell(None, True, privacy.HIDDEN) for o in question.all_options},
+            privacy.COULD_POINT_TO_SOMEONE,
+        )
     cells = released.cells
-    return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
-            "revealable": released.withheld is None, "withheld": released.withheld,
-            "min_answers": privacy.direct_min_answers(threshold), "options": [
-                {"id": o.id, "label": o.label, "count": cells[o.id].count, "hidden": cells[o.id].hidden,
-                 "shown_as": cells[o.id].shown_as,
-                 "share": None if cells[o.id].hidden or not n else cells[o.id].count / n}
-                for o in question.all_options]}
+    return {
+        "question": question.to_dict(),
+        "state": "revealed",
+        "n": n,
+        "threshold": threshold,
+        "revealable": released.withheld is None,
+        "withheld": released.withheld,
+        "min_answers": privacy.direct_min_answers(threshold),
+        "options": [
+            {
+                "id": o.id,
+                "label": o.label,
+                "count": cells[o.id].count,
+                "hidden": cells[o.id].hidden,
+                "shown_as": cells[o.id].shown_as,
+                "share": None if cells[o.id].hidden or not n else cells[o.id].count / n,
+            }
+            for o in question.all_options
+        ],
+    }
 
 
 def randomized_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
@@ -103,8 +132,12 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
         elif design["method"] == "forced":
             yes_id, no_id = (o.id for o in question.options)
             yes = privacy.forced_response(real[yes_id], n, design["p_yes"], design["p_no"], question_id=question.id)
-            estimates = {yes_id: yes, no_id: privacy.Estimate(
-                1 - yes.estimate, 1 - yes.high, 1 - yes.low, yes.epsilon, yes.clipped, 1 - yes.raw)}
+            estimates = {
+                yes_id: yes,
+                no_id: privacy.Estimate(
+                    1 - yes.estimate, 1 - yes.high, 1 - yes.low, yes.epsilon, yes.clipped, 1 - yes.raw
+                ),
+            }
         elif design["method"] == "grr":
             estimates = privacy.grr(real, n, design["epsilon"], question_id=question.id)
         else:
@@ -114,28 +147,56 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
     rows = []
     for option in question.options:
         estimate = estimates.get(option.id)
-        rows.append({"id": option.id, "label": option.label, "count": real[option.id] if estimate else None,
-                     "share": real[option.id] / n if estimate else None,
-                     "hidden": estimate is None,
-                     "shown_as": f"about {estimate.estimate:.0%}" if estimate else "hidden",
-                     "estimate": estimate.estimate if estimate else None,
-                     "low": estimate.low if estimate else None, "high": estimate.high if estimate else None})
-    answer_epsilon = (privacy.unary_answer_epsilon(len(question.options), design["epsilon"])
-                      if design["method"] == "unary" else design["epsilon"])
-    return {"question": question.to_dict(), "state": "revealed", "n": n, "threshold": threshold,
-            "min_answers": needed,
-            "revealable": bool(estimates), "withheld": None if estimates else withheld,
-            "design": design, "epsilon": design["epsilon"], "answer_epsilon": answer_epsilon,
-            "options": rows}
+        rows.append(
+            {
+                "id": option.id,
+                "label": option.label,
+                "count": real[option.id] if estimate else None,
+                "share": real[option.id] / n if estimate else None,
+                "hidden": estimate is None,
+                "shown_as": f"about {estimate.estimate:.0%}" if estimate else "hidden",
+                "estimate": estimate.estimate if estimate else None,
+                "low": estimate.low if estimate else None,
+                "high": estimate.high if estimate else None,
+            }
+        )
+    answer_epsilon = (
+        privacy.unary_answer_epsilon(len(question.options), design["epsilon"])
+        if design["method"] == "unary"
+        else design["epsilon"]
+    )
+    return {
+        "question": question.to_dict(),
+        "state": "revealed",
+        "n": n,
+        "threshold": threshold,
+        "min_answers": needed,
+        "revealable": bool(estimates),
+        "withheld": None if estimates else withheld,
+        "design": design,
+        "epsilon": design["epsilon"],
+        "answer_epsilon": answer_epsilon,
+        "options": rows,
+    }
 
 
 def word_results(question: Question, n: int, rows, threshold: int) -> dict:
     """The words `privacy.shown_words` allows: from max(10, k) answers, each given by k or more
     people (and not by all but a few), minus those the facilitator hid. Says why when none show."""
-    release = privacy.shown_words({r["word"]: r["count"] for r in rows}, n, threshold,
-                                  hidden=[r["word"] for r in rows if r["hidden"]])
-    words = [{"id": word, "label": word, "count": count, "share": count / n, "hidden": False,
-              "shown_as": str(count)} for word, count in release.words]
-    return {"question": question.to_dict(), "state": "revealed", "n": n, "revealable": release.withheld is None,
-            "withheld": release.withheld, "threshold": threshold, "min_answers": privacy.strict_threshold(threshold),
-            "options": words}
+    release = privacy.shown_words(
+        {r["word"]: r["count"] for r in rows}, n, threshold, hidden=[r["word"] for r in rows if r["hidden"]]
+    )
+    words = [
+        {"id": word, "label": word, "count": count, "share": count / n, "hidden": False, "shown_as": str(count)}
+        for word, count in release.words
+    ]
+    return {
+        "question": question.to_dict(),
+        "state": "revealed",
+        "n": n,
+        "revealable": release.withheld is None,
+        "withheld": release.withheld,
+        "threshold": threshold,
+        "min_answers": privacy.strict_threshold(threshold),
+        "options": words,
+    }

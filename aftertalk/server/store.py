@@ -20,6 +20,7 @@ tests/test_disk_holds_present.py:
   question, overwritten in place (`_write_voter_set`), not a row per phone: the file holds the set of
   phones, never the order they came in.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,18 +44,24 @@ SCHEMA_VERSION = 4  # PRAGMA user_version; before 4: randomized "prefer not to s
 # the cell in place. Stored as plain n, going from 1 to 2 or 127 to 128 changes the record's size and
 # SQLite moves the cell, and the cells' positions tell which counters changed last. Only this module
 # sees the offset: every count it returns is n.
-COUNTER_BASE = 2 ** 40
+COUNTER_BASE = 2**40
 
 # The tables that answers and people's texts write to, with the key each is rewritten in (`transaction`).
-REWRITTEN_IN_KEY_ORDER = {"option_counts": "room_code, question_id, option_id", "box_questions": "room_code, box_id",
-                          "word_counts": "room_code, question_id, word", "voter_sets": "room_code, set_id"}
+REWRITTEN_IN_KEY_ORDER = {
+    "option_counts": "room_code, question_id, option_id",
+    "box_questions": "room_code, box_id",
+    "word_counts": "room_code, question_id, word",
+    "voter_sets": "room_code, set_id",
+}
 VOTER_HASH_BYTES = 32  # HMAC-SHA256 (server.voter_hash)
-MIN_VOTER_SLOTS = 64   # a voter set's blob holds a power of two of hashes, at least this many
+MIN_VOTER_SLOTS = 64  # a voter set's blob holds a power of two of hashes, at least this many
 ANSWERS = ""  # the option id of the counter of phones that answered a question (skips excluded)
 
-_QUESTION_COLUMNS = ("room_code, question_id, definition, state, position, "
-                     f"(SELECT count - {COUNTER_BASE} FROM option_counts WHERE option_counts.room_code = questions.room_code "
-                     "AND option_counts.question_id = questions.question_id AND option_id = '') AS answers")
+_QUESTION_COLUMNS = (
+    "room_code, question_id, definition, state, position, "
+    f"(SELECT count - {COUNTER_BASE} FROM option_counts WHERE option_counts.room_code = questions.room_code "
+    "AND option_counts.question_id = questions.question_id AND option_id = '') AS answers"
+)
 _BOX_COLUMNS = f"room_code, box_id, text, state, flags, upvotes - {COUNTER_BASE} AS upvotes"
 
 
@@ -128,8 +135,10 @@ def _migrate(db: sqlite3.Connection) -> None:
                 db.execute(f"DROP TABLE old_{table}")
             for table, column in (("option_counts", "count"), ("word_counts", "count"), ("box_questions", "upvotes")):
                 db.execute(f"UPDATE {table} SET {column} = {column} + {COUNTER_BASE}")
-            db.execute("INSERT INTO option_counts (room_code, question_id, option_id, count) "
-                       f"SELECT room_code, question_id, '', answers + {COUNTER_BASE} FROM questions")
+            db.execute(
+                "INSERT INTO option_counts (room_code, question_id, option_id, count) "
+                f"SELECT room_code, question_id, '', answers + {COUNTER_BASE} FROM questions"
+            )
             db.execute("UPDATE questions SET answers = 0")  # the old column stays, unused
             db.tables_to_rewrite.update(REWRITTEN_IN_KEY_ORDER)
         _uncount_randomized_declines(db)
@@ -145,13 +154,17 @@ def _uncount_randomized_declines(db) -> None:
     for row in db.execute("SELECT room_code, question_id, definition FROM questions").fetchall():
         if json.loads(row["definition"]).get("privacy") != "randomized":
             continue
-        declined = db.execute(f"SELECT count - {COUNTER_BASE} FROM option_counts WHERE room_code = ? "
-                              "AND question_id = ? AND option_id = ?",
-                              (row["room_code"], row["question_id"], PREFER_NOT_TO_SAY)).fetchone()
+        declined = db.execute(
+            f"SELECT count - {COUNTER_BASE} FROM option_counts WHERE room_code = ? "
+            "AND question_id = ? AND option_id = ?",
+            (row["room_code"], row["question_id"], PREFER_NOT_TO_SAY),
+        ).fetchone()
         if declined and declined[0]:
-            db.execute("UPDATE option_counts SET count = count - ? WHERE room_code = ? AND question_id = ? "
-                       "AND option_id IN ('', ?)", (declined[0], row["room_code"], row["question_id"],
-                                                     PREFER_NOT_TO_SAY))
+            db.execute(
+                "UPDATE option_counts SET count = count - ? WHERE room_code = ? AND question_id = ? "
+                "AND option_id IN ('', ?)",
+                (declined[0], row["room_code"], row["question_id"], PREFER_NOT_TO_SAY),
+            )
             db.tables_to_rewrite.add("option_counts")
 
 
@@ -180,8 +193,10 @@ def transaction(db: sqlite3.Connection):
     except sqlite3.OperationalError as error:
         if db.in_transaction:
             db.execute("ROLLBACK")
-        raise Unavailable("The poll server cannot save answers right now "
-                          f"({error}). Nothing was counted; please try again in a moment.") from error
+        raise Unavailable(
+            "The poll server cannot save answers right now "
+            f"({error}). Nothing was counted; please try again in a moment."
+        ) from error
 
 
 def _rewrite_in_key_order(db: sqlite3.Connection, table: str) -> None:
@@ -203,6 +218,7 @@ def _rewrite_in_key_order(db: sqlite3.Connection, table: str) -> None:
 
 # --- who has answered: sorted voter sets ------------------------------------------------------------
 
+
 def _voter_set(db, code: str, set_id: str) -> bytes:
     """The sorted voter hashes of one set, with what the open transaction has added to it."""
     changed = db.voter_sets.get((code, set_id))
@@ -214,7 +230,7 @@ def _voter_set(db, code: str, set_id: str) -> bytes:
     # The slots after the last hash are zeros. (A hash ending in zero bytes keeps its length through
     # the rounding up; one of 32 zero bytes would need HMAC-SHA256 to give exactly that.)
     used = -(-len(row["hashes"].rstrip(b"\0")) // VOTER_HASH_BYTES)
-    return row["hashes"][:used * VOTER_HASH_BYTES]
+    return row["hashes"][: used * VOTER_HASH_BYTES]
 
 
 def _find_voter(hashes: bytes, voter_hash: bytes) -> tuple[int, bool]:
@@ -222,11 +238,11 @@ def _find_voter(hashes: bytes, voter_hash: bytes) -> tuple[int, bool]:
     low, high = 0, len(hashes) // VOTER_HASH_BYTES
     while low < high:
         middle = (low + high) // 2
-        if hashes[middle * VOTER_HASH_BYTES:(middle + 1) * VOTER_HASH_BYTES] < voter_hash:
+        if hashes[middle * VOTER_HASH_BYTES : (middle + 1) * VOTER_HASH_BYTES] < voter_hash:
             low = middle + 1
         else:
             high = middle
-    found = hashes[low * VOTER_HASH_BYTES:(low + 1) * VOTER_HASH_BYTES] == voter_hash
+    found = hashes[low * VOTER_HASH_BYTES : (low + 1) * VOTER_HASH_BYTES] == voter_hash
     return low, found
 
 
@@ -256,20 +272,22 @@ def _write_voter_set(db, code: str, set_id: str, hashes: bytes) -> None:
     while slots * VOTER_HASH_BYTES < len(hashes):
         slots *= 2
     blob = hashes.ljust(slots * VOTER_HASH_BYTES, b"\0")
-    row = db.execute("SELECT length(hashes) AS size FROM voter_sets WHERE room_code = ? AND set_id = ?",
-                     (code, set_id)).fetchone()
+    row = db.execute(
+        "SELECT length(hashes) AS size FROM voter_sets WHERE room_code = ? AND set_id = ?", (code, set_id)
+    ).fetchone()
     if row is not None and row["size"] == len(blob):
         db.execute("UPDATE voter_sets SET hashes = ? WHERE room_code = ? AND set_id = ?", (blob, code, set_id))
         return
-    db.execute("INSERT OR REPLACE INTO voter_sets (room_code, set_id, hashes) VALUES (?, ?, ?)",
-               (code, set_id, blob))
+    db.execute("INSERT OR REPLACE INTO voter_sets (room_code, set_id, hashes) VALUES (?, ?, ?)", (code, set_id, blob))
     db.tables_to_rewrite.add("voter_sets")
 
 
 def create_room(db, code: str, room_key: bytes, token_hash: str, threshold: int) -> None:
     with transaction(db):
-        db.execute("INSERT INTO rooms (code, room_key, token_hash, threshold) VALUES (?, ?, ?, ?)",
-                   (code, room_key, token_hash, threshold))
+        db.execute(
+            "INSERT INTO rooms (code, room_key, token_hash, threshold) VALUES (?, ?, ?, ?)",
+            (code, room_key, token_hash, threshold),
+        )
 
 
 def get_room(db, code: str):
@@ -283,26 +301,28 @@ def room_codes(db) -> list[str]:
 
 def get_question(db, code: str, question_id: str):
     """The question row with its definition decoded, or raise NotFound."""
-    row = db.execute(f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE room_code = ? AND question_id = ?",
-                     (code, question_id)).fetchone()
+    row = db.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE room_code = ? AND question_id = ?", (code, question_id)
+    ).fetchone()
     if row is None:
-        raise NotFound(f"There is no question '{question_id}' in room {code}. "
-                       "Open it first, or check the question id.")
+        raise NotFound(f"There is no question '{question_id}' in room {code}. Open it first, or check the question id.")
     return row
 
 
 def _question_state(db, code: str, question_id: str) -> str:
     """The poll's state (open, closed, revealed), or raise NotFound; without the definition's text."""
-    row = db.execute("SELECT state FROM questions WHERE room_code = ? AND question_id = ?",
-                     (code, question_id)).fetchone()
+    row = db.execute(
+        "SELECT state FROM questions WHERE room_code = ? AND question_id = ?", (code, question_id)
+    ).fetchone()
     if row is None:
         get_question(db, code, question_id)  # raises NotFound with its message
     return row["state"]
 
 
 def list_questions(db, code: str) -> list:
-    return db.execute(f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE room_code = ? ORDER BY position",
-                      (code,)).fetchall()
+    return db.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE room_code = ? ORDER BY position", (code,)
+    ).fetchall()
 
 
 def open_question(db, code: str, question_id: str, definition: dict, option_ids) -> bool:
@@ -315,20 +335,26 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
     """
     encoded = json.dumps(definition, sort_keys=True)
     with transaction(db):
-        row = db.execute("SELECT state, definition FROM questions WHERE room_code = ? AND question_id = ?",
-                         (code, question_id)).fetchone()
+        row = db.execute(
+            "SELECT state, definition FROM questions WHERE room_code = ? AND question_id = ?", (code, question_id)
+        ).fetchone()
         if row is not None:
             if row["state"] != "open":
-                raise Conflict(f"Question '{question_id}' was already closed in this room, and a closed "
-                               "poll never reopens: two charts of one question could be subtracted to "
-                               "single out someone who answered only one of them.")
+                raise Conflict(
+                    f"Question '{question_id}' was already closed in this room, and a closed "
+                    "poll never reopens: two charts of one question could be subtracted to "
+                    "single out someone who answered only one of them."
+                )
             if row["definition"] != encoded:
-                raise Conflict(f"Question '{question_id}' is already open with a different wording. "
-                               "Close it first, or use a new id.")
+                raise Conflict(
+                    f"Question '{question_id}' is already open with a different wording. "
+                    "Close it first, or use a new id."
+                )
             return False
         first = definition.get("after")
-        for earlier in db.execute("SELECT question_id, definition, state FROM questions WHERE room_code = ?",
-                                  (code,)).fetchall():
+        for earlier in db.execute(
+            "SELECT question_id, definition, state FROM questions WHERE room_code = ?", (code,)
+        ).fetchall():
             asked = json.loads(earlier["definition"])
             if earlier["question_id"] == first:
                 if not privacy.pairs_with(asked, definition):
@@ -336,26 +362,35 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
                         f"'{question_id}' says it is the second half of a pair with '{first}', but this room "
                         f"asked '{first}' as a different question. A pair asks the same kind, text and options "
                         "twice, so that its two charts compare like with like; open the same question, or "
-                        "drop `after`.")
+                        "drop `after`."
+                    )
                 if earlier["state"] != "revealed":
                     # Whether the second chart shows depends on the first's counts: it must not say
                     # anything about counts the room has not been shown.
-                    raise Conflict(f"'{question_id}' is the second half of a pair with '{first}', which is "
-                                   f"{earlier['state']} but not revealed yet. Reveal '{first}' first: whether "
-                                   "the second chart can show depends on the first one's counts.")
+                    raise Conflict(
+                        f"'{question_id}' is the second half of a pair with '{first}', which is "
+                        f"{earlier['state']} but not revealed yet. Reveal '{first}' first: whether "
+                        "the second chart can show depends on the first one's counts."
+                    )
             elif privacy.same_question(asked, definition):
                 raise Conflict(
                     f"'{question_id}' asks the same question as '{earlier['question_id']}', which this room "
                     "has already asked. A room asks each question once: the two charts could be subtracted, "
                     "and the difference would single out someone who answered only one of them. To ask it "
                     f"at the start and at the end, declare the pair in the question file (after: "
-                    f"{earlier['question_id']}); otherwise change the question.")
-        position = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE room_code = ?",
-                              (code,)).fetchone()[0]
-        db.execute("INSERT INTO questions (room_code, question_id, definition, state, position) "
-                   "VALUES (?, ?, ?, 'open', ?)", (code, question_id, encoded, position))
-        db.executemany("INSERT INTO option_counts (room_code, question_id, option_id, count) VALUES (?, ?, ?, ?)",
-                       [(code, question_id, option_id, COUNTER_BASE) for option_id in (ANSWERS, *option_ids)])
+                    f"{earlier['question_id']}); otherwise change the question."
+                )
+        position = db.execute(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE room_code = ?", (code,)
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO questions (room_code, question_id, definition, state, position) VALUES (?, ?, ?, 'open', ?)",
+            (code, question_id, encoded, position),
+        )
+        db.executemany(
+            "INSERT INTO option_counts (room_code, question_id, option_id, count) VALUES (?, ?, ?, ?)",
+            [(code, question_id, option_id, COUNTER_BASE) for option_id in (ANSWERS, *option_ids)],
+        )
         db.tables_to_rewrite.add("option_counts")
     return True
 
@@ -364,26 +399,27 @@ def close_question(db, code: str, question_id: str) -> None:
     """open -> closed; closing a closed or revealed poll changes nothing."""
     with transaction(db):
         get_question(db, code, question_id)
-        db.execute("UPDATE questions SET state = 'closed' "
-                   "WHERE room_code = ? AND question_id = ? AND state = 'open'", (code, question_id))
+        db.execute(
+            "UPDATE questions SET state = 'closed' WHERE room_code = ? AND question_id = ? AND state = 'open'",
+            (code, question_id),
+        )
 
 
 def reveal_question(db, code: str, question_id: str) -> None:
     """Closes the poll if it is still open, then marks it revealed."""
     with transaction(db):
         get_question(db, code, question_id)
-        db.execute("UPDATE questions SET state = 'revealed' WHERE room_code = ? AND question_id = ?",
-                   (code, question_id))
+        db.execute(
+            "UPDATE questions SET state = 'revealed' WHERE room_code = ? AND question_id = ?", (code, question_id)
+        )
 
 
 def _claim_vote(db, code: str, question_id: str, voter_hash: bytes) -> None:
     """Inside a transaction: the poll must be open and this device must not have answered it yet."""
     if _question_state(db, code, question_id) != "open":
-        raise Conflict("This poll has closed, so answers are no longer counted. "
-                       "Wait for the next question.")
+        raise Conflict("This poll has closed, so answers are no longer counted. Wait for the next question.")
     if not _add_voter(db, code, question_id, voter_hash):
-        raise Conflict("This phone has already answered this question. "
-                       "Each phone can answer once.")
+        raise Conflict("This phone has already answered this question. Each phone can answer once.")
 
 
 def count_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids, *, skip: bool = False) -> None:
@@ -398,9 +434,11 @@ def count_answer(db, code: str, question_id: str, voter_hash: bytes, option_ids,
     """
     _claim_vote(db, code, question_id, voter_hash)
     if not skip:
-        db.execute("UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? "
-                   f"AND option_id IN ({','.join('?' * (len(option_ids) + 1))})",
-                   (code, question_id, ANSWERS, *option_ids))
+        db.execute(
+            "UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? "
+            f"AND option_id IN ({','.join('?' * (len(option_ids) + 1))})",
+            (code, question_id, ANSWERS, *option_ids),
+        )
         db.tables_to_rewrite.add("option_counts")
 
 
@@ -413,13 +451,20 @@ def record_tally(db, code: str, question_id: str, counts: dict[str, int], people
         row = get_question(db, code, question_id)
         voted = _voter_set(db, code, question_id)
         if row["state"] != "open" or voted:
-            raise Conflict(f"Question '{question_id}' already has answers from phones or was closed; "
-                           "a show-of-hands tally needs a poll of its own. Use a new question id.")
-        db.executemany("UPDATE option_counts SET count = ? WHERE room_code = ? AND question_id = ? AND option_id = ?",
-                       [(COUNTER_BASE + count, code, question_id, option_id)
-                        for option_id, count in {**counts, ANSWERS: people}.items()])
-        db.execute("UPDATE questions SET state = 'revealed' WHERE room_code = ? AND question_id = ?",
-                   (code, question_id))
+            raise Conflict(
+                f"Question '{question_id}' already has answers from phones or was closed; "
+                "a show-of-hands tally needs a poll of its own. Use a new question id."
+            )
+        db.executemany(
+            "UPDATE option_counts SET count = ? WHERE room_code = ? AND question_id = ? AND option_id = ?",
+            [
+                (COUNTER_BASE + count, code, question_id, option_id)
+                for option_id, count in {**counts, ANSWERS: people}.items()
+            ],
+        )
+        db.execute(
+            "UPDATE questions SET state = 'revealed' WHERE room_code = ? AND question_id = ?", (code, question_id)
+        )
         db.tables_to_rewrite.add("option_counts")
 
 
@@ -428,9 +473,11 @@ def has_voted(db, code: str, question_id: str, voter_hash: bytes) -> bool:
 
 
 def option_counts(db, code: str, question_id: str) -> dict[str, int]:
-    rows = db.execute(f"SELECT option_id, count - {COUNTER_BASE} AS count FROM option_counts "
-                      "WHERE room_code = ? AND question_id = ? AND option_id != ''",
-                      (code, question_id))
+    rows = db.execute(
+        f"SELECT option_id, count - {COUNTER_BASE} AS count FROM option_counts "
+        "WHERE room_code = ? AND question_id = ? AND option_id != ''",
+        (code, question_id),
+    )
     return {row["option_id"]: row["count"] for row in rows}
 
 
@@ -443,27 +490,29 @@ def end_room(db, code: str) -> None:
         db.execute("DELETE FROM rooms WHERE code = ?", (code,))
 
 
-
-
 def add_box_question(db, code: str, box_id: str, text: str, flags: str) -> None:
     with transaction(db):
-        db.execute("INSERT INTO box_questions (room_code, box_id, text, flags, upvotes) VALUES (?, ?, ?, ?, ?)",
-                   (code, box_id, text, flags, COUNTER_BASE))
+        db.execute(
+            "INSERT INTO box_questions (room_code, box_id, text, flags, upvotes) VALUES (?, ?, ?, ?, ?)",
+            (code, box_id, text, flags, COUNTER_BASE),
+        )
         db.tables_to_rewrite.add("box_questions")
 
 
 def box_questions(db, code: str, states=("pending", "shown", "answered", "hidden")) -> list:
     """The room's box, ordered by random id: the order says nothing about who asked first."""
     marks = ",".join("?" * len(states))
-    return db.execute(f"SELECT {_BOX_COLUMNS} FROM box_questions WHERE room_code = ? AND state IN ({marks}) "
-                      "ORDER BY box_id",
-                      (code, *states)).fetchall()
+    return db.execute(
+        f"SELECT {_BOX_COLUMNS} FROM box_questions WHERE room_code = ? AND state IN ({marks}) ORDER BY box_id",
+        (code, *states),
+    ).fetchall()
 
 
 def set_box_state(db, code: str, box_id: str, state: str) -> None:
     with transaction(db):
-        updated = db.execute("UPDATE box_questions SET state = ? WHERE room_code = ? AND box_id = ?",
-                             (state, code, box_id)).rowcount
+        updated = db.execute(
+            "UPDATE box_questions SET state = ? WHERE room_code = ? AND box_id = ?", (state, code, box_id)
+        ).rowcount
         if not updated:
             raise NotFound(f"There is no question '{box_id}' in this room's question box.")
         db.tables_to_rewrite.add("box_questions")
@@ -471,33 +520,41 @@ def set_box_state(db, code: str, box_id: str, state: str) -> None:
 
 def upvote_box_question(db, code: str, box_id: str, voter_hash: bytes) -> None:
     with transaction(db):
-        row = db.execute("SELECT state FROM box_questions WHERE room_code = ? AND box_id = ?",
-                         (code, box_id)).fetchone()
+        row = db.execute(
+            "SELECT state FROM box_questions WHERE room_code = ? AND box_id = ?", (code, box_id)
+        ).fetchone()
         if row is None or row["state"] != "shown":
             raise NotFound("That question is not on the screen, so it cannot be upvoted.")
         if not _add_voter(db, code, f"box:{box_id}", voter_hash):
             raise Conflict("This phone has already upvoted that question.")
-        db.execute("UPDATE box_questions SET upvotes = upvotes + 1 WHERE room_code = ? AND box_id = ?",
-                   (code, box_id))
+        db.execute("UPDATE box_questions SET upvotes = upvotes + 1 WHERE room_code = ? AND box_id = ?", (code, box_id))
         db.tables_to_rewrite.add("box_questions")
 
 
 # --- one-word check-ins ---------------------------------------------------------------------------
 
+
 def count_word(db, code: str, question_id: str, voter_hash: bytes, word: str) -> None:
     """Inside a transaction, like count_answer: one phone's voter hash plus one on its word's counter."""
     _claim_vote(db, code, question_id, voter_hash)
-    db.execute("INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, ?) "
-               "ON CONFLICT (room_code, question_id, word) DO UPDATE SET count = count + 1",
-               (code, question_id, word, COUNTER_BASE + 1))
-    db.execute("UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? AND option_id = ''",
-               (code, question_id))
+    db.execute(
+        "INSERT INTO word_counts (room_code, question_id, word, count) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (room_code, question_id, word) DO UPDATE SET count = count + 1",
+        (code, question_id, word, COUNTER_BASE + 1),
+    )
+    db.execute(
+        "UPDATE option_counts SET count = count + 1 WHERE room_code = ? AND question_id = ? AND option_id = ''",
+        (code, question_id),
+    )
     db.tables_to_rewrite.update(("word_counts", "option_counts"))  # once per batch, at its commit
 
 
 def word_counts(db, code: str, question_id: str) -> list:
-    return db.execute(f"SELECT word, count - {COUNTER_BASE} AS count, hidden FROM word_counts "
-                      "WHERE room_code = ? AND question_id = ? ORDER BY count DESC, word", (code, question_id)).fetchall()
+    return db.execute(
+        f"SELECT word, count - {COUNTER_BASE} AS count, hidden FROM word_counts "
+        "WHERE room_code = ? AND question_id = ? ORDER BY count DESC, word",
+        (code, question_id),
+    ).fetchall()
 
 
 def hide_word(db, code: str, question_id: str, word: str) -> None:
@@ -505,8 +562,9 @@ def hide_word(db, code: str, question_id: str, word: str) -> None:
     and is not an error: whether anyone typed a word is never an answer to a request."""
     with transaction(db):
         if get_question(db, code, question_id)["state"] != "closed":
-            raise Conflict("Words can be reviewed and hidden only after the poll is closed and before it "
-                           "is revealed.")
-        db.execute("UPDATE word_counts SET hidden = 1 WHERE room_code = ? AND question_id = ? AND word = ?",
-                   (code, question_id, word))
+            raise Conflict("Words can be reviewed and hidden only after the poll is closed and before it is revealed.")
+        db.execute(
+            "UPDATE word_counts SET hidden = 1 WHERE room_code = ? AND question_id = ? AND word = ?",
+            (code, question_id, word),
+        )
         db.tables_to_rewrite.add("word_counts")
