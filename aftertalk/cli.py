@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from aftertalk.network import DEFAULT_PORT
-from aftertalk.notebook.workshop import JUPYTER_PORT  # noqa: E402  (stdlib only: cheap)
+from aftertalk.notebook.workshop import JUPYTER_PORT  # stdlib only: cheap to import for --help
 from aftertalk.paths import default_data_dir
 
 
