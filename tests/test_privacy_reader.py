@@ -36,6 +36,9 @@ import pytest
 from aftertalk.privacy import ALL_BUT_A_FEW, FEWER_THAN, release
 from aftertalk.questions import load_questions
 
+# The enumerations take about 150 s of the suite on 2 cores; `-m 'not slow'` skips them while working.
+pytestmark = pytest.mark.slow
+
 KIT = Path(__file__).resolve().parent.parent
 
 
