@@ -35,10 +35,11 @@ stop:
 chromium:
 	@scripts/ensure-chromium
 
-# Lint and format first (seconds), then the suite (CONTRIBUTING.md lists each check).
+# Lint, format and types first (seconds), then the suite (CONTRIBUTING.md lists each check).
 test: $(VENV)/.installed-test chromium
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest
 
 $(VENV)/.uv-$(UV_VERSION): | $(PYTHON)

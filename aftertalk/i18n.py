@@ -29,13 +29,18 @@ def available_languages() -> tuple[str, ...]:
 
 @functools.cache
 def catalog(language: str) -> dict[str, str]:
-    """msgid -> translation for one language; untranslated and fuzzy entries are left out."""
+    """msgid -> translation for one language; untranslated and fuzzy entries are left out, and so are plural
+    entries (Babel gives their id as a tuple): the interface looks strings up by their one msgid."""
     path = LOCALE_DIR / language / "LC_MESSAGES" / "aftertalk.po"
     if language == SOURCE_LANGUAGE or not path.exists():
         return {}
     with path.open("rb") as file:
         messages = read_po(file, locale=language)
-    return {m.id: m.string for m in messages if m.id and m.string and not m.fuzzy}
+    return {
+        m.id: m.string
+        for m in messages
+        if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string and not m.fuzzy
+    }
 
 
 def translator(language: str):

@@ -526,10 +526,10 @@ def _no_reader_can_pin(values, labels, n: int, k: int) -> bool:
     hidden_total = n - sum(c for c, label in zip(values, labels) if label is None)
     ranges = _label_ranges(values, labels, hidden, n, k)
 
-    seen = [set() for _ in hidden]
+    seen: list[set[int]] = [set() for _ in hidden]
     # seen_by_chooser[o][t]: values of hidden cell t, not counting the
     # reader's own answer, over the vectors where hidden cell o is nonzero.
-    seen_by_chooser = [[set() for _ in hidden] for _ in hidden]
+    seen_by_chooser: list[list[set[int]]] = [[set() for _ in hidden] for _ in hidden]
     for listed, assignment in enumerate(_vectors_in_ranges(ranges, hidden_total)):
         if listed >= _MAX_VECTORS_TO_LIST:
             return False
@@ -612,7 +612,7 @@ def _others_boxes(people: int, labels, k: int, reader: _Reader, own_t: int | Non
     engaged = reader.ticks > 0
     others = people - engaged
     small_left, large_left = reader.small, reader.large
-    boxes = [None] * len(labels)
+    boxes: list[tuple[int, int] | None] = [None] * len(labels)
     if own_t is not None:  # place the cell the question is about first
         t = own_t if own_t >= 0 else -1 - own_t
         order = [t] + [u for u in range(len(labels)) if u != t]
@@ -795,6 +795,14 @@ class DesignOutOfBounds(PrivacyError):
         self.setting = setting
 
 
+def _design_number(design: Mapping[str, float | str], name: str) -> float:
+    """One probability or epsilon of a design: "method" is its only text, so a text here is a caller's bug."""
+    value = design[name]
+    if isinstance(value, str):
+        raise TypeError(f"design setting {name!r} must be a number, got {value!r}")
+    return value
+
+
 def check_design_bounds(design: Mapping[str, float | str], *, question_id: str | None = None) -> None:
     """Refuse a design whose answers would be (almost) never swapped: epsilon above MAX_ANSWER_EPSILON per
     answer (forced response, single choice), or above MAX_OPTION_EPSILON per option (multi-select).
@@ -806,11 +814,12 @@ def check_design_bounds(design: Mapping[str, float | str], *, question_id: str |
     method = design["method"]
     if method == "forced":
         bound = MAX_ANSWER_EPSILON
+        p_yes, p_no, p_truth = (_design_number(design, name) for name in ("p_yes", "p_no", "p_truth"))
         for answer, forced, other in (
-            ("yes", design["p_yes"], design["p_no"]),
-            ("no", design["p_no"], design["p_yes"]),
+            ("yes", p_yes, p_no),
+            ("no", p_no, p_yes),
         ):
-            epsilon = math.log((design["p_truth"] + forced) / forced)
+            epsilon = math.log((p_truth + forced) / forced)
             if epsilon > bound:
                 lowest = (1 - other) * math.exp(-bound)
                 raise DesignOutOfBounds(
@@ -823,7 +832,8 @@ def check_design_bounds(design: Mapping[str, float | str], *, question_id: str |
         return
     single = method == "grr"
     bound = MAX_ANSWER_EPSILON if single else MAX_OPTION_EPSILON
-    if design["epsilon"] > bound:
+    epsilon = _design_number(design, "epsilon")
+    if epsilon > bound:
         chance = swap_chance(design)
         rarely = (
             f"about 1 {'answer' if single else 'box'} in {one_in(chance):,} is {'swapped' if single else 'flipped'}"
@@ -831,7 +841,7 @@ def check_design_bounds(design: Mapping[str, float | str], *, question_id: str |
             else "practically never"
         )
         raise DesignOutOfBounds(
-            f"{where}epsilon is {design['epsilon']:g}, but a randomized {'single-choice' if single else 'multi-select'} "
+            f"{where}epsilon is {epsilon:g}, but a randomized {'single-choice' if single else 'multi-select'} "
             f"question may have at most {bound:g} {'per answer' if single else 'per option'}: above it the phone "
             f"swaps too rarely to protect anyone (here {rarely}). Use {bound:g} or "
             "less, or leave it out for the default.",
@@ -844,8 +854,8 @@ def swap_chance(design: Mapping[str, float | str]) -> float:
     forced response, the chance of a forced answer (p_yes + p_no); single choice, the chance of another
     option (1 - p); multi-select, the chance that one box is flipped (q)."""
     if design["method"] == "forced":
-        return design["p_yes"] + design["p_no"]
-    return 1 - design["p"] if design["method"] == "grr" else design["q"]
+        return _design_number(design, "p_yes") + _design_number(design, "p_no")
+    return 1 - _design_number(design, "p") if design["method"] == "grr" else _design_number(design, "q")
 
 
 def one_in(chance: float) -> int:

@@ -10,6 +10,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import yaml
 
@@ -45,7 +46,7 @@ RANDOMIZATION_FIELDS = {
     "multi": ("epsilon",),
 }
 OPTION_FIELDS = ("id", "label", "exclusive")
-DEFAULT_OPTIONS = {
+DEFAULT_OPTIONS: dict[str, list[dict[str, str]]] = {
     "yesno": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
     "scale": [{"id": str(n), "label": str(n)} for n in range(1, 6)],
 }
@@ -70,7 +71,7 @@ class Option:
     exclusive: bool = False  # "none of these" cannot be ticked together with anything else
 
     def to_dict(self) -> dict:
-        data = {"id": self.id, "label": self.label}
+        data: dict[str, str | bool] = {"id": self.id, "label": self.label}
         if self.exclusive:
             data["exclusive"] = True
         return data
@@ -103,7 +104,7 @@ class Question:
         if self.kind == "word":  # free text has no options; Skip is how a phone declines
             object.__setattr__(self, "prefer_not_to_say", False)
         if not self.options and self.kind in DEFAULT_OPTIONS:
-            object.__setattr__(self, "options", tuple(Option(**o) for o in DEFAULT_OPTIONS[self.kind]))
+            object.__setattr__(self, "options", tuple(Option(o["id"], o["label"]) for o in DEFAULT_OPTIONS[self.kind]))
         object.__setattr__(self, "options", tuple(o if isinstance(o, Option) else Option(**o) for o in self.options))
         _validate(self)
 
@@ -180,7 +181,7 @@ class Question:
         """Build a question from plain data (a YAML entry or a JSON body), checking every field."""
         lines = lines or {}
 
-        def fail(message, field_name=None, key=()):
+        def fail(message: str, field_name: str | None = None, key: tuple = ()) -> NoReturn:
             line = lines.get(key) or lines.get(key[:1]) or lines.get(())
             raise QuestionError(message, source=source, line=line, field_name=field_name)
 
@@ -199,7 +200,7 @@ class Question:
             fail("must be a list of options, each with an id and a label", "options", ("options",))
         built = []
         for index, option in enumerate(options):
-            key = ("options", index)
+            key: tuple[str | int, ...] = ("options", index)
             if not isinstance(option, dict):
                 fail(f"option {index + 1} must be a mapping with an id and a label", "options", key)
             for name in option:

@@ -26,6 +26,7 @@ import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -291,8 +292,9 @@ def results_markdown(results: pd.DataFrame) -> str:
     """
     question = _Question.from_results(results)
     lines = [f"**{_escape(question.text)}**", "", f"n = {question.n}", ""]
-    if question.withheld:
-        return "\n".join(lines + [_escape(withheld_text(results))]) + "\n"
+    withheld = withheld_text(results)  # None exactly when question.withheld is: both read attrs["withheld"]
+    if withheld is not None:
+        return "\n".join(lines + [_escape(withheld)]) + "\n"
     if question.n == 0:
         return "\n".join(lines + [f"{_t(NO_ANSWERS_TEXT)}."]) + "\n"
     lines += ["| Option | Share | Count |", "|---|---|---|"]
@@ -489,11 +491,18 @@ def _clip(share: float) -> float:
     return min(1.0, max(0.0, share))
 
 
+def _shown_share(row: _Row) -> float:
+    """The share of a row that is neither hidden nor an estimate (`_read_row` refuses one without it)."""
+    if row.share is None:
+        raise ValueError(f"option {row.option!r} is neither hidden nor has a share")
+    return row.share
+
+
 def _share_text(row: _Row) -> str:
     if row.hidden:
         return f"{_t('hidden')} ({_range_text(row.shown_as)})" if row.shown_as else _t("hidden")
     if row.estimate is None:
-        return _percent(row.share)
+        return _percent(_shown_share(row))
     text = f"about {_percent(_clip(row.estimate))}"
     if row.low is not None and row.high is not None:
         text += f" (95% interval {_percent(_clip(row.low))} to {_percent(_clip(row.high))})"
@@ -554,10 +563,11 @@ def _bar_for(row: _Row, position: float, colour: str, stacked_text: bool = False
         if interval:
             text += f"{separator}({_percent(interval[0])}–{_percent(interval[1])})"
         return _Bar(position, _clip(row.estimate), colour, text, interval=interval)
-    return _Bar(position, _clip(row.share), colour, _percent(row.share))
+    share = _shown_share(row)
+    return _Bar(position, _clip(share), colour, _percent(share))
 
 
-def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, object]:
+def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, Axes]:
     """A slide-shaped figure with the title on top, one chart axes, and the notes underneath.
 
     Many rows or long notes make the figure taller, never narrower, so text keeps its size.
@@ -630,7 +640,8 @@ def _label_size(bar_count: int) -> int:
 
 def _positions(rows: list[_Row], group_size: int) -> list[float]:
     """Centre of each option's group of bars, with a gap before "prefer not to say"."""
-    positions, next_position = [], 0.0
+    positions: list[float] = []
+    next_position = 0.0
     for row in rows:
         if row.is_prefer_not_to_say and positions:
             next_position += PREFER_NOT_TO_SAY_GAP
@@ -675,15 +686,15 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
     """Bars with their text at the end: hidden ones hatched, estimates with their intervals."""
     thickness = 0.8
     for bar in bars:
-        style = (
+        bar_style = (
             dict(color="white", edgecolor=bar.colour, hatch=HIDDEN_HATCH, linewidth=2, linestyle="--")
             if bar.hidden
             else dict(color=bar.colour)
         )
         if horizontal:
-            ax.barh(bar.position, bar.length, height=thickness, **style)
+            ax.barh(bar.position, bar.length, height=thickness, **bar_style)
         else:
-            ax.bar(bar.position, bar.length, width=thickness, **style)
+            ax.bar(bar.position, bar.length, width=thickness, **bar_style)
         if bar.interval:
             low, high = bar.interval
             error = [[max(0.0, bar.length - low)], [max(0.0, high - bar.length)]]
@@ -694,7 +705,7 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
                 ax.errorbar(bar.position, bar.length, yerr=error, **errorbar)
         end = _bar_end(bar)
         colour = NEUTRAL_GREY if bar.hidden else TEXT_COLOUR
-        style = "italic" if bar.hidden else "normal"
+        text_style = "italic" if bar.hidden else "normal"
         if horizontal:
             ax.annotate(
                 bar.text,
@@ -705,7 +716,7 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
                 ha="left",
                 fontsize=text_size,
                 color=colour,
-                style=style,
+                style=text_style,
             )
         else:
             ax.annotate(
@@ -717,7 +728,7 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
                 ha="center",
                 fontsize=text_size,
                 color=colour,
-                style=style,
+                style=text_style,
                 linespacing=1.1,
             )
 

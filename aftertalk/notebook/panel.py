@@ -119,6 +119,10 @@ class PollPanel(widgets.VBox):
     rehearsal) the poll opens, fills, closes and reveals by itself.
     """
 
+    # The VBox trait, declared (no value: the trait stays) because ipywidgets has no type hints and
+    # `_review_words` both reads and sets it.
+    children: tuple
+
     def __init__(self, room, question, *, autoplay: bool = False):
         self.room, self.question = room, question
         self.open_button = widgets.Button(description="Open poll", button_style="primary", icon="play")

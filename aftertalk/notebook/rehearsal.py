@@ -51,10 +51,10 @@ class Rehearsal:
         if pace is None:
             pace = 0.0 if headless() else DEFAULT_PACE_SECONDS
         self.pace = pace
-        self.sent: dict[str, list[list[str]]] = {}  # what each pretend phone chose, to check results
+        self.sent: dict[str, list[list[str] | None]] = {}  # what each pretend phone chose, to check results
         self.threads: list[threading.Thread] = []
 
-    def choices(self, question: Question) -> list[list[str]]:
+    def choices(self, question: Question) -> list[list[str] | None]:
         """The answers the pretend phones give to `question`: a list of option ids each, None = skip."""
         rng = random.Random(f"{self.seed}:{question.id}")
         if question.kind == "word":  # a few common words, so several clear the 2-person rule
@@ -64,7 +64,7 @@ class Rehearsal:
         feelings = [o for o in question.options if not o.exclusive]
         exclusive = [o for o in question.options if o.exclusive]
         weights = [rng.uniform(0.2, 1.0) for _ in feelings]
-        answers = []
+        answers: list[list[str] | None] = []
         for _ in range(self.participants):
             roll = rng.random()
             if roll < SKIP_CHANCE:

@@ -65,19 +65,20 @@ def start(kit: Path, *, port: int = JUPYTER_PORT, open_browser: bool = True) -> 
         "Press Ctrl-C here to stop it.",
         flush=True,
     )
-    group = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else {"start_new_session": True}
-    return subprocess.Popen(
-        jupyter_command(notebooks, port=port, open_browser=open_browser, as_root=as_root),
-        stdin=subprocess.DEVNULL,
-        **group,
-    )
+    command = jupyter_command(notebooks, port=port, open_browser=open_browser, as_root=as_root)
+    if sys.platform == "win32":
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP)
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 def stop(process: subprocess.Popen) -> None:
     """Stop JupyterLab as its own Ctrl-C would (it ends its kernels), then harder if it hangs."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGTERM)
+    if sys.platform == "win32":
+        process.send_signal(signal.CTRL_BREAK_EVENT)
+    else:
+        process.send_signal(signal.SIGTERM)
     try:
         process.wait(STOP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -71,7 +70,7 @@ def stored_question(definition: str) -> Question:
 class AppState:
     """What every handler of one server shares: the store, live updates, limits and caches."""
 
-    db: sqlite3.Connection
+    db: store.Store
     events: RoomEvents
     admin_token: str
     join_base_url: str
@@ -103,7 +102,8 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def initialize(self, state: AppState):
         self.state, self.db, self.events = state, state.db, state.events
-        self._language = self._cookie_values = None
+        self._language: str | None = None
+        self._cookie_values: dict[str, str] | None = None
 
     @property
     def language(self) -> str:
@@ -192,7 +192,7 @@ class BodyHandler(BaseHandler):
     sent_as_form = False  # the body was a form from the page without JavaScript
 
     def prepare(self):
-        self._body = bytearray()
+        self._body: bytearray | None = bytearray()  # None once too large
         length = self.request.headers.get("Content-Length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             raise tornado.web.HTTPError(413, TOO_LARGE)

@@ -218,8 +218,9 @@ def checked_tally(question: Question, counts, people) -> tuple[dict[str, int], i
         )
     # The privacy rules rely on what a multi-select answer is: one stand-alone option, or one or more
     # of the others. Hands that cannot add up that way would make them reason about a room that isn't.
-    ticked_any = people - sum(c for o, c in counts.items() if question.option(o).exclusive)
-    ticks = [c for o, c in counts.items() if not question.option(o).exclusive]
+    exclusive = {o.id for o in question.all_options if o.exclusive}  # every id in counts is an option (above)
+    ticked_any = people - sum(c for o, c in counts.items() if o in exclusive)
+    ticks = [c for o, c in counts.items() if o not in exclusive]
     if ticked_any < 0 or any(c > ticked_any for c in ticks) or sum(ticks) < ticked_any:
         raise BadRequest(
             f"These hands cannot come from {people} people: each person raises a hand for one "

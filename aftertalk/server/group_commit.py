@@ -9,7 +9,6 @@ handler's, and an acknowledged answer is still always a saved one.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 
 from aftertalk.errors import AftertalkError
@@ -17,11 +16,11 @@ from aftertalk.server import store
 
 
 class GroupCommit:
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: store.Store):
         self.db = db
-        self._pending: list[tuple[Callable[[sqlite3.Connection], None], asyncio.Future]] = []
+        self._pending: list[tuple[Callable[[store.Store], None], asyncio.Future]] = []
 
-    def write(self, count: Callable[[sqlite3.Connection], None]) -> asyncio.Future:
+    def write(self, count: Callable[[store.Store], None]) -> asyncio.Future:
         """Run `count(db)` in the next shared transaction. The future is done once that transaction
         has committed; it raises the count's own error (a `Conflict`, say) when this answer alone was
         refused, and `Unavailable` when the commit failed, in which case nothing of the batch counts.
@@ -47,8 +46,8 @@ class GroupCommit:
                         outcomes.append((future, None))
                     except AftertalkError as refused:
                         outcomes.append((future, refused))
-        except Exception as error:  # Unavailable (a full or read-only disk), or a bug: nothing committed
-            outcomes = [(future, error) for _, future in pending]
+        except Exception as failed:  # Unavailable (a full or read-only disk), or a bug: nothing committed
+            outcomes = [(future, failed) for _, future in pending]
         for future, error in outcomes:
             if future.cancelled():
                 continue

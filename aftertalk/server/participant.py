@@ -8,8 +8,10 @@ import hashlib
 import hmac
 import json
 import secrets
+from typing import Literal, overload
 
 import tornado.escape
+import tornado.http1connection
 import tornado.iostream
 import tornado.web
 
@@ -48,11 +50,23 @@ class ParticipantHandler(BaseHandler):
         """Refuse a phone that sends far more than a person could; other phones are unaffected. Counted
         per connection, whatever cookie it shows, and per phone cookie (a first visit has none yet)."""
         token = self.device_token(create=False)
-        if not self.state.connection_limiter.allow(self.request.connection.stream) or (
+        if not self.state.connection_limiter.allow(self.connection_stream()) or (
             token is not None and not self.state.limiter(limiter).allow(token)
         ):
             raise tornado.web.HTTPError(429, "Too many requests from this phone. Wait a few seconds and try again.")
 
+    def connection_stream(self) -> tornado.iostream.IOStream:
+        """The phone's TCP connection: tornado gives each request of a kept-alive connection its own
+        HTTP1Connection, but they all share the connection's stream."""
+        connection = self.request.connection
+        # tornado's HTTPServer speaks only HTTP/1, so a request's connection is always an HTTP1Connection.
+        assert isinstance(connection, tornado.http1connection.HTTP1Connection), connection
+        return connection.stream
+
+    @overload
+    def device_token(self, *, create: Literal[True]) -> str: ...
+    @overload
+    def device_token(self, *, create: Literal[False]) -> str | None: ...
     def device_token(self, *, create: bool) -> str | None:
         token = self.cookie(DEVICE_COOKIE)
         if token and 16 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum():
@@ -93,7 +107,9 @@ class ParticipantHandler(BaseHandler):
         """The definition of the oldest open question this phone has not answered (`answered` it
         just has), or None."""
         room = self.live_room(code)
-        for question_id, definition in room.open_questions.items() if room else ():
+        if room is None:
+            return None
+        for question_id, definition in room.open_questions.items():
             if question_id != answered and not store.has_voted(
                 self.db, code, question_id, voter_hash(room.room_key, token, question_id)
             ):
@@ -165,11 +181,39 @@ class CurrentFragmentHandler(ParticipantHandler):
         self.finish(self.fragment(code, token, thanks=self.get_query_argument("thanks", "") == "1"))
 
 
-class AnswerHandler(BodyHandler, ParticipantHandler):
+class PhonePostHandler(BodyHandler, ParticipantHandler):
+    """What a phone's POSTs share: a small body (JSON from the page's script, or a plain form), the
+    device cookie they must carry, and the reply."""
+
     def prepare(self):
         self.wants_json = self.request.headers.get("Content-Type", "").startswith("application/json")
         super().prepare()
 
+    def require_device_token(self) -> str:
+        token = self.device_token(create=False)
+        if token is None:
+            raise BadRequest(
+                "This phone's browser did not keep the page's cookie, so the answer could not "
+                "be counted once. Allow cookies for this page, reload it and answer again."
+            )
+        return token
+
+    def acknowledge(
+        self, code: str, token: str, *, thanks: bool = False, query: str = "", answered: str | None = None
+    ) -> None:
+        """For the page's script, JSON with what the phone shows next (saving it a second request);
+        for a plain form, back to the room page."""
+        if self.wants_json:
+            reply = tornado.escape.json_encode(
+                {"ok": True, "html": self.fragment(code, token, thanks=thanks, answered=answered)}
+            )
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(reply + " " * (-len(reply) % REPLY_BYTES))  # ASCII: json_encode escapes the rest
+        else:
+            self.redirect(f"/r/{code}{query or ('?thanks=1' if thanks else '')}", status=303)
+
+
+class AnswerHandler(PhonePostHandler):
     async def post(self, code):
         self.check_flood("answer_limiter")
         room = self.live_room_or_404(code)
@@ -213,29 +257,6 @@ class AnswerHandler(BodyHandler, ParticipantHandler):
         await self.state.answers.write(lambda db: store.count_word(db, room.code, question.id, hashed, word))
         self.acknowledge(room.code, token, thanks=True, answered=question.id)
 
-    def require_device_token(self) -> str:
-        token = self.device_token(create=False)
-        if token is None:
-            raise BadRequest(
-                "This phone's browser did not keep the page's cookie, so the answer could not "
-                "be counted once. Allow cookies for this page, reload it and answer again."
-            )
-        return token
-
-    def acknowledge(
-        self, code: str, token: str, *, thanks: bool = False, query: str = "", answered: str | None = None
-    ) -> None:
-        """For the page's script, JSON with what the phone shows next (saving it a second request);
-        for a plain form, back to the room page."""
-        if self.wants_json:
-            reply = tornado.escape.json_encode(
-                {"ok": True, "html": self.fragment(code, token, thanks=thanks, answered=answered)}
-            )
-            self.set_header("Content-Type", "application/json; charset=UTF-8")
-            self.finish(reply + " " * (-len(reply) % REPLY_BYTES))  # ASCII: json_encode escapes the rest
-        else:
-            self.redirect(f"/r/{code}{query or ('?thanks=1' if thanks else '')}", status=303)
-
 
 def options_by_position(question: Question, values) -> list:
     """The option ids a no-JavaScript form names by position: two digits, "01" for the first, so every
@@ -262,21 +283,20 @@ def checked_options(question: Question, options) -> list[str]:
         raise BadRequest("Choose an answer, or press “Skip this question”.")
     if len(set(options)) != len(options):
         raise BadRequest("The same option was sent twice.")
+    known = {o.id: o for o in question.all_options}
     for option_id in options:
-        if question.option(option_id) is None:
+        if option_id not in known:
             raise BadRequest(f"'{option_id[:40]}' is not one of the options of this question.")
     if question.kind != "multi" and len(options) > 1:
         raise BadRequest("This question takes one answer only.")
     # Randomized boxes are ticked at random, so only "prefer not to say" (never randomized) stands alone.
-    exclusive = [
-        o for o in options if question.option(o).exclusive and (not randomized_multi or o == PREFER_NOT_TO_SAY)
-    ]
+    exclusive = [o for o in options if known[o].exclusive and (not randomized_multi or o == PREFER_NOT_TO_SAY)]
     if exclusive and len(options) > 1:
-        raise BadRequest(f"“{question.option(exclusive[0]).label}” cannot be combined with other answers.")
+        raise BadRequest(f"“{known[exclusive[0]].label}” cannot be combined with other answers.")
     return options
 
 
-class BoxHandler(AnswerHandler):
+class BoxHandler(PhonePostHandler):
     """A participant sends a question to the anonymous box, at any time."""
 
     def post(self, code):
@@ -290,7 +310,7 @@ class BoxHandler(AnswerHandler):
         self.acknowledge(room.code, token, query="?asked=1")
 
 
-class UpvoteHandler(AnswerHandler):
+class UpvoteHandler(PhonePostHandler):
     def post(self, code, box_id):
         self.check_flood("answer_limiter")
         room = self.live_room_or_404(code)
@@ -328,7 +348,7 @@ class EventsHandler(ParticipantHandler):
                     break
                 version = events.version.get(code, 0)
                 if version != seen:
-                    change = {"version": version}
+                    change: dict[str, int | str] = {"version": version}
                     if token:
                         change["html"] = self.fragment(code, token)
                     self.write(f"event: change\ndata: {json.dumps(change)}\n\n")

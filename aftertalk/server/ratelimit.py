@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import MutableMapping
+from typing import Any
 
 MAX_TRACKED = 20_000  # the oldest buckets are dropped first, so memory stays bounded under attack
 
@@ -17,7 +19,8 @@ class RateLimiter:
 
     def __init__(self, *, burst: int, per_second: float, clock=time.monotonic):
         self.burst, self.per_second, self.clock = burst, per_second, clock
-        self._buckets = OrderedDict()
+        # key -> (tokens left, when last refilled); a key used moves to the end, so the first is the stalest
+        self._buckets: MutableMapping[Any, tuple[float, float]] = OrderedDict()
 
     def allow(self, key) -> bool:
         now = self.clock()
@@ -30,7 +33,7 @@ class RateLimiter:
 
     def trim(self) -> None:
         while len(self._buckets) > MAX_TRACKED:
-            self._buckets.popitem(last=False)
+            del self._buckets[next(iter(self._buckets))]  # the stalest
 
 
 class ConnectionLimiter(RateLimiter):

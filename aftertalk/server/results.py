@@ -107,11 +107,16 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
                 "count": cells[o.id].count,
                 "hidden": cells[o.id].hidden,
                 "shown_as": cells[o.id].shown_as,
-                "share": None if cells[o.id].hidden or not n else cells[o.id].count / n,
+                "share": _share(cells[o.id], n),
             }
             for o in question.all_options
         ],
     }
+
+
+def _share(cell: privacy.Cell, n: int) -> float | None:
+    """A shown cell's part of the n answers; a hidden cell (its count is None) shows none."""
+    return None if cell.count is None or not n else cell.count / n
 
 
 def randomized_results(question: Question, n: int, counts: dict[str, int], threshold: int) -> dict:
@@ -123,6 +128,8 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
     room's strict threshold (privacy.strict_threshold).
     """
     design = question.design()
+    if design is None:  # revealed_results sends only randomized questions here
+        raise ValueError(f"question {question.id!r} is not randomized: it has no estimates")
     needed = privacy.strict_threshold(threshold)
     real = {o.id: counts[o.id] for o in question.options}
     estimates, withheld = {}, privacy.TOO_FEW_ANSWERS

@@ -65,7 +65,7 @@ _QUESTION_COLUMNS = (
 _BOX_COLUMNS = f"room_code, box_id, text, state, flags, upvotes - {COUNTER_BASE} AS upvotes"
 
 
-class _Store(sqlite3.Connection):
+class Store(sqlite3.Connection):
     """A connection that remembers what the open transaction must write just before its COMMIT: the
     tables to rewrite in key order, and the voter sets it changed (sorted hashes, by (room, set))."""
 
@@ -75,14 +75,14 @@ class _Store(sqlite3.Connection):
         self.voter_sets: dict[tuple[str, str], bytes] = {}
 
 
-def connect(data_dir) -> sqlite3.Connection:
+def connect(data_dir) -> Store:
     """Open (and create) the store in `data_dir`, with a rollback journal and the schema applied."""
     path = Path(data_dir) / DATABASE_NAME
     # Room keys and unrevealed counts: readable by this user only (SQLite gives its rollback journal
     # the same permissions as the database).
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=_Store)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=Store)
     db.row_factory = sqlite3.Row
     # A rollback journal, emptied at every commit: between commits the folder holds the database file
     # and an empty journal. (A write-ahead log keeps each commit's pages as frames until a checkpoint,
@@ -104,7 +104,7 @@ def connect(data_dir) -> sqlite3.Connection:
     return db
 
 
-def _migrate(db: sqlite3.Connection) -> None:
+def _migrate(db: Store) -> None:
     """Bring a store written by an older Aftertalk (user_version below 4) to this layout, keeping its
     rooms: from before 2, counters move to COUNTER_BASE + n, each question's answer count moves to its
     counter row, and the counter, box and word tables are made again without their foreign keys
@@ -118,7 +118,7 @@ def _migrate(db: sqlite3.Connection) -> None:
     with transaction(db):
         if version < 3:
             # 3: a row per voter becomes one sorted set per question (and per box question's upvotes).
-            db.execute(re.search(r"CREATE TABLE IF NOT EXISTS voter_sets \(.*?\) WITHOUT ROWID", schema, re.S).group())
+            db.execute(_create_statement(schema, "voter_sets"))
             for table, set_id in (("voters", "question_id"), ("box_voters", "'box:' || box_id")):
                 sets: dict[tuple[str, str], list[bytes]] = {}
                 for row in db.execute(f"SELECT room_code, {set_id} AS set_id, voter_hash FROM {table}"):
@@ -128,7 +128,7 @@ def _migrate(db: sqlite3.Connection) -> None:
                 db.execute(f"DROP TABLE {table}")
         if version < 2:
             for table in ("box_questions", "word_counts", "option_counts"):
-                create = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\) WITHOUT ROWID", schema, re.S).group()
+                create = _create_statement(schema, table)
                 db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
                 db.execute(create)
                 db.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
@@ -168,8 +168,16 @@ def _uncount_randomized_declines(db) -> None:
             db.tables_to_rewrite.add("option_counts")
 
 
+def _create_statement(schema: str, table: str) -> str:
+    """schema.sql's CREATE TABLE for `table`, for a migration that makes an old table again."""
+    found = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\) WITHOUT ROWID", schema, re.S)
+    if found is None:  # schema.sql ships with this code, so this is a bug in the package, not in a store
+        raise RuntimeError(f"schema.sql has no WITHOUT ROWID table {table!r}")
+    return found.group()
+
+
 @contextlib.contextmanager
-def transaction(db: sqlite3.Connection):
+def transaction(db: Store):
     """BEGIN IMMEDIATE ... COMMIT; a full or read-only disk becomes `Unavailable`, never a lost answer.
 
     Before the COMMIT, each table marked in `db.tables_to_rewrite` is rewritten in key order, so the
