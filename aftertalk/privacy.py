@@ -149,18 +149,32 @@ ALL_BUT_A_FEW = "all but a few"
 HIDDEN = "hidden"
 
 
+#: What a hidden cell tells, as data for the notebook to word in the facilitator's language
+#: (`Cell.range`; the API's `range`): 1..k-1, n-k+1..n, or nothing.
+RANGE_FEWER_THAN, RANGE_ALL_BUT_A_FEW, RANGE_HIDDEN = "fewer_than", "all_but_a_few", "hidden"
+
+
 @dataclass(frozen=True)
 class Cell:
     """One option's result as it may be shown.
 
     count: the number of answers, or None when the cell is hidden.
     hidden: True when the cell must be drawn as a range (hatched), never a number.
-    shown_as: the text to display: the count ("7", "0") or a range label.
+    shown_as: the rules' own label: the count ("7", "0") or a range ("fewer than 5"), in English.
     """
 
     count: int | None
     hidden: bool
     shown_as: str
+
+    @property
+    def range(self) -> str | None:
+        """A hidden cell's range as data (RANGE_*), None for a shown one; the room's k completes it."""
+        if not self.hidden:
+            return None
+        if self.shown_as == ALL_BUT_A_FEW:
+            return RANGE_ALL_BUT_A_FEW
+        return RANGE_HIDDEN if self.shown_as == HIDDEN else RANGE_FEWER_THAN
 
 
 def _shown(count: int) -> Cell:

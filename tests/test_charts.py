@@ -293,6 +293,17 @@ def test_n_is_in_the_title_and_long_questions_wrap():
     assert all(len(line) <= charts.TITLE_WRAP for line in title.splitlines())
 
 
+def test_a_cell_hidden_only_to_protect_others_says_hidden_once():
+    """The server's range "hidden" (no range to tell) reads "hidden", never "hidden: hidden"."""
+    results = multi_results()
+    results["range"] = [("hidden" if hidden else None) for hidden in results["hidden"]]
+    results["shown_as"] = [
+        ("hidden" if hidden else text) for hidden, text in zip(results["hidden"], results["shown_as"])
+    ]
+    assert bar_labelled(charts.room_chart(results), "Tearful") == "hidden"
+    assert "| Tearful | hidden | hidden |" in charts.results_markdown(results)
+
+
 def test_hidden_cell_shows_its_range_text_never_its_count():
     figure = charts.room_chart(multi_results())
     assert "hidden: fewer than 5" in bar_labelled(figure, "Tearful")

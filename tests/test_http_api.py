@@ -68,7 +68,25 @@ def test_small_counts_never_leave_the_server(server, room):
     hidden = {o["id"]: o for o in raw["options"] if o["hidden"]}
     assert "meh" in hidden and "good" in hidden  # 1, and 9 of 10 (which would give the 1 away)
     assert all(o["count"] is None and o["share"] is None for o in hidden.values())
-    assert hidden["meh"]["shown_as"] == "fewer than 5"
+    assert hidden["meh"]["range"] == "fewer_than"
+
+
+def test_results_carry_ranges_as_data_and_the_notebook_words_them_in_its_language(server, room):
+    """No English travels in a result: a hidden cell's range is data ("fewer_than" with the room's
+    threshold), and the notebook words it in the facilitator's language (issue 15)."""
+    room.open(MOOD)
+    answer_many(server, room.code, "mood", {"good": 12, "meh": 2})
+    room.reveal("mood")
+    status, raw = call(server, "GET", f"/api/rooms/{room.code}/questions/mood/results", token=room._token)
+    assert status == 200 and all("shown_as" not in option for option in raw["options"])
+    ranges = {o["id"]: o["range"] for o in raw["options"]}
+    assert ranges["meh"] == "fewer_than" and ranges["good"] == "all_but_a_few" and raw["threshold"] == 5
+    in_spanish = Room(api_url=room.api_url, code=room.code, token=room._token, join_url=room.join_url, language="es")
+    spanish = in_spanish.results("mood").set_index("option")
+    english = room.results("mood").set_index("option")
+    assert spanish.loc["meh", "shown_as"] == "menos de 5" and english.loc["meh", "shown_as"] == "fewer than 5"
+    assert spanish.loc["good", "shown_as"] == "casi todas" and english.loc["good", "shown_as"] == "all but a few"
+    assert spanish["range"].tolist() == english["range"].tolist()
 
 
 def test_nothing_is_shown_below_the_threshold(server, room):

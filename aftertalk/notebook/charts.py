@@ -21,7 +21,6 @@ import functools
 import io
 import math
 import numbers
-import re
 import textwrap
 from dataclasses import dataclass
 
@@ -109,12 +108,20 @@ def _t(text: str) -> str:
     return translator(_language.get())(text)
 
 
-def _range_text(shown_as: str) -> str:
-    """A hidden cell's range from the server ("fewer than 5") in the facilitator's language."""
-    match = re.fullmatch(r"fewer than (\d+)", shown_as)
-    if match:
-        return _t("fewer than {k}").format(k=match.group(1))
-    return _t(shown_as)
+def cell_text(range_code: str | None, count, estimate, k: int, language: str) -> str:
+    """What one cell of a revealed result says, in `language`: its count, "about 23%" for an estimate,
+    or a hidden cell's range from the server's data (`privacy.RANGE_*` with the room's k):
+    "fewer than 5", "all but a few" or "hidden"."""
+    words = translator(language)
+    if range_code == "fewer_than":
+        return words("fewer than {k}").format(k=k)
+    if range_code == "all_but_a_few":
+        return words("all but a few")
+    if range_code is not None:
+        return words("hidden")
+    if estimate is not None and estimate == estimate:  # NaN: a pandas gap
+        return words("about {p}").format(p=_percent(_clip(float(estimate))))
+    return "" if count is None or count != count else str(int(count))
 
 
 def _in_language(chart):
@@ -321,6 +328,7 @@ class _Row:
     hidden: bool
     shown_as: str
     estimate: float | None = None
+    range: str | None = None  # a hidden cell's range as data (`cell_text`); frames made by hand may lack it
     low: float | None = None
     high: float | None = None
 
@@ -402,6 +410,7 @@ def _read_row(record: dict, is_estimate: bool, n: int) -> _Row:
         share=None if hidden or not _present(record["share"]) else float(record["share"]),
         hidden=hidden,
         shown_as=str(record["shown_as"]) if _present(record["shown_as"]) else "",
+        range=str(record["range"]) if _present(record.get("range")) else None,
     )
     if n == 0:
         return row  # nothing counted yet, so nothing to check
@@ -498,14 +507,25 @@ def _shown_share(row: _Row) -> float:
     return row.share
 
 
+def _range_of(row: _Row) -> str | None:
+    """The range a hidden row can say beside "hidden", already in the facilitator's words; None when it
+    has none (a cell hidden only to protect others says just "hidden", never "hidden: hidden")."""
+    if not row.shown_as or row.range == "hidden" or row.shown_as == _t("hidden"):
+        return None
+    return row.shown_as
+
+
 def _share_text(row: _Row) -> str:
     if row.hidden:
-        return f"{_t('hidden')} ({_range_text(row.shown_as)})" if row.shown_as else _t("hidden")
+        return f"{_t('hidden')} ({_range_of(row)})" if _range_of(row) else _t("hidden")
     if row.estimate is None:
         return _percent(_shown_share(row))
-    text = f"about {_percent(_clip(row.estimate))}"
+    text = _t("about {p}").format(p=_percent(_clip(row.estimate)))
     if row.low is not None and row.high is not None:
-        text += f" (95% interval {_percent(_clip(row.low))} to {_percent(_clip(row.high))})"
+        interval = _t("95% interval {low} to {high}").format(
+            low=_percent(_clip(row.low)), high=_percent(_clip(row.high))
+        )
+        text += f" ({interval})"
     return text
 
 
@@ -551,8 +571,8 @@ def _bar_for(row: _Row, position: float, colour: str, stacked_text: bool = False
         colour = NEUTRAL_GREY
     if row.hidden:
         text = _t("hidden")
-        if row.shown_as:
-            text += f":\n{_range_text(row.shown_as)}" if stacked_text else f": {_range_text(row.shown_as)}"
+        if _range_of(row):
+            text += f":\n{_range_of(row)}" if stacked_text else f": {_range_of(row)}"
         return _Bar(position, HIDDEN_LENGTH, colour, text, hidden=True)
     if row.estimate is not None:
         separator = "\n" if stacked_text else " "

@@ -142,18 +142,29 @@ class Room:
     def results(self, question_id: str) -> pd.DataFrame:
         """The revealed results: one row per option with option, label, count, share, hidden, shown_as.
 
-        A hidden cell (too few answers, or nearly everyone's) has no count or share, only a range in
-        `shown_as`, such as "fewer than 5". A result the server withheld as a whole (a one-word
+        A hidden cell (too few answers, or nearly everyone's) has no count or share, only a range:
+        `range` as data ("fewer_than", "all_but_a_few", "hidden") and `shown_as` in the facilitator's
+        language, such as "fewer than 5" (or "menos de 5"). A result the server withheld as a whole (a one-word
         check-in with too few answers, the second half of a before/after pair) has no rows, and
         attrs["withheld"] says why (`charts.withheld_text` words it). Raises RoomError before the
         poll is revealed.
         """
         data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
         question = self.in_my_language(Question.from_dict(data["question"]))
-        columns = ["option", "label", "count", "share", "hidden", "shown_as"]
+        from aftertalk.notebook.charts import cell_text
+
+        columns = ["option", "label", "count", "share", "hidden", "range"]
         if question.privacy == "randomized":
             columns += ["estimate", "low", "high"]
         frame = pd.DataFrame(data["options"], columns=["id", *columns[1:]]).rename(columns={"id": "option"})
+        frame.insert(
+            columns.index("range") + 1,
+            "shown_as",
+            [
+                cell_text(o.get("range"), o.get("count"), o.get("estimate"), data["threshold"], self.language)
+                for o in data["options"]
+            ],
+        )
         if question.kind != "word":  # a word is its own label; options get the facilitator's language
             frame["label"] = frame["option"].map({o.id: o.label for o in question.all_options})
         frame["count"] = frame["count"].astype("Int64")

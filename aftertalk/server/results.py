@@ -106,7 +106,7 @@ def revealed_results(question: Question, n: int, counts: dict[str, int], thresho
                 "label": o.label,
                 "count": cells[o.id].count,
                 "hidden": cells[o.id].hidden,
-                "shown_as": cells[o.id].shown_as,
+                "range": cells[o.id].range,  # the notebook words it, with the threshold, in its language
                 "share": _share(cells[o.id], n),
             }
             for o in question.all_options
@@ -161,7 +161,7 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
                 "count": real[option.id] if estimate else None,
                 "share": real[option.id] / n if estimate else None,
                 "hidden": estimate is None,
-                "shown_as": f"about {estimate.estimate:.0%}" if estimate else "hidden",
+                "range": None if estimate else privacy.RANGE_HIDDEN,
                 "estimate": estimate.estimate if estimate else None,
                 "low": estimate.low if estimate else None,
                 "high": estimate.high if estimate else None,
@@ -194,7 +194,7 @@ def word_results(question: Question, n: int, rows, threshold: int) -> dict:
         {r["word"]: r["count"] for r in rows}, n, threshold, hidden=[r["word"] for r in rows if r["hidden"]]
     )
     words = [
-        {"id": word, "label": word, "count": count, "share": count / n, "hidden": False, "shown_as": str(count)}
+        {"id": word, "label": word, "count": count, "share": count / n, "hidden": False, "range": None}
         for word, count in release.words
     ]
     return {
