@@ -997,7 +997,8 @@ class Estimate:
     raw: float
 
 
-def _clip(x: float) -> float:
+def clip_share(x: float) -> float:
+    """A share inside 0-1: unbiased estimators can stray just outside it; a share cannot."""
     return min(1.0, max(0.0, x))
 
 
@@ -1005,12 +1006,12 @@ def _linear_estimate(count: int, n: int, offset: float, slope: float, epsilon: f
     """Estimate = (lambda - offset) / slope, where E[lambda] = offset + slope * truth."""
     raw = (count / n - offset) / slope
     wilson_low, wilson_high = wilson_interval(count, n)
-    estimate = _clip(raw)
+    estimate = clip_share(raw)
     return Estimate(
         estimate=estimate,
         # slope > 0, so the map keeps the order of the ends.
-        low=_clip((wilson_low - offset) / slope),
-        high=_clip((wilson_high - offset) / slope),
+        low=clip_share((wilson_low - offset) / slope),
+        high=clip_share((wilson_high - offset) / slope),
         epsilon=epsilon,
         clipped=estimate != raw,
         raw=raw,

@@ -32,6 +32,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from aftertalk.i18n import translator
+from aftertalk.privacy import clip_share
 from aftertalk.questions import KINDS, PREFER_NOT_TO_SAY
 
 REQUIRED_COLUMNS = ("option", "label", "count", "share", "hidden", "shown_as")
@@ -120,7 +121,7 @@ def cell_text(range_code: str | None, count, estimate, k: int, language: str) ->
     if range_code is not None:
         return words("hidden")
     if estimate is not None and estimate == estimate:  # NaN: a pandas gap
-        return words("about {p}").format(p=_percent(_clip(float(estimate))))
+        return words("about {p}").format(p=_percent(clip_share(float(estimate))))
     return "" if count is None or count != count else str(int(count))
 
 
@@ -495,11 +496,6 @@ def _percent(share: float) -> str:
     return f"{share:.0%}"
 
 
-def _clip(share: float) -> float:
-    # Unbiased estimators can stray just outside 0-1; a share cannot.
-    return min(1.0, max(0.0, share))
-
-
 def _shown_share(row: _Row) -> float:
     """The share of a row that is neither hidden nor an estimate (`_read_row` refuses one without it)."""
     if row.share is None:
@@ -520,10 +516,10 @@ def _share_text(row: _Row) -> str:
         return f"{_t('hidden')} ({_range_of(row)})" if _range_of(row) else _t("hidden")
     if row.estimate is None:
         return _percent(_shown_share(row))
-    text = _t("about {p}").format(p=_percent(_clip(row.estimate)))
+    text = _t("about {p}").format(p=_percent(clip_share(row.estimate)))
     if row.low is not None and row.high is not None:
         interval = _t("95% interval {low} to {high}").format(
-            low=_percent(_clip(row.low)), high=_percent(_clip(row.high))
+            low=_percent(clip_share(row.low)), high=_percent(clip_share(row.high))
         )
         text += f" ({interval})"
     return text
@@ -578,13 +574,13 @@ def _bar_for(row: _Row, position: float, colour: str, stacked_text: bool = False
         separator = "\n" if stacked_text else " "
         interval = None
         if row.low is not None and row.high is not None:
-            interval = (_clip(row.low), _clip(row.high))
-        text = f"≈{_percent(_clip(row.estimate))}"
+            interval = (clip_share(row.low), clip_share(row.high))
+        text = f"≈{_percent(clip_share(row.estimate))}"
         if interval:
             text += f"{separator}({_percent(interval[0])}–{_percent(interval[1])})"
-        return _Bar(position, _clip(row.estimate), colour, text, interval=interval)
+        return _Bar(position, clip_share(row.estimate), colour, text, interval=interval)
     share = _shown_share(row)
-    return _Bar(position, _clip(share), colour, _percent(share))
+    return _Bar(position, clip_share(share), colour, _percent(share))
 
 
 def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, Axes]:

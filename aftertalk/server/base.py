@@ -88,6 +88,10 @@ class AppState:
     live_rooms: dict = field(default_factory=dict)  # room code -> LiveRoom
     results: dict = field(default_factory=dict)  # (room code, question id) -> the JSON of a revealed result
 
+    def join_url(self, code: str) -> str:
+        """The address a room's phones open (and its QR code carries)."""
+        return f"{self.join_base_url}/r/{code}"
+
     def limiter(self, name: str) -> RateLimiter:
         return getattr(self, name)
 

@@ -110,10 +110,7 @@ class RoomsHandler(ApiHandler):
                 break
         store.create_room(self.db, code, secrets.token_bytes(32), token_hash(token), threshold)
         self.set_status(201)
-        self.finish({"code": code, "token": token, "join_url": self.join_url(code), "threshold": threshold})
-
-    def join_url(self, code):
-        return f"{self.state.join_base_url}/r/{code}"
+        self.finish({"code": code, "token": token, "join_url": self.state.join_url(code), "threshold": threshold})
 
 
 class RoomHandler(ApiHandler):
@@ -124,7 +121,7 @@ class RoomHandler(ApiHandler):
         self.finish(
             {
                 "code": code,
-                "join_url": f"{self.state.join_base_url}/r/{code}",
+                "join_url": self.state.join_url(code),
                 "threshold": room["threshold"],
                 "phones": self.events.phones.get(code, 0),
                 "questions": [self.question_summary(r) for r in store.list_questions(self.db, code)],
