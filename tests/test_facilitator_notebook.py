@@ -350,7 +350,8 @@ def test_when_the_server_goes_the_live_count_says_so_instead_of_freezing():
 
 
 def test_a_live_view_whose_drawing_fails_stops_and_says_why():
-    from aftertalk.notebook.panel import LiveImage
+    from aftertalk.i18n import translator
+    from aftertalk.notebook.panel import LiveImage, stopped_text
 
     said = []
     calls = []
@@ -365,7 +366,33 @@ def test_a_live_view_whose_drawing_fails_stops_and_says_why():
     live.start()
     live.thread.join(timeout=5)
     assert not live.thread.is_alive()
-    assert said == ["The live view stopped (ValueError: no such font). Run the cell again."]
+    [error] = said
+    assert (
+        stopped_text(translator("en"), error) == "The live view stopped (ValueError: no such font). Run the cell again."
+    )
+    assert stopped_text(translator("es"), error).startswith("La vista en directo se detuvo (ValueError")
+
+
+def test_the_panel_speaks_the_facilitators_language():
+    """Buttons, messages, the live count and the text version, in Spanish for a Spanish facilitator."""
+    from aftertalk.notebook.panel import PollPanel
+
+    room = aftertalk.room(rehearsal=True, language="es")
+    try:
+        panel = PollPanel(room, room.question("what_helps"))
+        assert [b.description for b in (panel.open_button, panel.reveal_button, panel.stop_button)] == [
+            "Abrir encuesta",
+            "Cerrar y mostrar",
+            "Detener el recuento en directo",
+        ]
+        panel.open_poll()
+        assert "La encuesta está abierta en todos los teléfonos" in panel.message.value
+        panel.close_and_reveal()
+        assert "Cerrada y mostrada." in panel.message.value
+        assert "Versión en texto de este gráfico" in panel.text_version.value
+        assert "| Opción | Porcentaje | Número |" in panel.text_version.value
+    finally:
+        room.end()
 
 
 def test_a_refused_moderation_click_says_why_in_the_box_panel():

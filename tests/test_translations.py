@@ -100,6 +100,27 @@ def test_every_page_string_has_a_spanish_translation():
     assert not missing, f"untranslated: {missing}"
 
 
+def test_every_string_the_notebook_side_words_has_a_spanish_translation():
+    """The panels, charts and join card: every literal given to a translator (`_`, `_t`, `words`), the
+    count forms of `panel.count_words`, and the box's reasons to look again."""
+    import ast
+    from pathlib import Path
+
+    from aftertalk.server import freetext
+
+    used = {"{n} phone", "{n} phones", "{n} answer", "{n} answers"}
+    for path in (Path(aftertalk.__file__).parent / "notebook").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in ("_", "_t", "words") and isinstance(node.args[0].value, str):
+                    used.add(node.args[0].value)
+    used |= set(freetext.flags("Call Robin at robin@example.com or 0612345678, see www.example.com"))
+    assert len(used) > 40
+    missing = used - set(i18n.catalog("es"))
+    assert not missing, f"untranslated: {sorted(missing)}"
+
+
 def test_charts_use_the_facilitators_language():
     room = aftertalk.room(rehearsal=True, language="es")
     try:

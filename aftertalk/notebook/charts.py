@@ -250,11 +250,11 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame) -> Figure:
     return figure
 
 
-def live_count(count: int, noun: str, caption: str) -> Figure:
-    """A big "12 answers" for the projector while a poll is open: the count and nothing else."""
+def live_count(headline: str, caption: str) -> Figure:
+    """A big "12 answers" for the projector while a poll is open: the count and nothing else. The
+    panel words both lines in the facilitator's language (`panel.count_words`)."""
     figure = Figure(figsize=(FIGURE_WIDTH, FIGURE_HEIGHT / 2.5), facecolor="white")
-    word = noun if count == 1 else noun + "s"
-    figure.text(0.5, 0.62, f"{count} {word}", fontsize=72, ha="center", va="center", color=TEXT_COLOUR)
+    figure.text(0.5, 0.62, headline, fontsize=72, ha="center", va="center", color=TEXT_COLOUR)
     figure.text(0.5, 0.18, caption, fontsize=NOTE_SIZE + 4, ha="center", va="center", color=NEUTRAL_GREY)
     return figure
 
@@ -305,7 +305,7 @@ def results_markdown(results: pd.DataFrame) -> str:
         return "\n".join(lines + [_escape(withheld)]) + "\n"
     if question.n == 0:
         return "\n".join(lines + [f"{_t(NO_ANSWERS_TEXT)}."]) + "\n"
-    lines += ["| Option | Share | Count |", "|---|---|---|"]
+    lines += [f"| {_t('Option')} | {_t('Share')} | {_t('Count')} |", "|---|---|---|"]
     for row in question.rows:
         cells = (row.label, _share_text(row), _count_text(row))
         lines.append("| " + " | ".join(_escape(cell) for cell in cells) + " |")

@@ -11,6 +11,7 @@ import threading
 
 import ipywidgets as widgets
 
+from aftertalk.i18n import translator
 from aftertalk.notebook import charts
 from aftertalk.notebook.client import RoomError
 
@@ -22,11 +23,11 @@ class LiveImage:
     """An Image widget that a daemon thread refreshes with `render()` until stopped.
 
     `render` returns a Figure, or None when nothing changed (so no PNG is re-encoded for nothing).
-    When refreshing fails, the thread stops and `on_error` gets one line saying why: a live view never
-    freezes without a word.
+    When refreshing fails, the thread stops and `on_error` gets the error, for the panel to say why in
+    its language (`stopped_text`): a live view never freezes without a word.
     """
 
-    def __init__(self, render, *, interval: float = REFRESH_SECONDS, on_error=lambda text: None):
+    def __init__(self, render, *, interval: float = REFRESH_SECONDS, on_error=lambda error: None):
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1280px"))
         self.render, self.interval, self.on_error = render, interval, on_error
         self.stopped = threading.Event()
@@ -52,25 +53,42 @@ class LiveImage:
         while not self.stopped.wait(self.interval):
             try:
                 self.refresh()
-            except RoomError as error:  # the server went away: say so, and stop polling it
+            except Exception as error:  # the server went away, or anything else: say so, and stop
                 self.stopped.set()
-                self.on_error(f"The live view stopped: {error}")
-            except Exception as error:  # anything else would end this thread unseen
-                self.stopped.set()
-                self.on_error(f"The live view stopped ({type(error).__name__}: {error}). Run the cell again.")
+                self.on_error(error)
+
+
+def stopped_text(words, error: Exception) -> str:
+    """Why a live view stopped, in the facilitator's language (`words` is their translator)."""
+    if isinstance(error, RoomError):  # the server went away or refused: its own message says why
+        return words("The live view stopped: {error}").format(error=error)
+    return words("The live view stopped ({kind}: {error}). Run the cell again.").format(
+        kind=type(error).__name__, error=error
+    )
+
+
+def count_words(words, count: int, one: str, many: str) -> str:
+    """ "1 answer", "12 answers": one form for 1 and another for every other count, which holds for
+    English and Spanish (a language with more plural forms needs ngettext here)."""
+    return words(one if count == 1 else many).format(n=count)
 
 
 def privacy_note(results) -> str:
     """For randomized questions: what the facilitator should know about the privacy it bought."""
     if results.attrs.get("privacy") != "randomized":
         return ""
-    note = (
-        f" Phones randomized their answers: each answer's privacy loss is epsilon = "
-        f"{results.attrs['answer_epsilon']:.2f}"
-    )
+    words = translator(results.attrs.get("language", "en"))
     if results.attrs["kind"] == "multi":
-        note += f" at most (epsilon = {results.attrs['epsilon']:.2f} per option)"
-    return note + ". Bars are estimates with 95% intervals."
+        note = words(
+            "Phones randomized their answers: each answer's privacy loss is epsilon = {answer} at most "
+            "(epsilon = {option} per option). Bars are estimates with 95% intervals."
+        )
+    else:
+        note = words(
+            "Phones randomized their answers: each answer's privacy loss is epsilon = {answer}. "
+            "Bars are estimates with 95% intervals."
+        )
+    return " " + note.format(answer=f"{results.attrs['answer_epsilon']:.2f}", option=f"{results.attrs['epsilon']:.2f}")
 
 
 def _heading(text: str, size: str = "2.2em") -> widgets.HTML:
@@ -82,19 +100,22 @@ class JoinCard(widgets.VBox):
 
     def __init__(self, room, *, live: bool = True):
         self.room = room
+        self._ = _ = translator(room.language)
         svg = room.qr(scale=12).data.replace("<svg ", f'<svg style="width:{QR_WIDTH};height:auto" ', 1)
         self.qr = widgets.HTML(svg)
         self.address = widgets.HTML(
             '<div style="font-size:2.4em;line-height:1.3">'
-            f"<div>Scan, or open <b>{html.escape(room.join_url)}</b></div>"
-            f'<div>Room code <b style="letter-spacing:0.15em">{html.escape(room.code)}</b></div>'
-            '<div style="font-size:0.6em;color:#444">Anonymous: no app, no name, no login. '
-            "Skip anything you like.</div></div>"
+            f"<div>{html.escape(_('Scan, or open'))} <b>{html.escape(room.join_url)}</b></div>"
+            f'<div>{html.escape(_("Room code"))} <b style="letter-spacing:0.15em">{html.escape(room.code)}</b></div>'
+            f'<div style="font-size:0.6em;color:#444">'
+            f"{html.escape(_('Anonymous: no app, no name, no login. Skip anything you like.'))}</div></div>"
         )
         self._last = None
         self.message = widgets.HTML()
-        self.phones = LiveImage(self._render_phones, interval=1.0, on_error=lambda text: _say(self.message, text))
-        self.stop_button = widgets.Button(description="Stop live count", icon="stop")
+        self.phones = LiveImage(
+            self._render_phones, interval=1.0, on_error=lambda error: _say(self.message, stopped_text(_, error))
+        )
+        self.stop_button = widgets.Button(description=_("Stop live count"), icon="stop")
         self.stop_button.on_click(lambda _: self.stop())
         super().__init__([widgets.HBox([self.qr, self.address]), self.phones.image, self.message, self.stop_button])
         if live:
@@ -105,7 +126,10 @@ class JoinCard(widgets.VBox):
         if phones == self._last:
             return None
         self._last = phones
-        return charts.live_count(phones, "phone", "connected and waiting for the first question")
+        return charts.live_count(
+            count_words(self._, phones, "{n} phone", "{n} phones"),
+            self._("connected and waiting for the first question"),
+        )
 
     def stop(self) -> None:
         self.phones.stop()
@@ -125,11 +149,12 @@ class PollPanel(widgets.VBox):
 
     def __init__(self, room, question, *, autoplay: bool = False):
         self.room, self.question = room, question
-        self.open_button = widgets.Button(description="Open poll", button_style="primary", icon="play")
+        self._ = _ = translator(room.language)
+        self.open_button = widgets.Button(description=_("Open poll"), button_style="primary", icon="play")
         self.reveal_button = widgets.Button(
-            description="Close and reveal", button_style="warning", icon="eye", disabled=True
+            description=_("Close and reveal"), button_style="warning", icon="eye", disabled=True
         )
-        self.stop_button = widgets.Button(description="Stop live count", icon="stop", disabled=True)
+        self.stop_button = widgets.Button(description=_("Stop live count"), icon="stop", disabled=True)
         self.open_button.on_click(lambda _: self.open_poll())
         self.reveal_button.on_click(lambda _: self.close_and_reveal())
         self.stop_button.on_click(lambda _: self.stop())
@@ -137,7 +162,7 @@ class PollPanel(widgets.VBox):
         self.message = widgets.HTML()
         self.text_version = widgets.HTML()
         self._last_count = None
-        self.live = LiveImage(self._render_count, on_error=lambda text: self._say(text, error=True))
+        self.live = LiveImage(self._render_count, on_error=lambda error: self._say(stopped_text(_, error), error=True))
         super().__init__(
             [
                 _heading(room.in_my_language(question).text),
@@ -189,7 +214,7 @@ class PollPanel(widgets.VBox):
         self.open_button.disabled = True
         self.reveal_button.disabled = False
         self.stop_button.disabled = False
-        self._say("The poll is open on every phone. Results stay hidden until you close it.")
+        self._say(self._("The poll is open on every phone. Results stay hidden until you close it."))
         self.live.start()
 
     def close_and_reveal(self) -> None:
@@ -212,18 +237,20 @@ class PollPanel(widgets.VBox):
         rows = []
         threshold = self.room.status()["threshold"]
         for entry in self.room.words(self.question.id):
-            hide = widgets.Button(description="Hide", disabled=entry["hidden"])
+            hide = widgets.Button(description=self._("Hide"), disabled=entry["hidden"])
             hide.on_click(lambda button, word=entry["word"]: self._hide_word(word, button))
             rows.append(widgets.HBox([widgets.Label(f"{entry['word']} ({entry['count']})"), hide]))
-        nothing = f"No word passes the room's threshold (given by {threshold} or more people), so none will be shown."
+        nothing = self._(
+            "No word passes the room's threshold (given by {k} or more people), so none will be shown."
+        ).format(k=threshold)
         review = widgets.Accordion([widgets.VBox(rows or [widgets.Label(nothing)])], selected_index=None)
         review.set_title(
-            0, "Review the words privately before revealing (open only when the projector shows something else)"
+            0, self._("Review the words privately before revealing (open only when the projector shows something else)")
         )
-        reveal = widgets.Button(description="Reveal the words", button_style="warning", icon="eye")
+        reveal = widgets.Button(description=self._("Reveal the words"), button_style="warning", icon="eye")
         reveal.on_click(lambda _: self._reveal_words(reveal))
         self.children = (*self.children, review, reveal)
-        self._say("Closed. Hide any word you would not project, then reveal.")
+        self._say(self._("Closed. Hide any word you would not project, then reveal."))
 
     def _hide_word(self, word: str, button: widgets.Button) -> None:
         try:
@@ -246,7 +273,7 @@ class PollPanel(widgets.VBox):
         """Stop the live count (the poll stays open); Close and reveal still works."""
         self.live.stop()
         self.stop_button.disabled = True
-        self._say("Live count stopped. The poll is still open.")
+        self._say(self._("Live count stopped. The poll is still open."))
 
     def _show_results(self) -> None:
         for button in (self.open_button, self.reveal_button, self.stop_button):
@@ -257,9 +284,9 @@ class PollPanel(widgets.VBox):
         self.results = results
         self.live.image.value = charts.figure_png(charts.room_chart(results), dpi=80)
         withheld = charts.withheld_text(results)
-        self._say("Closed and revealed." + (f" {withheld}" if withheld else privacy_note(results)))
+        self._say(self._("Closed and revealed.") + (f" {withheld}" if withheld else privacy_note(results)))
         self.text_version.value = (
-            "<details><summary>Text version of this chart</summary><pre>"
+            f"<details><summary>{html.escape(self._('Text version of this chart'))}</summary><pre>"
             f"{html.escape(charts.results_markdown(results))}</pre></details>"
         )
 
@@ -268,7 +295,9 @@ class PollPanel(widgets.VBox):
         if count == self._last_count:
             return None
         self._last_count = count
-        return charts.live_count(count, "answer", "Results appear when the poll is closed.")
+        return charts.live_count(
+            count_words(self._, count, "{n} answer", "{n} answers"), self._("Results appear when the poll is closed.")
+        )
 
     def _say(self, text: str, *, error: bool = False) -> None:
         _say(self.message, text, error=error)
@@ -286,13 +315,16 @@ class QuestionBoxPanel(widgets.VBox):
 
     def __init__(self, room):
         self.room = room
+        self._ = _ = translator(room.language)
         self.projector = widgets.VBox()
         self.pending = widgets.VBox()
         self.moderation = widgets.Accordion([self.pending], selected_index=None)
         self.message = widgets.HTML()
-        refresh = widgets.Button(description="Check for new questions", icon="refresh")
+        refresh = widgets.Button(description=_("Check for new questions"), icon="refresh")
         refresh.on_click(lambda _: self._act(None, None))
-        super().__init__([_heading("Your questions", "1.8em"), self.projector, refresh, self.message, self.moderation])
+        super().__init__(
+            [_heading(_("Your questions"), "1.8em"), self.projector, refresh, self.message, self.moderation]
+        )
         self.refresh()
 
     def refresh(self) -> None:
@@ -301,11 +333,16 @@ class QuestionBoxPanel(widgets.VBox):
         shown = [q for q in box if q["state"] == "shown"]
         waiting = [q for q in box if q["state"] == "pending"]
         self.projector.children = [self._on_screen(q) for q in shown] or [
-            widgets.HTML('<p style="font-size:1.4em;color:#555">No question on screen yet.</p>')
+            widgets.HTML(
+                f'<p style="font-size:1.4em;color:#555">{html.escape(self._("No question on screen yet."))}</p>'
+            )
         ]
-        self.pending.children = [self._to_review(q) for q in waiting] or [widgets.Label("Nothing waiting.")]
+        self.pending.children = [self._to_review(q) for q in waiting] or [widgets.Label(self._("Nothing waiting."))]
         self.moderation.set_title(
-            0, f"Waiting for review: {len(waiting)}. Open only when the projector shows something else."
+            0,
+            self._("Waiting for review: {n}. Open only when the projector shows something else.").format(
+                n=len(waiting)
+            ),
         )
 
     def _on_screen(self, question: dict) -> widgets.Widget:
@@ -313,20 +350,20 @@ class QuestionBoxPanel(widgets.VBox):
             f'<p style="font-size:2em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
             f' <span style="font-size:0.6em;color:#555">+{question["upvotes"]}</span></p>'
         )
-        answered = widgets.Button(description="Answered")
+        answered = widgets.Button(description=self._("Answered"))
         answered.on_click(lambda _: self._act(self.room.mark_answered, question["id"]))
         return widgets.VBox([text, answered])
 
     def _to_review(self, question: dict) -> widgets.Widget:
         note = ""
         if question["flags"]:
-            note = (
-                f'<br><b style="color:#a3241b">Look again: it may contain {html.escape(", ".join(question["flags"]))}.'
-                "</b>"
-            )
+            # The server's reasons ("a link", "a phone number", ...) are in English; each is a catalog entry.
+            what = ", ".join(self._(flag) for flag in question["flags"])
+            note = f'<br><b style="color:#a3241b">{html.escape(self._("Look again: it may contain {what}.").format(what=what))}</b>'
+
         text = widgets.HTML(f"<p>{html.escape(question['text'])}{note}</p>")
-        show = widgets.Button(description="Show on screen", button_style="primary")
-        hide = widgets.Button(description="Hide")
+        show = widgets.Button(description=self._("Show on screen"), button_style="primary")
+        hide = widgets.Button(description=self._("Hide"))
         show.on_click(lambda _: self._act(self.room.show_box_question, question["id"]))
         hide.on_click(lambda _: self._act(self.room.hide_box_question, question["id"]))
         return widgets.VBox([text, widgets.HBox([show, hide])])
