@@ -47,6 +47,7 @@ __all__ = [
     "grr_probabilities",
     "unary_probabilities",
     "forced_response",
+    "forced_response_both",
     "grr",
     "unary",
     "unary_answer_epsilon",
@@ -1049,6 +1050,17 @@ def forced_response(
     _check_answers(n, question_id)
     _check_count("yes", yes, n, question_id)
     return _linear_estimate(yes, n, p_yes, design["p_truth"], design["epsilon"])
+
+
+def forced_response_both(
+    yes: int, n: int, p_yes: float = 0.125, p_no: float = 0.125, *, question_id: str
+) -> tuple[Estimate, Estimate]:
+    """The estimates of "yes" and of "no" (its complement: the same interval, mirrored)."""
+    estimate = forced_response(yes, n, p_yes, p_no, question_id=question_id)
+    mirrored = Estimate(
+        1 - estimate.estimate, 1 - estimate.high, 1 - estimate.low, estimate.epsilon, estimate.clipped, 1 - estimate.raw
+    )
+    return estimate, mirrored
 
 
 def grr(

@@ -405,3 +405,30 @@ def test_a_refused_moderation_click_says_why_in_the_box_panel():
     room.end()
     panel._act(room.show_box_question, "0123456789abcdef")
     assert "Cannot reach the poll server" in panel.message.value
+
+
+def test_a_refused_pretend_answer_is_recorded_and_the_other_phones_still_answer(server, monkeypatch):
+    """Before, any refusal (a 400 as much as a closed poll) silently stopped every phone after it."""
+    import urllib.error
+
+    from aftertalk.notebook.rehearsal import Rehearsal
+
+    room = server.create_room()  # no pretend phones of its own: only these six answer
+    rehearsal = Rehearsal(room.api_url, room.code, participants=6, seed=3, pace=0.3)
+    real_send = rehearsal._send
+
+    def send(phone, question, chosen):
+        if phone == 1:
+            raise urllib.error.HTTPError("http://x", 400, "Bad Request", None, None)
+        real_send(phone, question, chosen)
+
+    monkeypatch.setattr(rehearsal, "_send", send)
+    question = aftertalk.load_questions()["what_helps"]
+    room.open(question)
+    rehearsal.answer(question)
+    for thread in rehearsal.threads:
+        thread.join(timeout=10)
+    sent = rehearsal.sent["what_helps"]
+    assert rehearsal.refused == ["pretend phone 1 on 'what_helps': 400 Bad Request"]
+    # Phones 2-5 answered after the refusal: every answer but phone 1's was counted (a skip counts none).
+    assert room.count("what_helps") == sum(1 for phone, chosen in enumerate(sent) if chosen is not None and phone != 1)

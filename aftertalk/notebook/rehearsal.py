@@ -53,6 +53,9 @@ class Rehearsal:
         self.pace = pace
         self.sent: dict[str, list[list[str] | None]] = {}  # what each pretend phone chose, to check results
         self.threads: list[threading.Thread] = []
+        #: Answers the server refused for another reason than a closed poll, one line each, so that a
+        #: rehearsal that went wrong says so instead of thinning out unseen.
+        self.refused: list[str] = []
 
     def choices(self, question: Question) -> list[list[str] | None]:
         """The answers the pretend phones give to `question`: a list of option ids each, None = skip."""
@@ -102,8 +105,12 @@ class Rehearsal:
             time.sleep(gap)
             try:
                 self._send(phone, question, chosen)
+            except urllib.error.HTTPError as error:
+                if error.code == 409:
+                    return  # the facilitator closed the poll early: the rest simply did not answer
+                self.refused.append(f"pretend phone {phone} on '{question.id}': {error.code} {error.reason}")
             except OSError:
-                return  # the facilitator closed the poll early: the rest simply did not answer
+                return  # the server went away (the room ended): nobody is left to answer
 
     def _send(self, phone: int, question: Question, chosen: list[str] | None) -> None:
         body = {"question": question.id, "options": chosen or [], "skip": chosen is None}

@@ -138,13 +138,10 @@ def randomized_results(question: Question, n: int, counts: dict[str, int], thres
             pass
         elif design["method"] == "forced":
             yes_id, no_id = (o.id for o in question.options)
-            yes = privacy.forced_response(real[yes_id], n, design["p_yes"], design["p_no"], question_id=question.id)
-            estimates = {
-                yes_id: yes,
-                no_id: privacy.Estimate(
-                    1 - yes.estimate, 1 - yes.high, 1 - yes.low, yes.epsilon, yes.clipped, 1 - yes.raw
-                ),
-            }
+            yes, no = privacy.forced_response_both(
+                real[yes_id], n, design["p_yes"], design["p_no"], question_id=question.id
+            )
+            estimates = {yes_id: yes, no_id: no}
         elif design["method"] == "grr":
             estimates = privacy.grr(real, n, design["epsilon"], question_id=question.id)
         else:
