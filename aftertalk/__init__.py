@@ -11,7 +11,7 @@ import importlib
 _MODULE_OF = {
     "install_check": "kit.readiness",
     "Room": "notebook.client",
-    "RoomError": "notebook.client",
+    "RoomError": "notebook.http",
     "room": "notebook.local_server",
     "Option": "questions",
     "Question": "questions",

@@ -2,8 +2,8 @@
 randomized-response estimators (DESIGN.md, privacy model points 5 and 6;
 formulas from research/privacy.md).
 
-Everything here is a pure function of its arguments (stdlib, and the
-question model's "prefer not to say" id), so the server, the notebook, the
+Everything here is a pure function of its arguments (stdlib only; the
+question model takes its "prefer not to say" id from here), so the server, the notebook, the
 rehearsal's pretend phones and the tests all share one definition of what
 may be shown, and of how a phone randomizes an answer (`randomize_answer`,
 which the phone's script mirrors).
@@ -19,8 +19,6 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-from aftertalk.questions import PREFER_NOT_TO_SAY
 
 __all__ = [
     "MIN_THRESHOLD",
@@ -71,6 +69,8 @@ __all__ = [
 #: Lowest reveal threshold anyone may configure; below 3 a count of 1 or 2
 #: in a small room points at a person.
 MIN_THRESHOLD = 3
+#: The option every question offers (DESIGN point 7); never randomized, it is kept as a skip.
+PREFER_NOT_TO_SAY = "prefer_not_to_say"
 #: Default reveal threshold for direct questions (the industry default of 5).
 DEFAULT_THRESHOLD = 5
 #: Threshold for randomized-response questions and free text: below 10

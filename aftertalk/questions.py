@@ -14,10 +14,11 @@ from typing import NoReturn
 
 import yaml
 
+from aftertalk.privacy import PREFER_NOT_TO_SAY  # re-exported: the question model's own id
+
 KINDS = ("single", "multi", "scale", "yesno", "word")
 WORD_MAX_LENGTH = 30  # a one-word check-in: a word, maybe two
 PRIVACY_MODES = ("direct", "randomized")
-PREFER_NOT_TO_SAY = "prefer_not_to_say"
 PREFER_NOT_TO_SAY_LABEL = "Prefer not to say"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 MAX_TEXT = 500

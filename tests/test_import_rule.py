@@ -110,3 +110,19 @@ def test_import_aftertalk_alone_loads_nothing_heavy():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_no_two_modules_import_each_other():
+    """Not even inside a function: `client.Room` makes panels, so the panels must not need `client`
+    (they use `http.py`). A cycle means two modules are one concern split in two, or one doing two."""
+    graph = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        graph[name] = {target for target in imports_of(path) if target != name}
+    modules = set(graph)
+    cycles = []
+    for module, targets in graph.items():
+        for target in targets & modules:
+            if module in graph.get(target, set()) and module < target:
+                cycles.append(f"{module} <-> {target}")
+    assert not cycles, cycles

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import aftertalk
-from aftertalk.notebook.client import RoomError, request_json
+from aftertalk.notebook.http import RoomError, request_json
 from aftertalk.notebook.local_server import LocalServer
 from conftest import call
 

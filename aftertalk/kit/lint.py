@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import yaml
 
 import aftertalk
+from aftertalk.kit.findings import Finding
 from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
 from aftertalk.paths import current_kit
 from aftertalk.privacy import same_question
@@ -87,29 +88,6 @@ SHOP_WORDS = re.compile(
 GENDERED_PARTNER_WORDS = re.compile(r"\b(boyfriends?|girlfriends?)\b", re.IGNORECASE)
 
 REFERENCE_ID = re.compile(r"[a-z0-9_]+")
-
-
-@dataclass
-class Finding:
-    """One result of a check. `ok` is False for a failure; a warning is ok but worth reading."""
-
-    ok: bool
-    what: str
-    advice: str = ""
-    warning: bool = False
-    path: str | None = None  # the file it is about, as shown to the reader
-    lineno: int | None = None
-
-    def line(self) -> str:
-        """The install-check form: "ok  what", "warn what; advice" or "FAIL what; advice"."""
-        mark = "FAIL" if not self.ok else "warn" if self.warning else "ok  "
-        return f"{mark} {self.what}" + (f"; {self.advice}" if self.advice else "")
-
-    def problem_line(self) -> str:
-        """The `aftertalk check` form: "file:line: what is wrong; what to do"."""
-        where = ":".join(str(part) for part in (self.path, self.lineno) if part is not None)
-        kind = "warning: " if self.warning else ""
-        return f"{where or 'this laptop'}: {kind}{self.what}" + (f"; {self.advice}" if self.advice else "")
 
 
 class KitNotFound(ValueError):
@@ -194,7 +172,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     _check_notebooks(kit, _Known(question_ids, bank, reference_ids, lessons), report)
     report.findings += reference_findings  # reported after the notebooks, as the kit is laid out
     if machine:
-        from aftertalk.kit import readiness  # imports Finding from here
+        from aftertalk.kit import readiness
 
         report.findings += readiness.laptop_findings()
         report.join_url = readiness.join_url()

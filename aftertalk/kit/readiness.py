@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 
 from aftertalk import network
-from aftertalk.kit.lint import Finding
+from aftertalk.kit.findings import Finding
 from aftertalk.kit.reference import load_reference
 from aftertalk.network import DEFAULT_PORT, port_is_free
 from aftertalk.questions import QuestionError, load_questions

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from aftertalk.network import DEFAULT_PORT, port_is_free
-from aftertalk.notebook.client import RoomError, request_json
+from aftertalk.notebook.http import RoomError, request_json
 from aftertalk.paths import SERVER_INFO, default_data_dir, write_private
 
 CURRENT_ROOM = "current_room.json"

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from aftertalk.i18n import translator
 from aftertalk.notebook import charts
-from aftertalk.notebook.client import RoomError
+from aftertalk.notebook.http import RoomError
 
 REFRESH_SECONDS = 0.5
 QR_WIDTH = "min(60vh, 520px)"
