@@ -14,6 +14,7 @@ threshold.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -434,6 +435,12 @@ def _multi_select_labels(values, is_exclusive, n: int, k: int, question_id: str)
 _MAX_VECTORS_TO_LIST = 20_000
 
 
+# The reader checks ask the same small questions of many rooms (and a test's enumeration asks them of
+# millions): the answers depend only on these arguments, so each is worked out once.
+_REMEMBERED = 1 << 16
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
 def _single_choice_labels(values: tuple[int, ...], n: int, k: int) -> tuple[str | None, ...]:
     """Steps 1 and 2 of `suppress` for single choice with n >= 2k.
 
@@ -620,7 +627,8 @@ class _Reader:
         return self.shown + self.small + self.large
 
 
-def _others_boxes(people: int, labels, k: int, reader: _Reader, own_t: int | None = None):
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _others_boxes(people: int, labels: tuple, k: int, reader: _Reader, own_t: int | None = None):
     """What each hidden ordinary cell can hold for the people other than the reader, as (low, high),
     or None for a room this reader cannot be in. With `own_t`, cell own_t is one the reader ticked
     (own_t >= 0) or one of their kind they did not (own_t given as -1 - index)."""
@@ -648,10 +656,11 @@ def _others_boxes(people: int, labels, k: int, reader: _Reader, own_t: int | Non
         boxes[u] = (lo, hi)
     if small_left or large_left:
         return None  # the reader ticked more options of a kind than there are
-    return boxes
+    return tuple(boxes)
 
 
-def _reader_fits(people: int, shown, labels, k: int, reader: _Reader) -> bool:
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _reader_fits(people: int, shown: tuple, labels: tuple, k: int, reader: _Reader) -> bool:
     """Can this reader be in a room where `people` ticked anything, as the cells are shown?"""
     if reader.shown > sum(1 for c in shown if c > 0):
         return False
@@ -664,7 +673,8 @@ def _reader_fits(people: int, shown, labels, k: int, reader: _Reader) -> bool:
     return sum(shown) - reader.shown + sum(hi for _, hi in boxes) >= others
 
 
-def _others_values(t: int, people: int, shown, labels, k: int, reader: _Reader, ticked_t: bool):
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _others_values(t: int, people: int, shown: tuple, labels: tuple, k: int, reader: _Reader, ticked_t: bool):
     """The values hidden ordinary cell t can hold for the people other than the reader (None: none)."""
     boxes = _others_boxes(people, labels, k, reader, t if ticked_t else -1 - t)
     if boxes is None:
@@ -692,8 +702,8 @@ def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordin
     people_at = len(partition) - 1
     hidden_total = n - sum(c for c, label in zip(partition, partition_labels) if label is None)
     ranges = _label_ranges(partition, partition_labels, hidden, n, k)
-    shown = [c for c, label in zip(ordinary_values, ordinary_labels) if label is None]
-    hidden_ordinary = [label for label in ordinary_labels if label is not None]
+    shown = tuple(c for c, label in zip(ordinary_values, ordinary_labels) if label is None)
+    hidden_ordinary = tuple(label for label in ordinary_labels if label is not None)
 
     candidates = []
     for listed, assignment in enumerate(_vectors_in_ranges(ranges, hidden_total)):
