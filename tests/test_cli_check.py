@@ -6,12 +6,14 @@ checked by running `python -m aftertalk check PATH` in that folder, as an educat
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -382,14 +384,18 @@ def slow_kit(kit: Path) -> Path:
 
 
 def test_ctrl_c_during_a_check_is_one_line(kit):
+    """The check is stopped while it reads a notebook: a named pipe that nobody writes to, so it is
+    still reading, whatever the machine's speed, when Ctrl-C comes."""
+    os.mkfifo(kit / "notebooks" / "99_never_written.ipynb")
     process = subprocess.Popen(
         [sys.executable, "-m", "aftertalk", "check"],
-        cwd=slow_kit(kit),
+        cwd=kit,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert process.stdout.readline().startswith("Checking the kit in")
+    time.sleep(1)  # into the check, where it waits on the pipe
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err
