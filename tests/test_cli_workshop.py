@@ -52,6 +52,9 @@ class Workshop:
             cwd=cwd,
             env=env,
             start_new_session=command[0] == "make",
+            # Ctrl-C's default meaning, as from a terminal: a process started in the background
+            # (as CI may start this suite) inherits it ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
