@@ -65,17 +65,9 @@ def serve(args) -> int:
 
 def workshop(args) -> int:
     from aftertalk.notebook.workshop import WorkshopError, run
-    from aftertalk.paths import is_kit
 
     kit, first_line = kit_line("Opening", args.kit)
     print(first_line, flush=True)
-    if not is_kit(kit):
-        print(
-            f"aftertalk workshop: {kit} is not an Aftertalk kit (it has no notebooks/ and data/questions/ "
-            "folders); give the kit folder with --kit.",
-            file=sys.stderr,
-        )
-        return 2
     try:
         return run(kit, port=args.port, open_browser=not args.no_browser)
     except WorkshopError as error:

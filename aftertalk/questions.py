@@ -14,7 +14,15 @@ from typing import NoReturn
 
 import yaml
 
-from aftertalk.privacy import PREFER_NOT_TO_SAY  # re-exported: the question model's own id
+from aftertalk import privacy
+from aftertalk.paths import current_kit
+from aftertalk.privacy import (  # PREFER_NOT_TO_SAY is re-exported: the question model's own id
+    PREFER_NOT_TO_SAY,
+    DesignOutOfBounds,
+    PrivacyError,
+    check_design_bounds,
+    pairs_with,
+)
 
 KINDS = ("single", "multi", "scale", "yesno", "word")
 WORD_MAX_LENGTH = 30  # a one-word check-in: a word, maybe two
@@ -139,7 +147,6 @@ class Question:
         """
         if self.privacy != "randomized":
             return None
-        from aftertalk import privacy
 
         settings = self.randomization
         if self.kind == "yesno":
@@ -346,7 +353,6 @@ def _validate(question: Question) -> None:
                     f"unknown setting '{name}' for a {question.kind} question; use {', '.join(allowed)}",
                     "randomization",
                 )
-    from aftertalk.privacy import DesignOutOfBounds, PrivacyError, check_design_bounds
 
     try:
         design = question.design()
@@ -464,7 +470,6 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
     """
     if question.after is None:
         return None
-    from aftertalk.privacy import pairs_with
 
     first = bank.get(question.after)
     if first is None:
@@ -484,6 +489,5 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
 
 def default_question_folder() -> Path:
     """The question bank of the kit in use (`kits.find_kit`)."""
-    from aftertalk.paths import current_kit
 
     return current_kit() / "data" / "questions"

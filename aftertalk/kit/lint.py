@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import yaml
 
 import aftertalk
+from aftertalk.kit import readiness
 from aftertalk.kit.findings import Finding
 from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
 from aftertalk.paths import current_kit
@@ -172,8 +173,6 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     _check_notebooks(kit, _Known(question_ids, bank, reference_ids, lessons), report)
     report.findings += reference_findings  # reported after the notebooks, as the kit is laid out
     if machine:
-        from aftertalk.kit import readiness
-
         report.findings += readiness.laptop_findings()
         report.join_url = readiness.join_url()
     return report

@@ -109,6 +109,11 @@ def _t(text: str) -> str:
     return translator(_language.get())(text)
 
 
+def _about(words, estimate: float) -> str:
+    """An estimate as the room reads it ("about 23%"), through the translator `words`."""
+    return words("about {p}").format(p=_percent(clip_share(estimate)))
+
+
 def cell_text(range_code: str | None, count, estimate, k: int, language: str) -> str:
     """What one cell of a revealed result says, in `language`: its count, "about 23%" for an estimate,
     or a hidden cell's range from the server's data (`privacy.RANGE_*` with the room's k):
@@ -121,7 +126,7 @@ def cell_text(range_code: str | None, count, estimate, k: int, language: str) ->
     if range_code is not None:
         return words("hidden")
     if estimate is not None and estimate == estimate:  # NaN: a pandas gap
-        return words("about {p}").format(p=_percent(clip_share(float(estimate))))
+        return _about(words, float(estimate))
     return "" if count is None or count != count else str(int(count))
 
 
@@ -516,7 +521,7 @@ def _share_text(row: _Row) -> str:
         return f"{_t('hidden')} ({_range_of(row)})" if _range_of(row) else _t("hidden")
     if row.estimate is None:
         return _percent(_shown_share(row))
-    text = _t("about {p}").format(p=_percent(clip_share(row.estimate)))
+    text = _about(_t, row.estimate)
     if row.low is not None and row.high is not None:
         interval = _t("95% interval {low} to {high}").format(
             low=_percent(clip_share(row.low)), high=_percent(clip_share(row.high))

@@ -14,6 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aftertalk.network import port_is_free
+from aftertalk.paths import is_kit
+
 JUPYTER_PORT = 8888
 STOP_TIMEOUT_SECONDS = 20
 
@@ -47,11 +50,12 @@ def jupyter_command(notebooks: Path, *, port: int, open_browser: bool, as_root: 
 
 def start(kit: Path, *, port: int = JUPYTER_PORT, open_browser: bool = True) -> subprocess.Popen:
     """Start JupyterLab on the kit's notebooks, in its own process group."""
-    from aftertalk.network import port_is_free
-
+    if not is_kit(kit):
+        raise WorkshopError(
+            f"{kit} is not an Aftertalk kit (it has no notebooks/ and data/questions/ folders); "
+            "give the kit folder with --kit."
+        )
     notebooks = kit.resolve() / "notebooks"
-    if not notebooks.is_dir():
-        raise WorkshopError(f"{kit} has no notebooks/ folder: give the kit folder with --kit.")
     if port != JUPYTER_PORT and port and not port_is_free("127.0.0.1", port):
         raise WorkshopError(
             f"port {port} is already in use on this laptop; choose another with --port, "
