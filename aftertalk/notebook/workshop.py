@@ -18,6 +18,8 @@ from aftertalk.network import port_is_free
 from aftertalk.paths import is_kit
 
 JUPYTER_PORT = 8888
+# The kit's JupyterLab defaults (the projector view's keys and stylesheet, no news pop-up): see the file.
+LAB_SETTINGS = Path(__file__).parent / "lab_settings"
 STOP_TIMEOUT_SECONDS = 20
 
 
@@ -40,6 +42,7 @@ def jupyter_command(notebooks: Path, *, port: int, open_browser: bool, as_root: 
         f"--ServerApp.root_dir={notebooks}",
         f"--ServerApp.port={port}",
         f"--ServerApp.open_browser={open_browser}",
+        f"--LabApp.app_settings_dir={LAB_SETTINGS}",
     ]
     if port != JUPYTER_PORT:
         command.append("--ServerApp.port_retries=0")  # a port the facilitator chose is that port or nothing
