@@ -314,6 +314,17 @@ def test_hidden_cell_shows_its_range_text_never_its_count():
     assert bar.get_width() == pytest.approx(charts.HIDDEN_LENGTH)  # drawn, not a zero-length bar
 
 
+def test_a_hidden_bar_never_looks_like_a_large_value():
+    """The projector issue: hidden cells were hatched bars a quarter of the axis long, so in a room whose
+    largest share was 30% a hidden one looked nearly as large. The stub is at most a tenth of the axis."""
+    counts = {"calm": 3, "close": 2, "sleepy": 1, "empty": 2}
+    results = make_results("single", counts, n=8, hidden={"calm"}, options=FEELINGS[:4])
+    for figure in (charts.room_chart(results), charts.room_chart(multi_results())):
+        axis_length = chart_axes(figure).get_xlim()[1]
+        for bar in hatched_bars(figure):
+            assert 0 < bar.get_width() <= axis_length / 10
+
+
 def test_hidden_prefer_not_to_say_keeps_its_range_text():
     figure = charts.room_chart(yesno_results())
     assert "fewer than 5" in bar_labelled(figure, "Prefer not to say")

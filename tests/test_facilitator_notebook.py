@@ -388,7 +388,8 @@ def test_the_panel_speaks_the_facilitators_language():
         panel.open_poll()
         assert "La encuesta está abierta en todos los teléfonos" in panel.message.value
         panel.close_and_reveal()
-        assert "Cerrada y mostrada." in panel.message.value
+        # The chart is the news: the spent buttons leave the slide and no message repeats it.
+        assert panel.buttons.layout.display == "none" and panel.message.value == ""
         assert "Versión en texto de este gráfico" in panel.text_version.value
         assert "| Opción | Porcentaje | Número |" in panel.text_version.value
     finally:

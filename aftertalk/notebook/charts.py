@@ -7,8 +7,9 @@ and returns a `matplotlib.figure.Figure` built without pyplot, so it can be draw
 background thread. What a chart promises:
 
 - the percentage is written on every bar, so colour is never the only carrier of meaning;
-- a hidden (suppressed) cell is a hatched bar of fixed length labelled "hidden" with its range
-  text, never a number and never a zero-length bar; a hidden count never reaches any text;
+- a hidden (suppressed) cell is a short hatched stub of fixed length labelled "hidden" with its range
+  text: never a number, never a zero-length bar (that reads as 0%), and never long enough to look like
+  a large value; a hidden count never reaches any text;
 - randomized-response results are drawn as estimates with their 95% intervals and a note;
 - "prefer not to say" sits apart from the feelings, after a gap, in neutral grey;
 - `n = ...` is in the title; with no answers the figure just says "No answers yet".
@@ -60,7 +61,8 @@ TITLE_WRAP = 72  # characters per title line at TITLE_SIZE across the slide
 NOTE_WRAP = 110  # characters per note line at NOTE_SIZE
 
 # Hidden cells have no value to draw; a fixed length keeps them visible without suggesting one.
-HIDDEN_LENGTH = 0.25
+# A hidden cell's stub: a tenth of the shortest value axis (MIN_VALUE_AXIS), so it never looks large.
+HIDDEN_LENGTH = 0.03
 PREFER_NOT_TO_SAY_GAP = 0.8  # extra space before "prefer not to say"
 MIN_VALUE_AXIS = 0.3  # so a room where every share is small does not look like a landslide
 
@@ -150,24 +152,28 @@ def _in_language(chart):
 
 
 @_in_language
-def room_chart(results: pd.DataFrame) -> Figure:
+def room_chart(results: pd.DataFrame, *, titled: bool = True) -> Figure:
     """Chart how the room answered one question.
+
+    `titled=False` leaves the question out of the title (the poll panel asks it above the chart) and
+    keeps only the line with n.
 
     Single choice and yes/no: horizontal bars of the share of answers. Multi-select: how common
     each feeling is, as the share of the n people who answered, in the order given. Scale: vertical
     bars in scale order. Raises ValueError for malformed results or an unknown kind.
     """
     question = _Question.from_results(results)
+    title = question.title() if titled else question.count_line()
     if question.withheld:
-        return _no_answers_figure(question.title(), withheld_text(results))
+        return _no_answers_figure(title, withheld_text(results))
     if question.n == 0:
-        return _no_answers_figure(question.title())
+        return _no_answers_figure(title)
     notes = _notes_for(question)
     if question.kind == "scale":
-        figure, ax = _new_figure(question.title(), notes, rows=1)
+        figure, ax = _new_figure(title, notes, rows=1)
         _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=False)
     else:
-        figure, ax = _new_figure(question.title(), notes, rows=len(question.rows))
+        figure, ax = _new_figure(title, notes, rows=len(question.rows))
         _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=True)
     return figure
 
@@ -391,9 +397,12 @@ class _Question:
             text, kind, int(n), is_estimate, rows, withheld, attrs.get("threshold") or 5, attrs.get("min_answers") or 10
         )
 
-    def title(self, subtitle: str = "") -> str:
+    def count_line(self) -> str:
         counted = _t("people answered") if self.kind == "multi" else _t("answers")
-        last_line = f"n = {self.n} {counted}"
+        return f"n = {self.n} {counted}"
+
+    def title(self, subtitle: str = "") -> str:
+        last_line = self.count_line()
         if subtitle:
             last_line = f"{subtitle}   ·   {last_line}"
         return f"{_wrap(self.text, TITLE_WRAP)}\n{last_line}"

@@ -17,6 +17,9 @@ from aftertalk.notebook.http import RoomError
 
 REFRESH_SECONDS = 0.5
 QR_WIDTH = "min(60vh, 520px)"
+# A chart or live count shares its slide with the question and one line of text: at most this tall,
+# so the slide fits a 1280x720 or 1024x768 projector without scrolling (tests/test_projector.py).
+IMAGE_MAX_HEIGHT = "60vh"
 
 
 class LiveImage:
@@ -28,7 +31,13 @@ class LiveImage:
     """
 
     def __init__(self, render, *, interval: float = REFRESH_SECONDS, on_error=lambda error: None):
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1280px"))
+        # Hidden until it has a picture: an empty Image is a broken-image icon on the projector.
+        self.image = widgets.Image(
+            format="png",
+            layout=widgets.Layout(
+                display="none", width="auto", max_width="100%", max_height=IMAGE_MAX_HEIGHT, object_fit="contain"
+            ),
+        )
         self.render, self.interval, self.on_error = render, interval, on_error
         self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
@@ -47,7 +56,7 @@ class LiveImage:
     def refresh(self) -> None:
         figure = self.render()
         if figure is not None:
-            self.image.value = charts.figure_png(figure, dpi=80)
+            show_png(self.image, charts.figure_png(figure, dpi=80))
 
     def _run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -56,6 +65,12 @@ class LiveImage:
             except Exception as error:  # the server went away, or anything else: say so, and stop
                 self.stopped.set()
                 self.on_error(error)
+
+
+def show_png(image: widgets.Image, png: bytes) -> None:
+    """Put a picture in an Image (hidden while empty) and show it."""
+    image.value = png
+    image.layout.display = None
 
 
 def stopped_text(words, error: Exception) -> str:
@@ -91,8 +106,13 @@ def privacy_note(results) -> str:
     return " " + note.format(answer=f"{results.attrs['answer_epsilon']:.2f}", option=f"{results.attrs['epsilon']:.2f}")
 
 
-def _heading(text: str, size: str = "2.2em") -> widgets.HTML:
-    return widgets.HTML(f'<h2 style="font-size:{size};line-height:1.25;margin:0.2em 0">{html.escape(text)}</h2>')
+def _heading(text: str, size: str = "1.25em") -> widgets.HTML:
+    return widgets.HTML(f'<h2 style="font-size:{size};line-height:1.2;margin:0.2em 0">{html.escape(text)}</h2>')
+
+
+def _button(description: str, **options) -> widgets.Button:
+    """A button as wide as its words (ipywidgets' fixed width cuts "Close and reveal" at projector size)."""
+    return widgets.Button(description=description, layout=widgets.Layout(width="auto"), **options)
 
 
 class JoinCard(widgets.VBox):
@@ -103,8 +123,9 @@ class JoinCard(widgets.VBox):
         self._ = _ = translator(room.language)
         svg = room.qr(scale=12).data.replace("<svg ", f'<svg style="width:{QR_WIDTH};height:auto" ', 1)
         self.qr = widgets.HTML(svg)
+        # The URL may break anywhere rather than run off the screen: a phone needs all of it.
         self.address = widgets.HTML(
-            '<div style="font-size:2.4em;line-height:1.3">'
+            '<div style="font-size:1.3em;line-height:1.3;overflow-wrap:anywhere">'
             f"<div>{html.escape(_('Scan, or open'))} <b>{html.escape(room.join_url)}</b></div>"
             f'<div>{html.escape(_("Room code"))} <b style="letter-spacing:0.15em">{html.escape(room.code)}</b></div>'
             f'<div style="font-size:0.6em;color:#444">'
@@ -115,9 +136,13 @@ class JoinCard(widgets.VBox):
         self.phones = LiveImage(
             self._render_phones, interval=1.0, on_error=lambda error: _say(self.message, stopped_text(_, error))
         )
-        self.stop_button = widgets.Button(description=_("Stop live count"), icon="stop")
+        self.stop_button = _button(_("Stop live count"), icon="stop")
         self.stop_button.on_click(lambda _: self.stop())
-        super().__init__([widgets.HBox([self.qr, self.address]), self.phones.image, self.message, self.stop_button])
+        card = widgets.HBox(
+            [self.qr, self.address], layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="1em")
+        )
+        self.address.layout.flex = "1 1 20em"
+        super().__init__([card, self.phones.image, self.message, self.stop_button])
         if live:
             self.phones.start()
 
@@ -150,11 +175,10 @@ class PollPanel(widgets.VBox):
     def __init__(self, room, question, *, autoplay: bool = False):
         self.room, self.question = room, question
         self._ = _ = translator(room.language)
-        self.open_button = widgets.Button(description=_("Open poll"), button_style="primary", icon="play")
-        self.reveal_button = widgets.Button(
-            description=_("Close and reveal"), button_style="warning", icon="eye", disabled=True
-        )
-        self.stop_button = widgets.Button(description=_("Stop live count"), icon="stop", disabled=True)
+        self.open_button = _button(_("Open poll"), button_style="primary", icon="play")
+        self.reveal_button = _button(_("Close and reveal"), button_style="warning", icon="eye", disabled=True)
+        self.stop_button = _button(_("Stop live count"), icon="stop", disabled=True)
+        self.buttons = widgets.HBox([self.open_button, self.reveal_button, self.stop_button])
         self.open_button.on_click(lambda _: self.open_poll())
         self.reveal_button.on_click(lambda _: self.close_and_reveal())
         self.stop_button.on_click(lambda _: self.stop())
@@ -166,7 +190,7 @@ class PollPanel(widgets.VBox):
         super().__init__(
             [
                 _heading(room.in_my_language(question).text),
-                widgets.HBox([self.open_button, self.reveal_button, self.stop_button]),
+                self.buttons,
                 self.message,
                 self.live.image,
                 self.text_version,
@@ -237,7 +261,7 @@ class PollPanel(widgets.VBox):
         rows = []
         threshold = self.room.status()["threshold"]
         for entry in self.room.words(self.question.id):
-            hide = widgets.Button(description=self._("Hide"), disabled=entry["hidden"])
+            hide = _button(self._("Hide"), disabled=entry["hidden"])
             hide.on_click(lambda button, word=entry["word"]: self._hide_word(word, button))
             rows.append(widgets.HBox([widgets.Label(f"{entry['word']} ({entry['count']})"), hide]))
         nothing = self._(
@@ -247,7 +271,7 @@ class PollPanel(widgets.VBox):
         review.set_title(
             0, self._("Review the words privately before revealing (open only when the projector shows something else)")
         )
-        reveal = widgets.Button(description=self._("Reveal the words"), button_style="warning", icon="eye")
+        reveal = _button(self._("Reveal the words"), button_style="warning", icon="eye")
         reveal.on_click(lambda _: self._reveal_words(reveal))
         self.children = (*self.children, review, reveal)
         self._say(self._("Closed. Hide any word you would not project, then reveal."))
@@ -282,9 +306,12 @@ class PollPanel(widgets.VBox):
             self.room.reveal(self.question.id)
         results = self.room.results(self.question.id)
         self.results = results
-        self.live.image.value = charts.figure_png(charts.room_chart(results), dpi=80)
-        withheld = charts.withheld_text(results)
-        self._say(self._("Closed and revealed.") + (f" {withheld}" if withheld else privacy_note(results)))
+        # The panel's heading already asks the question: the chart under it goes without its title, and
+        # the spent buttons leave the slide, so the chart has the room to be read.
+        show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=80))
+        self.buttons.layout.display = "none"
+        # A withheld chart says why itself; a randomized one needs its privacy note beside it.
+        self._say("" if charts.withheld_text(results) else privacy_note(results).strip())
         self.text_version.value = (
             f"<details><summary>{html.escape(self._('Text version of this chart'))}</summary><pre>"
             f"{html.escape(charts.results_markdown(results))}</pre></details>"
@@ -305,7 +332,7 @@ class PollPanel(widgets.VBox):
 
 def _say(message: widgets.HTML, text: str, *, error: bool = True) -> None:
     colour = "#a3241b" if error else "#333"
-    message.value = f'<p style="font-size:1.3em;color:{colour}">{html.escape(text)}</p>'
+    message.value = f'<p style="font-size:1.1em;color:{colour}">{html.escape(text)}</p>' if text else ""
 
 
 class QuestionBoxPanel(widgets.VBox):
@@ -320,7 +347,7 @@ class QuestionBoxPanel(widgets.VBox):
         self.pending = widgets.VBox()
         self.moderation = widgets.Accordion([self.pending], selected_index=None)
         self.message = widgets.HTML()
-        refresh = widgets.Button(description=_("Check for new questions"), icon="refresh")
+        refresh = _button(_("Check for new questions"), icon="refresh")
         refresh.on_click(lambda _: self._act(None, None))
         super().__init__(
             [_heading(_("Your questions"), "1.8em"), self.projector, refresh, self.message, self.moderation]
@@ -350,7 +377,7 @@ class QuestionBoxPanel(widgets.VBox):
             f'<p style="font-size:2em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
             f' <span style="font-size:0.6em;color:#555">+{question["upvotes"]}</span></p>'
         )
-        answered = widgets.Button(description=self._("Answered"))
+        answered = _button(self._("Answered"))
         answered.on_click(lambda _: self._act(self.room.mark_answered, question["id"]))
         return widgets.VBox([text, answered])
 
@@ -362,8 +389,8 @@ class QuestionBoxPanel(widgets.VBox):
             note = f'<br><b style="color:#a3241b">{html.escape(self._("Look again: it may contain {what}.").format(what=what))}</b>'
 
         text = widgets.HTML(f"<p>{html.escape(question['text'])}{note}</p>")
-        show = widgets.Button(description=self._("Show on screen"), button_style="primary")
-        hide = widgets.Button(description=self._("Hide"))
+        show = _button(self._("Show on screen"), button_style="primary")
+        hide = _button(self._("Hide"))
         show.on_click(lambda _: self._act(self.room.show_box_question, question["id"]))
         hide.on_click(lambda _: self._act(self.room.hide_box_question, question["id"]))
         return widgets.VBox([text, widgets.HBox([show, hide])])
