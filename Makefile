@@ -5,7 +5,7 @@ SYSTEM_PYTHON ?= python3
 # Only `make lock` needs uv, and this very version of it.
 UV_VERSION := 0.13.9
 
-.PHONY: workshop test chromium stop lock
+.PHONY: workshop test chromium stop lock slides
 
 $(PYTHON):
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: $(VENV)/.installed-test chromium
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest
+
+# Every lesson presented in headless Chromium as the projector shows it, one PNG per slide in slides/
+# (git ignores it), for a person to look at; `make slides ARGS="--size 1024x768 02_the_feelings_after_sex"`.
+slides: $(VENV)/.installed-test chromium
+	$(PYTHON) scripts/slides $(ARGS)
 
 $(VENV)/.uv-$(UV_VERSION): | $(PYTHON)
 	$(PYTHON) -m pip install --quiet uv==$(UV_VERSION)

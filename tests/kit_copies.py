@@ -13,10 +13,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def copy_kit(destination: Path) -> Path:
+def copy_kit(destination: Path, source: Path = ROOT) -> Path:
     for name in ("data", "notebooks"):
         shutil.copytree(
-            ROOT / name, destination / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf")
+            source / name,
+            destination / name,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pdf"),
         )
     return destination
 

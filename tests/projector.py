@@ -1,0 +1,229 @@
+"""Drive the projector view as a facilitator does, in real Chromium, and measure every slide.
+
+JupyterLab is started by `python -m aftertalk workshop` (what `make workshop` runs), in a rehearsal room
+with simulated phones. A lesson is opened, run with Run > Run All Cells, and presented with the
+notebook toolbar's slideshow button from its title; PageDown (what a clicker sends) moves on.
+tests/test_projector.py asserts on what this measures; scripts/slides writes the screenshots.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kit_copies import copy_kit
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from workshop_process import URL, Workshop
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SIZES = {"1280x720": (1280, 720), "1024x768": (1024, 768)}
+# Slide types the room sees; every other cell (notes, skip) must never be on screen.
+PROJECTED = {"slide", "fragment"}
+RUN_SECONDS = 240
+SLIDE_CHANGE_SECONDS = 3
+MAX_SLIDES = 80
+
+# What is on screen, measured in the page: the cells shown, the smallest visible text, what spills out.
+MEASURE = """() => {
+  const W = window.innerWidth, H = window.innerHeight;
+  const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'));
+  const shown = [];
+  cells.forEach((cell, index) => { if (cell.classList.contains('jp-deck-mod-onscreen')) shown.push([cell, index]); });
+  const visible = (el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && el.checkVisibility({visibilityProperty: true});
+  };
+  const outside = (box) => box.right > W + 1 || box.bottom > H + 1 || box.left < -1 || box.top < -1;
+  let smallest = null; const overflow = [], text = [];
+  let code = false;
+  for (const [cell] of shown) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const words = walker.currentNode.textContent.trim();
+      const element = walker.currentNode.parentElement;
+      if (!words || !visible(element)) continue;
+      const size = parseFloat(getComputedStyle(element).fontSize);
+      smallest = smallest === null ? size : Math.min(smallest, size);
+      text.push(words);
+      if (outside(element.getBoundingClientRect())) overflow.push(words.slice(0, 60));
+    }
+    for (const picture of cell.querySelectorAll('img, svg, canvas')) {
+      if (visible(picture) && outside(picture.getBoundingClientRect())) overflow.push('a picture: ' + picture.tagName);
+    }
+    for (const input of cell.querySelectorAll('.jp-CodeCell .jp-Cell-inputWrapper')) {
+      if (visible(input)) code = true;
+    }
+  }
+  const notebook = document.querySelector('.jp-Deck .jp-Notebook');
+  if (notebook && notebook.scrollHeight > notebook.clientHeight + 1) overflow.push('the slide scrolls');
+  const active = cells.findIndex((cell) => cell.classList.contains('jp-mod-active'));
+  return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active};
+}"""
+BUSY = ".jp-Notebook-ExecutionIndicator[data-status='busy']"
+IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+
+
+@dataclass
+class Slide:
+    number: int
+    cells: list[int]
+    smallest_font: float | None
+    overflow: list[str]
+    text: str
+    code_visible: bool
+    active: int
+    poll: str | None = None  # what the poll on this slide did: None, or "opened, N answers, revealed"
+    screenshots: list[Path] = field(default_factory=list)
+
+
+def slide_types(notebook: Path) -> list[str | None]:
+    """Each cell's metadata.slideshow.slide_type, in order (None where a cell has none)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return [cell.get("metadata", {}).get("slideshow", {}).get("slide_type") for cell in cells]
+
+
+class Presenter:
+    """One JupyterLab (started as `make workshop` does) and one Chromium page on it."""
+
+    def __init__(self, playwright, home: Path, kit: Path, *, size: str = "1280x720"):
+        # A copy: JupyterLab saves the notebooks it runs, outputs and all, and the kit must stay clean.
+        self.kit = copy_kit(home / "kit", source=kit)
+        self.workshop = Workshop(
+            home,
+            "--kit",
+            str(self.kit),
+            "--port",
+            "0",
+            env={"AFTERTALK_REHEARSAL": "1", "AFTERTALK_REHEARSAL_PACE": "0"},
+        )
+        match = self.workshop.wait_for(URL)
+        self.base, self.token = f"http://127.0.0.1:{match[1]}", match[0].split("token=")[1]
+        self.browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        width, height = SIZES[size]
+        self.page = self.browser.new_page(viewport={"width": width, "height": height})
+
+    def close(self) -> None:
+        self.browser.close()
+        if self.workshop.process.poll() is None:
+            self.workshop.ctrl_c()
+        self.workshop.kill()
+
+    def open(self, lesson: str) -> None:
+        self.page.goto(f"{self.base}/lab/tree/{lesson}.ipynb?token={self.token}")
+        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+        self.page.wait_for_selector(IDLE, timeout=90_000)
+        self.accept_kernel()
+
+    def accept_kernel(self) -> None:
+        """JupyterLab sometimes asks which kernel to use while the lesson's own kernel starts: the
+        lesson's (Python 3) is already chosen, so a facilitator clicks Select, and so do we."""
+        time.sleep(1)
+        dialog = self.page.locator(".jp-Dialog", has_text="Select Kernel")
+        if dialog.count():
+            dialog.get_by_role("button", name="Select").click()
+            dialog.wait_for(state="detached")
+
+    def run_all(self) -> None:
+        """Run > Run All Cells, as the facilitator does before presenting."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        # The toolbar's execution indicator is busy until the last queued cell has run; it may flick to
+        # idle between two cells, so idle counts only once it lasts.
+        try:
+            self.page.wait_for_selector(BUSY, timeout=10_000)
+        except PlaywrightTimeout:
+            pass  # so quick that it was over before we looked
+        deadline = time.monotonic() + RUN_SECONDS
+        settled = 0
+        while settled < 4:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the lesson was still running after {RUN_SECONDS} s")
+            settled = settled + 1 if self.page.locator(IDLE).count() else 0
+            time.sleep(0.5)
+
+    def start(self) -> None:
+        """Click the lesson's title, then the toolbar's slideshow button."""
+        self.accept_kernel()
+        self.page.locator(".jp-Notebook .jp-Cell").first.click()
+        self.page.locator(".jp-NotebookPanel-toolbar [data-jp-item-name='deck'] jp-button").click()
+        self.page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=30_000)
+        time.sleep(0.5)  # the deck fades slides in
+
+    def measure(self, number: int) -> Slide:
+        found = self.page.evaluate(MEASURE)
+        return Slide(
+            number,
+            found["cells"],
+            found["smallest"],
+            found["overflow"],
+            found["text"],
+            found["code"],
+            found["active"],
+        )
+
+    def next(self) -> bool:
+        """PageDown, as a clicker sends; False when the last slide is already showing."""
+        before = self.page.evaluate(MEASURE)["active"]
+        self.page.keyboard.press("PageDown")
+        deadline = time.monotonic() + SLIDE_CHANGE_SECONDS
+        while time.monotonic() < deadline:
+            if self.page.evaluate(MEASURE)["active"] != before:
+                time.sleep(0.3)  # the fade-in
+                return True
+            time.sleep(0.1)
+        return False
+
+    def poll_buttons(self):
+        return self.page.locator(".jp-deck-mod-onscreen .widget-button")
+
+    def play_poll(self, slide: Slide, shots: Path | None) -> None:
+        """On a poll slide: Open, wait for answers, Close and reveal, wait for the chart."""
+        cell = self.page.locator(".jp-deck-mod-onscreen")
+        open_button = cell.locator(".widget-button", has_text="Open poll")
+        if open_button.count() == 0 or open_button.is_disabled():
+            return
+        open_button.click()
+        cell.get_by_text("The poll is open").wait_for(timeout=30_000)
+        time.sleep(1.5)  # the simulated phones answer and the live count refreshes
+        if shots:
+            slide.screenshots.append(self.shot(shots, f"{slide.number:02d}-open"))
+        reveal = cell.locator(".widget-button", has_text=re.compile("Close and reveal|Reveal the words"))
+        reveal.first.click()
+        if cell.locator(".widget-button", has_text="Reveal the words").count():
+            cell.locator(".widget-button", has_text="Reveal the words").click()
+        cell.locator("summary", has_text="Text version of this chart").wait_for(state="attached", timeout=30_000)
+        slide.poll = "revealed"
+
+    def shot(self, folder: Path, name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def present(self, lesson: str, *, shots: Path | None = None) -> list[Slide]:
+        """Run `lesson`, present it from its title to its last slide, playing every poll on the way."""
+        self.open(lesson)
+        self.run_all()
+        self.start()
+        slides = []
+        for number in range(1, MAX_SLIDES + 1):
+            slide = self.measure(number)
+            if shots:
+                slide.screenshots.append(self.shot(shots, f"{number:02d}"))
+            self.play_poll(slide, shots)
+            if slide.poll:
+                revealed = self.measure(number)
+                slide.smallest_font = min(filter(None, [slide.smallest_font, revealed.smallest_font]), default=None)
+                slide.overflow += [f"after the reveal: {item}" for item in revealed.overflow]
+                slide.text += " " + revealed.text
+                if shots:
+                    slide.screenshots.append(self.shot(shots, f"{number:02d}-revealed"))
+            slides.append(slide)
+            if not self.next():
+                break
+        self.page.keyboard.press("Escape")
+        return slides
