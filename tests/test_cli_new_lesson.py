@@ -53,11 +53,16 @@ def test_creates_the_next_lesson_and_its_question_file(kit):
 
     notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
     text = ["".join(cell["source"]) for cell in notebook["cells"]]
-    assert text[0].startswith("# Lesson 06: Consent & checking in: élan\n")
+    assert text[0].splitlines()[0] == "# Lesson 06: Consent & checking in: élan"
     assert any('room.poll(bank["06_consent_checking_in_elan_example"])' in cell for cell in text)
     assert "06_consent_checking_in_elan.yaml" in "\n".join(text)
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     assert len({cell["id"] for cell in notebook["cells"]}) == len(notebook["cells"])
+    # The template's slide types come along: the title and the poll are slides, the guidance notes.
+    types = [cell["metadata"].get("slideshow", {}).get("slide_type") for cell in notebook["cells"]]
+    assert set(types) <= {"slide", "notes", "skip"} and types[0] == "slide", types
+    poll = next(i for i, cell in enumerate(text) if "room.poll(" in cell)
+    assert types[poll] == "slide" and notebook["cells"][poll]["metadata"]["jupyter"]["source_hidden"] is True
 
 
 def test_the_number_follows_the_highest_one(kit):
