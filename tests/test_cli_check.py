@@ -262,6 +262,69 @@ def test_an_unhidden_code_cell(kit):
     assert_reported(check(kit), f"notebooks/04_aftercare_and_talking.ipynb:{metadata_line}", "is not hidden")
 
 
+def slide_type_line(path: Path, cell_id: str) -> int:
+    """The line of `"slide_type"` in the cell with this id (Jupyter writes id, then metadata)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = line_of(path, f'"id": "{cell_id}"')
+    return next(n for n in range(start, len(lines) + 1) if '"slide_type"' in lines[n - 1])
+
+
+def set_slide_type(path: Path, containing: str, slide_type) -> str:
+    """Give the first cell whose source contains `containing` this slide type (None: none); its id."""
+    found = []
+
+    def change(notebook):
+        cell = next(cell for cell in notebook["cells"] if containing in "".join(cell["source"]))
+        if slide_type is None:
+            cell["metadata"].pop("slideshow")
+        else:
+            cell["metadata"]["slideshow"] = {"slide_type": slide_type}
+        found.append(cell["id"])
+
+    edit_notebook(path, change)
+    return found[0]
+
+
+def test_a_cell_without_a_slide_type(kit):
+    path = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
+    cell_id = set_slide_type(path, "## Learning outcomes", None)
+    metadata_line = line_of(path, f'"id": "{cell_id}"') + 1
+    assert_reported(check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{metadata_line}", "no slide type", "notes")
+
+
+@pytest.mark.parametrize(
+    ("slide_type", "why"), [("-", "never shown"), ("subslide", "jumps over"), ("sldie", "not one of")]
+)
+def test_a_slide_type_the_projector_cannot_show_as_meant(kit, slide_type, why):
+    path = kit / "notebooks" / "03_tears_and_the_post_sex_blues.ipynb"
+    cell_id = set_slide_type(path, "# Lesson 03", slide_type)
+    where = f"notebooks/03_tears_and_the_post_sex_blues.ipynb:{slide_type_line(path, cell_id)}"
+    assert_reported(check(kit), where, f"slide type {slide_type!r}", why)
+
+
+def test_the_facilitators_opening_on_a_slide(kit):
+    path = kit / "notebooks" / "04_aftercare_and_talking.ipynb"
+    set_slide_type(path, "## Content note", "slide")
+    assert_reported(
+        check(kit),
+        f"notebooks/04_aftercare_and_talking.ipynb:{line_of(path, '## Content note')}",
+        "facilitator text on a slide",
+        "notes",
+    )
+
+
+def test_a_facilitator_note_inside_a_slide(kit):
+    path = kit / "notebooks" / "01_welcome_and_ground_rules.ipynb"
+
+    def add_a_note(notebook):
+        cell = next(cell for cell in notebook["cells"] if cell["metadata"]["slideshow"]["slide_type"] == "slide")
+        cell["source"] = [*cell["source"][:-1], cell["source"][-1] + "\n", "> **Facilitator:** PLANTED NOTE"]
+
+    edit_notebook(path, add_a_note)
+    where = f"notebooks/01_welcome_and_ground_rules.ipynb:{line_of(path, 'PLANTED NOTE')}"
+    assert_reported(check(kit), where, "facilitator text on a slide")
+
+
 def test_a_notebook_with_another_kernel(kit):
     path = kit / "notebooks" / "03_tears_and_the_post_sex_blues.ipynb"
     edit_notebook(path, lambda notebook: notebook["metadata"]["kernelspec"].update(name="ir"))

@@ -51,6 +51,7 @@ ROOM_API = {
     "results",
     "status",
     "end",
+    "end_panel",
     "join_card",
     "poll",
     "tally",
@@ -71,6 +72,16 @@ LESSON_HEADINGS = (
     "## Content note",
     "## Facilitator talking points",
 )
+# What the projector view (jupyterlab-slideshow) does with each cell's metadata.slideshow.slide_type:
+# the room sees `slide` cells, one per press of the clicker, and `fragment`s added to them; `notes`
+# are the facilitator's, in the notebook on the laptop; `skip` is setup code.
+SLIDE_TYPES = ("slide", "fragment", "notes", "skip")
+PROJECTED_SLIDE_TYPES = ("slide", "fragment")
+REFUSED_SLIDE_TYPES = {
+    "-": "'-' (continue the slide above) is never shown by the projector view",
+    "subslide": "a clicker only goes forward and back, and forward jumps over subslides",
+}
+FACILITATOR_TEXT = re.compile(r"^\s*(?:>\s*)?\*\*Facilitator\b")  # "> **Facilitator:** ..."
 HEADING = re.compile(r"^#{1,2} ")  # a section of the opening ends at the next heading of level 1 or 2
 MINUTES = re.compile(r"\b\d+\s*(?:-\s*\d+\s*)?minutes?\b", re.IGNORECASE)
 LESSON_NAME = re.compile(r"`(\d+_[a-z0-9_]+)`")  # `02_the_feelings_after_sex`, as lessons name each other
@@ -477,6 +488,7 @@ def _notebook_findings(path: Path, known: _Known, *, lesson: bool) -> list[Findi
             path, ((lines.source_line(number, index), line) for index, line in enumerate(text.splitlines(), start=1))
         )
         ids = {match[1] for match in BANK_LOOKUP.findall(text)}
+        findings += _slide_findings(path, number, cell, text, lines)
         if cell.get("cell_type") == "code":
             findings += _code_cell_findings(path, number, cell, text, lines)
             if code.errors.get(number):
@@ -550,6 +562,34 @@ def _code_cell_findings(path: Path, number: int, cell: dict, text: str, lines: _
             )
         )
     return findings
+
+
+def _slide_findings(path: Path, number: int, cell: dict, text: str, lines: _RawNotebook) -> list[Finding]:
+    """The cell's slide type is one the projector view shows as meant, and the room never sees
+    facilitator text."""
+    slide_type = _get(cell, "metadata", "slideshow", "slide_type")
+    advice = (
+        "set its Slide Type (JupyterLab's right sidebar, the gear): slide for what the room sees, "
+        "notes for the facilitator, skip for setup code"
+    )
+    if slide_type is None:
+        return [_fail(path, lines.key_in_cell(number, "metadata"), "this cell has no slide type", advice)]
+    if slide_type not in SLIDE_TYPES:
+        why = REFUSED_SLIDE_TYPES.get(slide_type, "it is not one of " + ", ".join(SLIDE_TYPES))
+        return [_fail(path, lines.key_in_cell(number, "slide_type"), f"slide type {slide_type!r}: {why}", advice)]
+    if slide_type not in PROJECTED_SLIDE_TYPES or cell.get("cell_type") != "markdown":
+        return []
+    for index, line in enumerate(text.splitlines(), start=1):
+        if line.strip() in LESSON_HEADINGS or FACILITATOR_TEXT.match(line):
+            return [
+                _fail(
+                    path,
+                    lines.source_line(number, index),
+                    f"facilitator text on a slide the room sees ({line.strip()[:40]})",
+                    "move it to a cell of its own with the slide type notes",
+                )
+            ]
+    return []
 
 
 @dataclass
