@@ -433,3 +433,23 @@ def test_a_refused_pretend_answer_is_recorded_and_the_other_phones_still_answer(
     assert rehearsal.refused == ["pretend phone 1 on 'what_helps': 400 Bad Request"]
     # Phones 2-5 answered after the refusal: every answer but phone 1's was counted (a skip counts none).
     assert room.count("what_helps") == sum(1 for phone, chosen in enumerate(sent) if chosen is not None and phone != 1)
+
+
+def test_the_end_panel_does_nothing_until_clicked_and_ends_only_on_a_second_click(tmp_path):
+    """Lesson 05 ends the room with buttons: Run All Cells (run before presenting) must not end it, and
+    a first click on End the room only warns, saying that no handout was saved."""
+    from aftertalk.notebook.panel import EndPanel
+
+    room = aftertalk.room(rehearsal=True)
+    handout = tmp_path / "handout.pdf"
+    panel = EndPanel(room, handout)
+    assert room.status()["questions"] == [] and not handout.exists()  # the room is still there
+    panel.end_button.click()
+    assert "Click again" in panel.message.value and "No handout was saved" in panel.message.value
+    room.status()  # not ended: the server still answers for the room
+    panel.export_button.click()
+    assert handout.read_bytes().startswith(b"%PDF") and "Handout saved" in panel.message.value
+    panel.end_button.click()
+    assert "The room has ended" in panel.message.value and panel.end_button.disabled
+    with pytest.raises(RoomError):
+        room.status()

@@ -237,15 +237,22 @@ class Room:
         from aftertalk.notebook import charts
         from aftertalk.notebook.export import revealed_results
 
+        frames = revealed_results(self)
+        if not frames:
+            return widgets.VBox([widgets.HTML("<p>No poll has been revealed in this room yet.</p>")])
+        # One screen for every chart, so the summary fits its slide: a grid, each chart as tall as its row.
+        columns = 1 if len(frames) == 1 else 2 if len(frames) <= 4 else 3
+        rows = -(-len(frames) // columns)
+        height = f"{88 // rows}vh"
         images = [
             widgets.Image(
                 value=charts.figure_png(charts.room_chart(frame), dpi=80),
                 format="png",
-                layout=widgets.Layout(width="100%", max_width="1280px"),
+                layout=widgets.Layout(width="auto", max_width="100%", max_height=height, object_fit="contain"),
             )
-            for frame in revealed_results(self)
+            for frame in frames
         ]
-        return widgets.VBox(images or [widgets.HTML("<p>No poll has been revealed in this room yet.</p>")])
+        return widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
 
     # --- the anonymous question box and one-word check-ins ---------------------------------------
 
@@ -278,6 +285,17 @@ class Room:
         """Keep a word off the chart; only after the close and before the reveal. The server answers the
         same whether anyone typed the word or not."""
         self._api("POST", f"/questions/{self._qid(question_id)}/words", body={"word": word})
+
+    def end_panel(self, handout="handout.pdf"):
+        """Two buttons for the end of the workshop: save the handout to `handout`, then end the room
+        (a second click confirms). Nothing happens until they are clicked, so Run All is safe.
+
+        In a headless rehearsal (AFTERTALK_HEADLESS=1) both happen at once.
+        """
+        from aftertalk.notebook.panel import EndPanel
+        from aftertalk.notebook.rehearsal import headless
+
+        return EndPanel(self, handout, autoplay=self.rehearsal is not None and headless())
 
     def export(self, path):
         """Save a handout (.pdf: every revealed chart and where to get help) or the revealed results (.csv)."""

@@ -16,7 +16,7 @@ from aftertalk.notebook import charts
 from aftertalk.notebook.http import RoomError
 
 REFRESH_SECONDS = 0.5
-QR_WIDTH = "min(60vh, 520px)"
+QR_WIDTH = "min(48vh, 520px)"
 # A chart or live count shares its slide with the question and one line of text: at most this tall,
 # so the slide fits a 1280x720 or 1024x768 projector without scrolling (tests/test_projector.py).
 IMAGE_MAX_HEIGHT = "60vh"
@@ -128,7 +128,7 @@ class JoinCard(widgets.VBox):
             '<div style="font-size:1.3em;line-height:1.3;overflow-wrap:anywhere">'
             f"<div>{html.escape(_('Scan, or open'))} <b>{html.escape(room.join_url)}</b></div>"
             f'<div>{html.escape(_("Room code"))} <b style="letter-spacing:0.15em">{html.escape(room.code)}</b></div>'
-            f'<div style="font-size:0.6em;color:#444">'
+            f'<div style="font-size:0.8em;color:#444">'
             f"{html.escape(_('Anonymous: no app, no name, no login. Skip anything you like.'))}</div></div>"
         )
         self._last = None
@@ -142,6 +142,7 @@ class JoinCard(widgets.VBox):
             [self.qr, self.address], layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="1em")
         )
         self.address.layout.flex = "1 1 20em"
+        self.phones.image.layout.max_height = "22vh"  # under the QR code, within the slide
         super().__init__([card, self.phones.image, self.message, self.stop_button])
         if live:
             self.phones.start()
@@ -333,6 +334,56 @@ class PollPanel(widgets.VBox):
 def _say(message: widgets.HTML, text: str, *, error: bool = True) -> None:
     colour = "#a3241b" if error else "#333"
     message.value = f'<p style="font-size:1.1em;color:{colour}">{html.escape(text)}</p>' if text else ""
+
+
+class EndPanel(widgets.VBox):
+    """The end of the workshop, as two buttons: save the handout, then end the room.
+
+    Buttons, not code, so that Run All Cells (which a facilitator runs before presenting) can never end
+    the room before its last poll. Ending asks for a second click, and says first when no handout was
+    saved, since none can be made afterwards. With `autoplay` (a headless rehearsal) both happen at once.
+    """
+
+    def __init__(self, room, handout, *, autoplay: bool = False):
+        self.room, self.handout = room, handout
+        self._ = _ = translator(room.language)
+        self.saved = False
+        self.export_button = _button(_("Save the handout (PDF)"), icon="file-pdf-o", button_style="primary")
+        self.end_button = _button(_("End the room"), icon="trash", button_style="danger")
+        self.export_button.on_click(lambda _: self.save_handout())
+        self.end_button.on_click(lambda _: self.end_room())
+        self.message = widgets.HTML()
+        self._armed = False
+        super().__init__([widgets.HBox([self.export_button, self.end_button]), self.message])
+        if autoplay:
+            self.save_handout()
+            self._armed = True
+            self.end_room()
+
+    def save_handout(self) -> None:
+        try:
+            path = self.room.export(self.handout)
+        except (OSError, ValueError, RoomError) as error:
+            _say(self.message, str(error))
+            return
+        self.saved = True
+        _say(self.message, self._("Handout saved: {path}").format(path=path), error=False)
+
+    def end_room(self) -> None:
+        if not self._armed:
+            self._armed = True
+            warning = self._("Click again to end the room: every answer is erased, and this cannot be undone.")
+            if not self.saved:
+                warning += " " + self._("No handout was saved, and none can be made afterwards.")
+            _say(self.message, warning)
+            return
+        try:
+            self.room.end()
+        except RoomError as error:
+            _say(self.message, str(error))
+            return
+        self.export_button.disabled = self.end_button.disabled = True
+        _say(self.message, self._("The room has ended. Its answers are erased."), error=False)
 
 
 class QuestionBoxPanel(widgets.VBox):
