@@ -21,16 +21,16 @@ from workshop_process import URL, Workshop
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SIZES = {"1280x720": (1280, 720), "1024x768": (1024, 768)}
-# Slide types the room sees; every other cell (notes, skip) must never be on screen.
-PROJECTED = {"slide", "fragment"}
 RUN_SECONDS = 240
 SLIDE_CHANGE_SECONDS = 3
 MAX_SLIDES = 80
+# The lesson's notebook: the one showing (a closed lesson's cells may linger in the page).
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 # What is on screen, measured in the page: the cells shown, the smallest visible text, what spills out.
 MEASURE = """() => {
   const W = window.innerWidth, H = window.innerHeight;
-  const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'));
+  const cells = Array.from(document.querySelectorAll("PANEL .jp-Notebook .jp-Cell"));
   const shown = [];
   cells.forEach((cell, index) => { if (cell.classList.contains('jp-deck-mod-onscreen')) shown.push([cell, index]); });
   const visible = (el) => {
@@ -58,11 +58,11 @@ MEASURE = """() => {
       if (visible(input)) code = true;
     }
   }
-  const notebook = document.querySelector('.jp-Deck .jp-Notebook');
+  const notebook = document.querySelector("PANEL.jp-Deck .jp-Notebook");
   if (notebook && notebook.scrollHeight > notebook.clientHeight + 1) overflow.push('the slide scrolls');
   const active = cells.findIndex((cell) => cell.classList.contains('jp-mod-active'));
   return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active};
-}"""
+}""".replace("PANEL", PANEL)
 BUSY = ".jp-Notebook-ExecutionIndicator[data-status='busy']"
 IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
@@ -104,7 +104,8 @@ class Presenter:
         self.base, self.token = f"http://127.0.0.1:{match[1]}", match[0].split("token=")[1]
         self.browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         width, height = SIZES[size]
-        self.page = self.browser.new_page(viewport={"width": width, "height": height})
+        self.context = self.browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
 
     def close(self) -> None:
         self.browser.close()
@@ -113,8 +114,11 @@ class Presenter:
         self.workshop.kill()
 
     def open(self, lesson: str) -> None:
-        self.page.goto(f"{self.base}/lab/tree/{lesson}.ipynb?token={self.token}")
-        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+        """The lesson alone in a fresh page (`reset`: not the tabs of the lesson before)."""
+        self.page.close()
+        self.page = self.context.new_page()
+        self.page.goto(f"{self.base}/lab/tree/{lesson}.ipynb?reset&token={self.token}")
+        self.page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-Cell", timeout=90_000)
         self.page.wait_for_selector(IDLE, timeout=90_000)
         self.accept_kernel()
 
@@ -148,8 +152,11 @@ class Presenter:
     def start(self) -> None:
         """Click the lesson's title, then the toolbar's slideshow button."""
         self.accept_kernel()
-        self.page.locator(".jp-Notebook .jp-Cell").first.click()
-        self.page.locator(".jp-NotebookPanel-toolbar [data-jp-item-name='deck'] jp-button").click()
+        # Run All left the notebook at its end.
+        panel = self.page.locator(PANEL)
+        panel.locator(".jp-WindowedPanel-outer").evaluate("outer => { outer.scrollTop = 0; }")
+        panel.locator(".jp-Notebook .jp-Cell").first.click()
+        panel.locator(".jp-NotebookPanel-toolbar [data-jp-item-name='deck'] jp-button").click()
         self.page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=30_000)
         time.sleep(0.5)  # the deck fades slides in
 
@@ -177,12 +184,9 @@ class Presenter:
             time.sleep(0.1)
         return False
 
-    def poll_buttons(self):
-        return self.page.locator(".jp-deck-mod-onscreen .widget-button")
-
     def play_poll(self, slide: Slide, shots: Path | None) -> None:
         """On a poll slide: Open, wait for answers, Close and reveal, wait for the chart."""
-        cell = self.page.locator(".jp-deck-mod-onscreen")
+        cell = self.page.locator(f"{PANEL} .jp-deck-mod-onscreen")
         open_button = cell.locator(".widget-button", has_text="Open poll")
         if open_button.count() == 0 or open_button.is_disabled():
             return
