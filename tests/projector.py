@@ -98,7 +98,9 @@ class Presenter:
             str(self.kit),
             "--port",
             "0",
-            env={"AFTERTALK_REHEARSAL": "1", "AFTERTALK_REHEARSAL_PACE": "0"},
+            # Simulated phones answering at once; polls wait for their buttons, as in a real room (the
+            # suite's own AFTERTALK_HEADLESS=1 would play them through during Run All).
+            env={"AFTERTALK_REHEARSAL": "1", "AFTERTALK_REHEARSAL_PACE": "0", "AFTERTALK_HEADLESS": "0"},
         )
         match = self.workshop.wait_for(URL)
         self.base, self.token = f"http://127.0.0.1:{match[1]}", match[0].split("token=")[1]

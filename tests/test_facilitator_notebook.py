@@ -237,14 +237,20 @@ def test_a_bad_export_path_gets_a_clear_error(room, tmp_path, name, error, messa
 
 
 def test_research_and_before_after_wait_for_the_reveal(room):
-    note = room.compare_with_research("pcd_ever", option="yes", references=["bird2011_lifetime"])
-    assert "has not been asked" in note.data
+    """Run All Cells draws these before their polls are revealed: they say so, then draw by themselves
+    once the poll is revealed (the slide needs no second run); later calls draw at once."""
+    waiting = room.compare_with_research("pcd_ever", option="yes", references=["bird2011_lifetime"])
+    assert "appears here once the poll is revealed" in waiting.note.value and not waiting.image.value
     room.poll("pcd_ever")
+    deadline = time.monotonic() + 10
+    while not waiting.image.value and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert bytes(waiting.image.value).startswith(b"\x89PNG") and waiting.note.value == ""
     figure = room.compare_with_research("pcd_ever", option="yes", references=["bird2011_lifetime"])
     texts = " ".join(text.get_text() for text in figure.findobj(lambda a: hasattr(a, "get_text")))
     assert "Bird" in texts and "222" in texts
     room.poll("comfort_before")
-    assert "has not been asked" in room.before_after("comfort_before", "comfort_after").data
+    assert "once the poll is revealed" in room.before_after("comfort_before", "comfort_after").note.value
     room.poll("comfort_after")
     assert room.before_after("comfort_before", "comfort_after").__class__.__name__ == "Figure"
 
@@ -453,3 +459,29 @@ def test_the_end_panel_does_nothing_until_clicked_and_ends_only_on_a_second_clic
     assert "The room has ended" in panel.message.value and panel.end_button.disabled
     with pytest.raises(RoomError):
         room.status()
+
+
+def test_a_chart_returned_to_a_cell_displays_as_a_picture():
+    """room.chart(), tally() and the research comparison return matplotlib Figures drawn without pyplot:
+    a kernel showed them as "<Figure size 1280x720 with 2 Axes>" text until the room registered a PNG
+    display for them."""
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        kc.execute(
+            "import aftertalk\nroom = aftertalk.room(rehearsal=True)\n"
+            'room.tally("warmup_weather", {"sunny": 7, "rainy": 4})'
+        )
+        shown = []
+        while True:
+            message = kc.get_iopub_msg(timeout=60)
+            if message["msg_type"] in ("execute_result", "display_data"):
+                shown.append(sorted(message["content"]["data"]))
+            if message["msg_type"] == "error":
+                raise AssertionError(message["content"]["evalue"])
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                break
+        assert shown and "image/png" in shown[-1]
+        kc.execute("room.end()")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -290,6 +290,19 @@ def withheld_text(results: pd.DataFrame) -> str | None:
         _language.reset(token)
 
 
+def show_figures_in_notebooks() -> None:
+    """Make a chart returned to a notebook cell display as a picture. The charts are drawn without
+    pyplot (they may be drawn from a thread), so matplotlib's inline backend never registers itself and
+    JupyterLab would show only "<Figure size 1280x720 with 2 Axes>". Outside IPython: nothing to do."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, lambda figure: figure_png(figure, dpi=80))
+
+
 def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     """Render `figure` to PNG bytes with the Agg canvas (no pyplot, safe off the main thread).
 

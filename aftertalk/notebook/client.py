@@ -30,6 +30,9 @@ class Room:
         self.rehearsal = rehearsal
         self.server = server  # the LocalServer this room runs on, when this laptop started it
         self._questions: dict[str, Question] = {}
+        from aftertalk.notebook.charts import show_figures_in_notebooks
+
+        show_figures_in_notebooks()  # room.chart(), tally(), compare_with_research() return Figures
 
     def __repr__(self):
         mode = ", rehearsal" if self.rehearsal else ""
@@ -216,19 +219,17 @@ class Room:
         from aftertalk.notebook import charts
 
         rows = reference_rows(references)
-        waiting = self._not_revealed(question_id)
-        if waiting:
-            return waiting
-        return charts.room_vs_research(self.results(question_id), rows, room_option=option)
+        return self._when_revealed(
+            [question_id], lambda: charts.room_vs_research(self.results(question_id), rows, room_option=option)
+        )
 
     def before_after(self, before_id: str, after_id: str):
         """The same question asked at the start and at the end, side by side."""
         from aftertalk.notebook import charts
 
-        waiting = self._not_revealed(before_id) or self._not_revealed(after_id)
-        if waiting:
-            return waiting
-        return charts.before_after(self.results(before_id), self.results(after_id))
+        return self._when_revealed(
+            [before_id, after_id], lambda: charts.before_after(self.results(before_id), self.results(after_id))
+        )
 
     def summary(self):
         """Every revealed poll in the room, as charts, in the order they were asked."""
@@ -313,16 +314,15 @@ class Room:
     def _asked(self) -> dict[str, str]:
         return {q["id"]: q["state"] for q in self.status()["questions"]}
 
-    def _not_revealed(self, question_id: str):
-        """None when the poll is revealed; otherwise a short note to show instead of a chart."""
-        from IPython.display import Markdown
+    def _when_revealed(self, question_ids: list[str], draw):
+        """The chart `draw()` makes, once every poll in `question_ids` is revealed: at once if they are,
+        otherwise a WaitingChart that says so and draws it by itself after the reveal."""
+        asked = self._asked()
+        if all(asked.get(question_id) == "revealed" for question_id in question_ids):
+            return draw()
+        from aftertalk.notebook.panel import WaitingChart
 
-        state = self._asked().get(question_id)
-        if state == "revealed":
-            return None
-        if state is None:
-            return Markdown(f"*The poll `{question_id}` has not been asked in this room yet.*")
-        return Markdown(f"*The poll `{question_id}` is still {state}: close and reveal it, then run this cell again.*")
+        return WaitingChart(self, question_ids, lambda: draw())
 
     def _qid(self, question_id) -> str:
         if isinstance(question_id, Question):

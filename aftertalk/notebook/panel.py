@@ -16,7 +16,7 @@ from aftertalk.notebook import charts
 from aftertalk.notebook.http import RoomError
 
 REFRESH_SECONDS = 0.5
-QR_WIDTH = "min(48vh, 520px)"
+QR_WIDTH = "min(40vh, 520px)"
 # A chart or live count shares its slide with the question and one line of text: at most this tall,
 # so the slide fits a 1280x720 or 1024x768 projector without scrolling (tests/test_projector.py).
 IMAGE_MAX_HEIGHT = "60vh"
@@ -141,7 +141,7 @@ class JoinCard(widgets.VBox):
         card = widgets.HBox(
             [self.qr, self.address], layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="1em")
         )
-        self.address.layout.flex = "1 1 20em"
+        self.address.layout.flex = "1 1 12em"
         self.phones.image.layout.max_height = "22vh"  # under the QR code, within the slide
         super().__init__([card, self.phones.image, self.message, self.stop_button])
         if live:
@@ -334,6 +334,35 @@ class PollPanel(widgets.VBox):
 def _say(message: widgets.HTML, text: str, *, error: bool = True) -> None:
     colour = "#a3241b" if error else "#333"
     message.value = f'<p style="font-size:1.1em;color:{colour}">{html.escape(text)}</p>' if text else ""
+
+
+class WaitingChart(widgets.VBox):
+    """A chart drawn from polls that may not be revealed yet: until they are, one line says so; then the
+    chart appears by itself. A facilitator runs the whole lesson before presenting it, long before its
+    polls are revealed, and the slide must still show the chart without running the cell again."""
+
+    def __init__(self, room, question_ids: list[str], draw, *, interval: float = 1.0):
+        self.room, self.question_ids, self.draw = room, question_ids, draw
+        self._ = translator(room.language)
+        self.note = widgets.HTML()
+        self.live = LiveImage(
+            self._render, interval=interval, on_error=lambda error: _say(self.note, stopped_text(self._, error))
+        )
+        super().__init__([self.note, self.live.image])
+        self.live.start()
+
+    @property
+    def image(self) -> widgets.Image:
+        return self.live.image
+
+    def _render(self):
+        states = {question["id"]: question["state"] for question in self.room.status()["questions"]}
+        if any(states.get(question_id) != "revealed" for question_id in self.question_ids):
+            _say(self.note, self._("This chart appears here once the poll is revealed."), error=False)
+            return None
+        self.live.stopped.set()  # drawn once: the results of a revealed poll never change
+        self.note.value = ""
+        return self.draw()
 
 
 class EndPanel(widgets.VBox):
