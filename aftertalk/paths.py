@@ -15,6 +15,8 @@ from pathlib import Path
 INSTALLED_KIT = Path(__file__).resolve().parent.parent
 #: What a running poll server writes in its data folder: its URL, admin token and pid (mode 0600).
 SERVER_INFO = "server.json"
+#: The help list, in a kit: the handout prints it, the lessons point to it, `aftertalk check` checks it.
+HELP_LIST = Path("data") / "where_to_get_help.md"
 
 
 def is_kit(folder: Path) -> bool:

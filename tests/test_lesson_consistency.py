@@ -16,6 +16,7 @@ import pytest
 from kit_copies import ROOT, code_cell, copy_kit, edit_notebook, line_of, replace_in
 
 from aftertalk.kit.lint import check_kit
+from aftertalk.paths import HELP_LIST
 
 NOTEBOOKS = Path("notebooks")
 QUESTIONS = Path("data") / "questions"
@@ -291,3 +292,37 @@ def test_a_reference_file_without_figures(kit):
     header = (kit / REFERENCE).read_text(encoding="utf-8").splitlines()[0]
     (kit / "data" / "reference" / "more.csv").write_text(header + "\n", encoding="utf-8")
     assert_the_one_problem(kit, "data/reference/more.csv:1", "this file has no figures")
+
+
+# --- the help list (the handout's last page) -----------------------------------------------------------
+
+
+def test_the_help_list_is_missing(kit):
+    (kit / HELP_LIST).unlink()
+    assert_the_one_problem(kit, str(HELP_LIST), "the help list is missing")
+
+
+@pytest.mark.parametrize(
+    "old, new, what",
+    [
+        (
+            "If you are in immediate danger, call your local emergency number.",
+            "If you are in immediate danger, get help.",
+            "the help list does not name the local emergency number",
+        ),
+        ("a crisis line, now", "now", "the help list names no crisis line"),
+    ],
+)
+def test_a_help_list_without_what_the_lessons_promise(kit, old, new, what):
+    """Lesson 03 sends anyone in danger to "your local emergency number or a crisis line": the list has both."""
+    replace_in(kit / HELP_LIST, old, new)
+    assert_the_one_problem(kit, str(HELP_LIST), what)
+
+
+def test_a_help_list_that_links_elsewhere(kit):
+    replace_in(kit / HELP_LIST, "Rape Crisis Scotland.", "Rape Crisis Scotland (https://example.org/help).")
+    assert_the_one_problem(
+        kit,
+        f"{HELP_LIST}:{line_of(kit / HELP_LIST, 'example.org')}",
+        "the link https://example.org/help is neither a DOI nor the helpline directory",
+    )

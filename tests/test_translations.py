@@ -36,7 +36,7 @@ def test_the_same_question_in_english_and_spanish_counts_on_the_same_option(brow
     spanish.get_by_text("Con curiosidad").click()
     spanish.get_by_role("button", name="Enviar de forma anónima").click()
     expect(english.get_by_text("Thanks, that was sent anonymously.")).to_be_visible()
-    expect(spanish.get_by_text("Gracias: se ha enviado de forma anónima.")).to_be_visible()
+    expect(spanish.get_by_text("Gracias: se envió de forma anónima.")).to_be_visible()
     answer_many(server, room.code, "mood", {"settled": 5, "curious": 3})
     assert shown_counts(room, "mood") == {"settled": 5, "curious": 5, "prefer_not_to_say": 0}
 
@@ -81,7 +81,7 @@ def test_errors_reach_the_phone_in_its_language(server, room):
         body={"question": "mood", "options": ["settled"]},
         headers={"Cookie": cookie},
     )
-    assert status == 409 and body["error"].startswith("Este teléfono ya ha respondido")
+    assert status == 409 and body["error"].startswith("Este teléfono ya respondió")
     status, page = call(server, "GET", "/r/ZZZZZ", headers={"Accept-Language": "es"})
     assert status == 404 and "No hay ninguna sala con el código ZZZZZ" in page
 
@@ -195,3 +195,15 @@ def test_chart_notes_and_hidden_ranges_follow_the_facilitators_language():
     results["shown_as"] = ["7", charts.cell_text("fewer_than", None, None, 5, "en")]
     texts = " ".join(t.get_text() for t in charts.room_chart(results).findobj(lambda a: hasattr(a, "get_text")))
     assert "fewer than 5" in texts and "Hatched bars" in texts
+
+
+def test_a_spanish_phone_asks_to_tick_all_in_one_wording():
+    """A multiple-choice question and the phone page under it give the same instruction ("Marca todas las
+    que correspondan."), not two verbs for one action."""
+    page_hint = i18n.catalog("es")["Choose all that apply."]
+    multi = [question for question in aftertalk.load_questions().values() if question.kind == "multi"]
+    assert multi
+    for question in multi:
+        text = question.translations["es"]["text"]
+        instruction = text[text.rindex("?") + 1 :].strip()
+        assert instruction == page_hint, f"{question.id}: {instruction!r} but the page says {page_hint!r}"

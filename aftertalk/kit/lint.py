@@ -22,7 +22,7 @@ import aftertalk
 from aftertalk.kit import readiness
 from aftertalk.kit.findings import Finding
 from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
-from aftertalk.paths import current_kit
+from aftertalk.paths import HELP_LIST, current_kit
 from aftertalk.privacy import same_question
 from aftertalk.questions import Question, QuestionError, load_question_file, pair_problem
 
@@ -100,6 +100,23 @@ SHOP_WORDS = re.compile(
 GENDERED_PARTNER_WORDS = re.compile(r"\b(boyfriends?|girlfriends?)\b", re.IGNORECASE)
 
 REFERENCE_ID = re.compile(r"[a-z0-9_]+")
+
+# What the help list must always name, because the lessons send people to it (03: "contact your local
+# emergency number or a crisis line now"); what else it lists is local and the facilitator's to check.
+HELP_LIST_MUST_NAME = (
+    (
+        "emergency number",
+        "the help list does not name the local emergency number",
+        "add the line 'If you are in immediate danger, call your local emergency number.': the handout "
+        "always carries it",
+    ),
+    (
+        "crisis line",
+        "the help list names no crisis line",
+        "add the crisis lines for your area under a heading that says 'crisis line': lesson 03 tells anyone "
+        "thinking of harming themselves to call one now",
+    ),
+)
 
 
 class KitNotFound(ValueError):
@@ -183,6 +200,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     lessons = {path.stem for path in (kit / "notebooks").glob("*.ipynb")}
     _check_notebooks(kit, _Known(question_ids, bank, reference_ids, lessons), report)
     report.findings += reference_findings  # reported after the notebooks, as the kit is laid out
+    report.findings += _help_list_findings(kit / HELP_LIST)
     if machine:
         report.findings += readiness.laptop_findings()
         report.join_url = readiness.join_url()
@@ -902,6 +920,27 @@ class _RawNotebook:
         start, end = self._span(number)
         match = pattern.search(self.raw, start, end)
         return self._line(match.start()) if match else None
+
+
+# --- the help list ---
+
+
+def _help_list_findings(path: Path) -> list[Finding]:
+    """The help list the handout prints: there, naming what the lessons promise, linking only to help."""
+    if not path.is_file():
+        return [
+            _fail(
+                path,
+                None,
+                "the help list is missing",
+                f"restore it with git checkout -- {HELP_LIST}: the handout prints it and the lessons point to it",
+            )
+        ]
+    text = _read_text(path)
+    findings = [
+        _fail(path, None, what, advice) for needed, what, advice in HELP_LIST_MUST_NAME if needed not in text.lower()
+    ]
+    return findings + _wording_findings(path, enumerate(text.splitlines(), start=1))
 
 
 # --- reference data ---

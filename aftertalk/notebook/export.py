@@ -10,9 +10,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from aftertalk.notebook import charts
-from aftertalk.paths import current_kit
-
-HELP_FILE = Path("data") / "where_to_get_help.md"  # in the kit in use (paths.current_kit)
+from aftertalk.paths import HELP_LIST, current_kit
 
 
 def revealed_results(room) -> list[pd.DataFrame]:
@@ -87,7 +85,7 @@ def write_handout(results: list[pd.DataFrame], path: Path) -> None:
 
 
 def help_page() -> Figure:
-    text = (current_kit() / HELP_FILE).read_text(encoding="utf-8")
+    text = (current_kit() / HELP_LIST).read_text(encoding="utf-8")
     figure = Figure(figsize=(8.27, 11.69), facecolor="white")  # A4 portrait
     lines = []
     for paragraph in text.strip().split("\n"):
