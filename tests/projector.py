@@ -23,6 +23,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SIZES = {"1280x720": (1280, 720), "1024x768": (1024, 768)}
 RUN_SECONDS = 240
 SLIDE_CHANGE_SECONDS = 3
+COUNT_SECONDS = 30
 MAX_SLIDES = 80
 # The lesson's notebook: the one showing (a closed lesson's cells may linger in the page).
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -194,7 +195,7 @@ class Presenter:
             return
         open_button.click()
         cell.get_by_text("The poll is open").wait_for(timeout=30_000)
-        time.sleep(1.5)  # the simulated phones answer and the live count refreshes
+        self.wait_until_the_count_settles(cell)
         if shots:
             slide.screenshots.append(self.shot(shots, f"{slide.number:02d}-open"))
         reveal = cell.locator(".widget-button", has_text=re.compile("Close and reveal|Reveal the words"))
@@ -203,6 +204,17 @@ class Presenter:
             cell.locator(".widget-button", has_text="Reveal the words").click()
         cell.locator("summary", has_text="Text version of this chart").wait_for(state="attached", timeout=30_000)
         slide.poll = "revealed"
+
+    def wait_until_the_count_settles(self, cell) -> None:
+        """As a facilitator does: wait until the live count stops rising (its picture is redrawn only
+        when the count changes), so that the chart is drawn from the whole simulated room."""
+        count = cell.locator(".widget-image").first
+        last, steady, deadline = None, 0, time.monotonic() + COUNT_SECONDS
+        while steady < 3 and time.monotonic() < deadline:
+            time.sleep(0.7)
+            picture = count.get_attribute("src")
+            steady = steady + 1 if picture == last else 0
+            last = picture
 
     def shot(self, folder: Path, name: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
