@@ -406,6 +406,127 @@ def test_room_vs_research_hidden_room_cell():
     assert len(hatched_bars(figure)) == 1
 
 
+PCD_OPTIONS = [("yes", "Yes"), ("no", "No"), ("does_not_apply", "Doesn't apply to me"), PREFER]
+
+
+def pcd_results(counts, hidden=(), shown_as=None):
+    """Lesson 03's pcd_ever as a room answers it: Yes, No, "Doesn't apply to me", "Prefer not to say"."""
+    return make_results(
+        "single",
+        counts,
+        n=sum(counts.values()),
+        hidden=hidden,
+        shown_as=shown_as,
+        options=PCD_OPTIONS,
+        text="Have you ever felt unexplained tearfulness, sadness or irritability after consensual sex?",
+        question_id="pcd_ever",
+    )
+
+
+def test_room_vs_research_counts_only_those_who_answered_yes_or_no():
+    """Issue 17: the studies counted only people who had had sex, so the room's share is Yes / (Yes + No).
+    Dividing by every answer gave 7 of 29 = 24% where 7 of 18 = 39% is the comparable figure."""
+    results = pcd_results({"yes": 7, "no": 11, "does_not_apply": 6, "prefer_not_to_say": 5})
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    room_label = "This room: of the 18 who answered “Yes” or “No”"
+    assert bar_labelled(figure, charts._wrap(room_label, 24)) == "39%"
+    words = all_words(figure)
+    assert room_label in words
+    assert "leaves out “Doesn't apply to me” and “Prefer not to say”" in words
+    assert "24%" not in words and "n = 29 answers" in figure.get_suptitle()
+    text = charts.research_markdown(results, REFERENCE, room_option="yes")
+    assert f"| {room_label} | 39% |" in text
+    assert "| [1] Example et al. (2015) | 46% |" in text
+    assert "leaves out “Doesn't apply to me” and “Prefer not to say”" in text and "24%" not in text
+
+
+@pytest.mark.parametrize("hidden_answer", ["yes", "no"])
+def test_room_vs_research_never_computes_a_share_from_a_hidden_yes_or_no(hidden_answer):
+    """A hidden Yes or No stays hidden: 8 / (8 + 3) or 3 / (3 + 8) would give its count away."""
+    counts = {"yes": 8, "no": 8, "does_not_apply": 6, "prefer_not_to_say": 6}
+    counts[hidden_answer] = LEAKED_COUNT
+    results = pcd_results(counts, hidden={hidden_answer, "prefer_not_to_say"})
+    label = dict(PCD_OPTIONS)[hidden_answer]
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    words = all_words(figure)
+    assert bar_labelled(figure, charts._wrap("This room: of those who answered “Yes” or “No”", 24)) == "hidden"
+    assert len(hatched_bars(figure)) == 1
+    assert f"hidden (hatched) to protect privacy: it would need the number who answered “{label}” (fewer than 5)" in (
+        words
+    )
+    text = charts.research_markdown(results, REFERENCE, room_option="yes")
+    assert "| This room: of those who answered “Yes” or “No” | hidden |" in text
+    for shown in (words, text):
+        for leak in ("27%", "73%", "11"):  # 3 of 11, 8 of 11, 8 + 3
+            assert leak not in shown
+        assert not has_number(shown, LEAKED_COUNT)
+
+
+def test_room_vs_research_a_hidden_outside_answer_leaves_the_share_alone():
+    """ "Prefer not to say" hidden (fewer than 5) takes nothing from Yes / (Yes + No), which never uses it."""
+    results = pcd_results(
+        {"yes": 7, "no": 11, "does_not_apply": 0, "prefer_not_to_say": LEAKED_COUNT}, hidden={"prefer_not_to_say"}
+    )
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    assert bar_labelled(figure, charts._wrap("This room: of the 18 who answered “Yes” or “No”", 24)) == "39%"
+    assert not hatched_bars(figure)
+
+
+def test_room_vs_research_in_spanish_says_whom_it_counts():
+    results = pcd_results({"yes": 7, "no": 11, "does_not_apply": 6, "prefer_not_to_say": 5})
+    spanish = dict(yes="Sí", no="No", does_not_apply="No se aplica a mi caso", prefer_not_to_say="Prefiero no decirlo")
+    results["label"] = results["option"].map(spanish)
+    results.attrs["language"] = "es"
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    room_label = "Esta sala: de las 18 personas que respondieron “Sí” o “No”"
+    assert bar_labelled(figure, charts._wrap(room_label, 24)) == "39%"
+    words = all_words(figure)
+    assert "deja fuera “No se aplica a mi caso” y “Prefiero no decirlo”" in words
+    assert "This room" not in words and "leaves out" not in words
+    text = charts.research_markdown(results, REFERENCE, room_option="yes")
+    assert f"| {room_label} | 39% |" in text and "| Grupo | Porcentaje |" in text
+    results.loc[results["option"] == "no", "hidden"] = True
+    results.loc[results["option"] == "no", "shown_as"] = charts.cell_text("fewer_than", None, None, 5, "es")
+    words = all_words(charts.room_vs_research(results, REFERENCE, room_option="yes"))
+    assert "está oculta (rayada) para proteger la privacidad" in words and "“No” (menos de 5)" in words
+
+
+def test_room_vs_research_randomized_yes_no_is_already_out_of_yes_or_no():
+    """The phones' "Prefer not to say" is a skip, outside the n the estimate is of: the estimate is kept."""
+    figure = charts.room_vs_research(randomized_results(), REFERENCE, room_option="yes")
+    assert bar_labelled(figure, charts._wrap("This room: of the 24 who answered “Yes” or “No”", 24)) == "≈31% (12%–50%)"
+    text = charts.research_markdown(randomized_results(), REFERENCE, room_option="yes")
+    assert "| This room: of the 24 who answered “Yes” or “No” | about 31% (95% interval 12% to 50%) |" in text
+
+
+def test_room_vs_research_multi_select_leaves_out_prefer_not_to_say():
+    """Multi-select: "Prefer not to say" stands alone, so the people who chose a feeling are n minus them."""
+    figure = charts.room_vs_research(multi_results(), REFERENCE, room_option="calm")
+    label = "This room: of the 17 who chose an answer other than “Prefer not to say”"
+    assert bar_labelled(figure, charts._wrap(label, 24)) == "82%"  # 14 of 22 - 5
+
+
+def test_room_vs_research_when_no_one_answered_yes_or_no():
+    results = pcd_results({"yes": 0, "no": 0, "does_not_apply": 6, "prefer_not_to_say": 6})
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    assert "No one here answered “Yes” or “No”, so this room has no share to compare." in all_words(figure)
+    assert "0%" not in texts(figure)
+
+
+def test_room_vs_research_refuses_an_answer_outside_the_question():
+    results = pcd_results({"yes": 7, "no": 11, "does_not_apply": 6, "prefer_not_to_say": 5})
+    with pytest.raises(ValueError, match="not an answer to the question itself"):
+        charts.room_vs_research(results, REFERENCE, room_option="does_not_apply")
+
+
+def test_room_vs_research_withheld_says_why():
+    results = pcd_results({"yes": 2, "no": 1, "does_not_apply": 0, "prefer_not_to_say": 0}, hidden={"yes", "no"})
+    results.attrs.update(withheld="too_few_answers", min_answers=5)
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    assert "Too few answers to show safely" in all_words(figure) and not hatched_bars(figure)
+    assert "Too few answers to show safely" in charts.research_markdown(results, REFERENCE, room_option="yes")
+
+
 def test_before_after_shows_both_sides_per_option():
     before = scale_results({"1": 5, "2": 7, "3": 5, "4": 0, "5": 0, "prefer_not_to_say": 0})
     figure = charts.before_after(before, scale_results())

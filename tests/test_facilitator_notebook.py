@@ -255,6 +255,28 @@ def test_research_and_before_after_wait_for_the_reveal(room):
     assert room.before_after("comfort_before", "comfort_after").__class__.__name__ == "Figure"
 
 
+def figure_words(figure) -> str:
+    """Every text on a figure, as one line, so phrases split by wrapping still match."""
+    return " ".join(" ".join(t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))).split())
+
+
+def test_the_lesson_03_comparison_counts_only_those_who_answered_yes_or_no(room):
+    """Issue 17, through the real server: the room's bar beside the studies is Yes / (Yes + No), 7 of 18,
+    not 7 of all 29 answers."""
+    room.tally("pcd_ever", {"yes": 7, "no": 11, "does_not_apply": 6, "prefer_not_to_say": 5})
+    words = figure_words(room.compare_with_research("pcd_ever", option="yes", references=["bird2011_lifetime"]))
+    assert "This room: of the 18 who answered “Yes” or “No”" in words
+    assert "39%" in words and "24%" not in words
+
+
+def test_the_lesson_03_comparison_never_works_out_a_share_from_a_hidden_no(room):
+    room.tally("pcd_ever", {"yes": 9, "no": 2, "does_not_apply": 6, "prefer_not_to_say": 5})
+    assert room.results("pcd_ever").set_index("option").loc["no", "hidden"]  # 2 is fewer than 5
+    words = figure_words(room.compare_with_research("pcd_ever", option="yes", references=["bird2011_lifetime"]))
+    assert "This room: of those who answered “Yes” or “No”" in words and "and that is hidden" in words
+    assert "82%" not in words and "18%" not in words  # 9 of 11, 2 of 11
+
+
 def test_a_randomized_poll_shows_estimates_and_its_epsilon(room):
     panel = room.poll("pcd_ever_private")
     results = panel.results

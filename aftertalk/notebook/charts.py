@@ -98,6 +98,9 @@ WITHHELD_TEXT = {
     ),
 }
 WITHHELD_FALLBACK = "Not shown, to protect privacy."
+# Answers outside the question itself: a comparison with research leaves them out, as the studies counted only
+# the people a question is about (research/facts.md: "Compare like with like").
+OUTSIDE_THE_QUESTION = (PREFER_NOT_TO_SAY, "does_not_apply")
 RESEARCH_WARNING = "Careful: the samples and measures differ between these studies and this room, so compare loosely."
 
 
@@ -182,29 +185,27 @@ def room_chart(results: pd.DataFrame, *, titled: bool = True) -> Figure:
 def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: str) -> Figure:
     """Chart the room's share for `room_option` beside published figures.
 
+    The room's share is out of those who answered the question itself: "Doesn't apply to me" and
+    "Prefer not to say" are left out (the studies counted only the people a question is about, such as
+    people who had had sex), so for a yes/no question it is Yes / (Yes + No), and the room's bar says so.
+    A share that would need a hidden count is never computed: the bar is hatched and the caption says
+    why (`research_markdown` is the same comparison as text).
+
     `reference` is a list of dicts with `study`, `year`, `sample`, `measure`, `figure` (a share
     0-1) and optionally `n` and `doi_or_url`. The caption under the chart cites each figure with its
     sample and measure, and warns that samples and measures differ. A randomized question shows
-    the room's estimate with its interval; a hidden room cell shows its range text. Raises
-    ValueError for malformed results, an empty or malformed reference, or an unknown option.
+    the room's estimate with its interval. Raises ValueError for malformed results, an empty or
+    malformed reference, or an unknown option.
     """
-    question = _Question.from_results(results)
-    studies = [_Study.from_dict(entry, number) for number, entry in enumerate(_check_reference(reference), 1)]
-    room_row = question.row(room_option)
-    title = question.title(f"“{room_row.label}”: this room and research")
-    if question.n == 0:
-        return _no_answers_figure(title)
+    comparison = _Comparison.of(results, reference, room_option)
+    room = comparison.room
+    if room is None:  # withheld as a whole, or no answers yet
+        return _no_answers_figure(comparison.title, comparison.withheld)
 
-    caption = [study.citation() for study in studies] + [_t(RESEARCH_WARNING)]
-    if room_row.hidden:
-        caption.append(_t(HIDDEN_NOTE))
-    if question.is_estimate:
-        caption.append(_t(ESTIMATE_NOTE))
-    figure, ax = _new_figure(title, caption, rows=1 + len(studies))
-
-    bars = [_bar_for(room_row, 0, ROOM_COLOUR)]
-    labels = [_t("This room (n = {n})").format(n=question.n)]
-    for position, study in enumerate(studies, 1):
+    figure, ax = _new_figure(comparison.title, comparison.caption(), rows=1 + len(comparison.studies))
+    bars = [room.bar()]
+    labels = [room.label]
+    for position, study in enumerate(comparison.studies, 1):
         bars.append(_Bar(position, study.figure, RESEARCH_COLOUR, _percent(study.figure)))
         labels.append(study.short_label())
     label_size = _label_size(len(bars))
@@ -212,6 +213,24 @@ def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: 
     _set_category_axis(ax, [bar.position for bar in bars], labels, horizontal=True, size=label_size)
     _finish_value_axis(ax, bars, horizontal=True, text_size=label_size)
     return figure
+
+
+@_in_language
+def research_markdown(results: pd.DataFrame, reference: list[dict], room_option: str) -> str:
+    """A text alternative to `room_vs_research`, for screen readers and handouts: the same shares, the
+    same labels and the same caption, worked out by the same code, so the two never disagree."""
+    comparison = _Comparison.of(results, reference, room_option)
+    lines = [f"**{_escape(comparison.title)}**", ""]
+    room = comparison.room
+    if room is None:  # withheld as a whole, or no answers yet
+        return "\n".join(lines + [_escape(comparison.withheld or f"{_t(NO_ANSWERS_TEXT)}.")]) + "\n"
+    lines += [f"| {_t('Group')} | {_t('Share')} |", "|---|---|"]
+    lines.append(f"| {_escape(room.label)} | {_escape(room.text())} |")
+    for study in comparison.studies:
+        lines.append(f"| {_escape(f'[{study.number}] {study.study} ({study.year})')} | {_percent(study.figure)} |")
+    lines.append("")
+    lines += [f"- {_escape(note)}" for note in comparison.caption()]
+    return "\n".join(lines) + "\n"
 
 
 @_in_language
@@ -513,6 +532,178 @@ def _check_reference(reference) -> list:
             f"{', '.join(REFERENCE_KEYS)}, n, doi_or_url)"
         )
     return list(reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# The room beside research: whom the room's share counts
+
+
+@dataclass
+class _RoomShare:
+    """The room's share for a comparison with research, out of those who answered the question itself.
+
+    `length` is None when the share cannot be shown; `reason` then says why in plain words. The share
+    is only ever worked out from counts the room has already seen (never from n minus a hidden cell),
+    so it cannot give away a hidden count.
+    """
+
+    label: str  # the room's bar label, saying whom the share counts
+    length: float | None = None
+    interval: tuple[float, float] | None = None
+    is_estimate: bool = False
+    hidden: bool = False  # hidden to protect privacy, as opposed to nothing to compare
+    reason: str | None = None
+    left_out: str | None = None  # the answers not counted, in words, when the results have any
+
+    @classmethod
+    def of(cls, question: _Question, room_option: str) -> _RoomShare:
+        row = question.row(room_option)
+        if row.option in OUTSIDE_THE_QUESTION:
+            raise ValueError(
+                f"room_option {room_option!r} is not an answer to the question itself; compare an answer such as 'yes'"
+            )
+        outside = [r for r in question.rows if r.option in OUTSIDE_THE_QUESTION]
+        left_out = _both([_quoted(r.label) for r in outside]) if outside else None
+        if question.kind == "multi":
+            # People may tick several answers, but "Doesn't apply to me" and "Prefer not to say" stand
+            # alone: those who answered the question itself are n minus them.
+            needed = [row, *outside]
+            whom = _t("This room: of the {m} who chose an answer other than {left_out}") if outside else None
+            whom_unknown = _t("This room: of those who chose an answer other than {left_out}") if outside else None
+        else:
+            needed = [r for r in question.rows if r.option not in OUTSIDE_THE_QUESTION]
+            whom = _t("This room: of the {m} who answered {answers}")
+            whom_unknown = _t("This room: of those who answered {answers}")
+        words = {"answers": _either([_quoted(r.label) for r in needed]), "left_out": left_out}
+        unknown = whom_unknown.format(**words) if whom_unknown else _t("This room")
+
+        def labelled(m: int) -> str:
+            return whom.format(m=m, **words) if whom else _t("This room (n = {n})").format(n=m)
+
+        hidden = [r for r in needed if r.hidden]
+        if hidden:
+            reason = _t(
+                "This room's share is hidden (hatched) to protect privacy: it would need the number who "
+                "answered {labels}, and that is hidden."
+            )
+            return cls(unknown, hidden=True, reason=reason.format(labels=_both([_with_range(r) for r in hidden])))
+        if question.is_estimate:
+            if any(r.option != PREFER_NOT_TO_SAY for r in outside):
+                # An estimate is a share of every randomized answer; a ratio of two has no honest interval.
+                reason = _t(
+                    "This room's share is not shown: the phones randomized {left_out} together with the other "
+                    "answers, so they cannot be taken out of the estimate."
+                )
+                return cls(unknown, reason=reason.format(left_out=left_out))
+            assert row.estimate is not None  # `_read_row` refuses a shown randomized row without one
+            interval = None
+            if row.low is not None and row.high is not None:
+                interval = (clip_share(row.low), clip_share(row.high))
+            # "Prefer not to say" is never randomized: the server keeps it as a skip, outside the n estimated.
+            return cls(labelled(question.n), clip_share(row.estimate), interval, is_estimate=True)
+        if question.kind == "multi":
+            base = question.n - sum(_count_of(r, question.n) for r in outside)
+        else:
+            base = sum(_count_of(r, question.n) for r in needed)
+        if base == 0:
+            reason = _t("No one here answered {answers}, so this room has no share to compare.")
+            return cls(unknown, reason=reason.format(**words))
+        return cls(labelled(base), _count_of(row, question.n) / base, left_out=left_out)
+
+    def bar(self) -> _Bar:
+        if self.length is None:
+            return _Bar(0, HIDDEN_LENGTH, ROOM_COLOUR, _t("hidden") if self.hidden else _t("not shown"), hidden=True)
+        if self.is_estimate:
+            text = f"≈{_percent(self.length)}"
+            if self.interval:
+                text += f" ({_percent(self.interval[0])}–{_percent(self.interval[1])})"
+            return _Bar(0, self.length, ROOM_COLOUR, text, interval=self.interval)
+        return _Bar(0, self.length, ROOM_COLOUR, _percent(self.length))
+
+    def text(self) -> str:
+        """The share as the text version says it: "39%", "about 31% (95% interval ...)", "hidden"."""
+        if self.length is None:
+            return _t("hidden") if self.hidden else _t("not shown")
+        if not self.is_estimate:
+            return _percent(self.length)
+        text = _about(_t, self.length)
+        if self.interval:
+            low, high = (_percent(end) for end in self.interval)
+            text += f" ({_t('95% interval {low} to {high}').format(low=low, high=high)})"
+        return text
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.left_out and self.length is not None:
+            notes.append(
+                _t(
+                    "This room's share leaves out {left_out}: like the studies, it counts only the people who "
+                    "answered the question itself."
+                ).format(left_out=self.left_out)
+            )
+        if self.reason:
+            notes.append(self.reason)
+        return notes
+
+
+@dataclass
+class _Comparison:
+    """Everything `room_vs_research` draws and `research_markdown` writes, worked out once."""
+
+    question: _Question
+    studies: list[_Study]
+    title: str
+    room: _RoomShare | None  # None when the results are withheld or have no answers yet
+    withheld: str | None
+
+    @classmethod
+    def of(cls, results: pd.DataFrame, reference: list[dict], room_option: str) -> _Comparison:
+        question = _Question.from_results(results)
+        studies = [_Study.from_dict(entry, number) for number, entry in enumerate(_check_reference(reference), 1)]
+        withheld = withheld_text(results)
+        labels = {row.option: row.label for row in question.rows}
+        if withheld is None and room_option not in labels:
+            question.row(room_option)  # raises, naming the options
+        title = question.title(f"“{labels.get(room_option, room_option)}”: this room and research")
+        room = None if withheld or question.n == 0 else _RoomShare.of(question, room_option)
+        return cls(question, studies, title, room, withheld)
+
+    def caption(self) -> list[str]:
+        assert self.room is not None
+        notes = [study.citation() for study in self.studies] + [_t(RESEARCH_WARNING)] + self.room.notes()
+        if self.room.is_estimate:
+            notes.append(_t(ESTIMATE_NOTE))
+        return notes
+
+
+def _count_of(row: _Row, n: int) -> int:
+    """A shown row's count (a frame with shares only gives it as share x n)."""
+    if row.count is not None:
+        return row.count
+    return round(_shown_share(row) * n)
+
+
+def _quoted(label: str) -> str:
+    return f"“{label}”"
+
+
+def _with_range(row: _Row) -> str:
+    """“No” (fewer than 5): a hidden answer with the range the room has already seen, if it has one."""
+    return f"{_quoted(row.label)} ({_range_of(row)})" if _range_of(row) else _quoted(row.label)
+
+
+def _either(quoted: list[str]) -> str:
+    """“Yes” or “No”; “A”, “B” or “C”: the answers a share counts."""
+    if len(quoted) == 1:
+        return quoted[0]
+    return _t("{first} or {last}").format(first=", ".join(quoted[:-1]), last=quoted[-1])
+
+
+def _both(quoted: list[str]) -> str:
+    """“Doesn't apply to me” and “Prefer not to say”: the answers a share leaves out."""
+    if len(quoted) == 1:
+        return quoted[0]
+    return _t("{first} and {last}").format(first=", ".join(quoted[:-1]), last=quoted[-1])
 
 
 # ---------------------------------------------------------------------------------------------
