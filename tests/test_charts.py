@@ -656,3 +656,33 @@ def test_unknown_room_option_is_rejected():
 def test_before_after_must_match_options():
     with pytest.raises(ValueError, match="same options"):
         charts.before_after(scale_results(), single_results())
+
+
+def many_options(count: int):
+    return [(f"option_{index}", f"A longer option label, {chr(65 + index)}") for index in range(count)]
+
+
+def test_a_long_list_of_options_goes_into_two_columns_and_keeps_the_slide_shape():
+    """The projector issue: a 14-option chart was taller than the screen, so the projector shrank it and
+    its text. Past MAX_ROWS_IN_ONE_COLUMN options, two columns side by side on one scale, 16:9, each
+    option once, labels no smaller than the floor, and still no hidden count anywhere."""
+    options = many_options(13) + [PREFER]
+    counts = {option: 3 + index for index, (option, _) in enumerate(options)}
+    counts["option_4"] = LEAKED_COUNT
+    results = make_results("multi", counts, n=40, hidden={"option_4"}, options=options)
+    figure = charts.room_chart(results)
+    width, height = figure.get_size_inches()
+    # within 5% of a 16:9 slide (its notes take a line more); in one column it was 9.9 inches tall
+    assert width == charts.FIGURE_WIDTH and height <= charts.FIGURE_HEIGHT * 1.05
+    columns = [ax for ax in figure.axes if ax.axison]
+    assert len(columns) == 2 and columns[0].get_position().x1 <= columns[1].get_position().x0
+    assert columns[0].get_xlim() == columns[1].get_xlim()  # one scale for both
+    labels = [label.get_text().replace("\n", " ") for ax in columns for label in ax.get_yticklabels()]
+    assert sorted(labels) == sorted(label for _, label in options)
+    assert {label.get_fontsize() for ax in columns for label in ax.get_yticklabels()} == {charts.SMALL_LABEL_SIZE}
+    assert not has_number(all_text(figure), LEAKED_COUNT)
+
+
+def test_a_short_list_stays_in_one_column():
+    figure = charts.room_chart(multi_results())
+    assert len([ax for ax in figure.axes if ax.axison]) == 1

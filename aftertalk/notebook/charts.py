@@ -18,6 +18,7 @@ background thread. What a chart promises:
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 import io
 import math
@@ -59,6 +60,10 @@ SMALL_LABEL_SIZE = 16  # the floor, used when many bars must share the height
 NOTE_SIZE = 16
 TITLE_WRAP = 72  # characters per title line at TITLE_SIZE across the slide
 NOTE_WRAP = 110  # characters per note line at NOTE_SIZE
+# More options than this go into two columns side by side, so a long list (13 ways to feel cared for)
+# keeps the slide's shape and its text its size instead of a tall chart shrunk to fit the screen.
+MAX_ROWS_IN_ONE_COLUMN = 8
+COLUMN_LABEL_INCHES = 3.6  # the room for option labels beside the bars, in each of two columns
 
 # Hidden cells have no value to draw; a fixed length keeps them visible without suggesting one.
 # A hidden cell's stub: a tenth of the shortest value axis (MIN_VALUE_AXIS), so it never looks large.
@@ -175,6 +180,21 @@ def room_chart(results: pd.DataFrame, *, titled: bool = True) -> Figure:
     if question.kind == "scale":
         figure, ax = _new_figure(title, notes, rows=1)
         _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=False)
+    elif len(question.rows) > MAX_ROWS_IN_ONE_COLUMN:
+        half = math.ceil(len(question.rows) / 2)
+        figure, axes = _new_figure_in_columns(title, notes, rows=half, columns=2)
+        for ax, part in zip(axes, (question.rows[:half], question.rows[half:])):
+            _draw_groups(
+                ax,
+                [(dataclasses.replace(question, rows=part), ROOM_COLOUR)],
+                horizontal=True,
+                label_inches=COLUMN_LABEL_INCHES,
+                value_inches=FIGURE_WIDTH / 2 - COLUMN_LABEL_INCHES - 0.6,
+                text_size=SMALL_LABEL_SIZE,  # two lines of a long label fit one row
+            )
+        longest = max(ax.get_xlim()[1] for ax in axes)
+        for ax in axes:
+            ax.set_xlim(0, longest)  # one scale for both columns, so bars compare across them
     else:
         figure, ax = _new_figure(title, notes, rows=len(question.rows))
         _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=True)
@@ -806,6 +826,12 @@ def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, Axes]:
 
     Many rows or long notes make the figure taller, never narrower, so text keeps its size.
     """
+    figure, [ax] = _new_figure_in_columns(title, notes, rows, columns=1)
+    return figure, ax
+
+
+def _new_figure_in_columns(title: str, notes: list[str], rows: int, columns: int) -> tuple[Figure, list[Axes]]:
+    """`_new_figure` with `columns` chart axes side by side, each for `rows` rows."""
     note_text = "\n".join(_wrap(note, NOTE_WRAP) for note in notes)
     note_lines = note_text.count("\n") + 1 if note_text else 0
     note_height = note_lines * NOTE_SIZE * 1.45 / 72 + (0.3 if note_lines else 0)
@@ -816,8 +842,11 @@ def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained", facecolor="white")
     figure.suptitle(title, fontsize=TITLE_SIZE, x=0.01, ha="left", color=TEXT_COLOUR)
     if not note_lines:
-        return figure, figure.add_subplot()
-    chart_ax, note_ax = figure.subplots(2, 1, height_ratios=[height - note_height - title_height, note_height])
+        grid = figure.add_gridspec(1, columns)
+        return figure, [figure.add_subplot(grid[0, column]) for column in range(columns)]
+    grid = figure.add_gridspec(2, columns, height_ratios=[height - note_height - title_height, note_height])
+    chart_axes = [figure.add_subplot(grid[0, column]) for column in range(columns)]
+    note_ax = figure.add_subplot(grid[1, :])
     note_ax.axis("off")
     # Notes run from the slide's left edge, not the chart's, and are sized above to fit.
     from_slide_edge = blended_transform_factory(figure.transFigure, note_ax.transAxes)
@@ -833,7 +862,7 @@ def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, Axes]:
         linespacing=1.3,
     )
     note.set_in_layout(False)
-    return figure, chart_ax
+    return figure, chart_axes
 
 
 def _no_answers_figure(title: str, reason: str | None = None) -> Figure:
@@ -884,7 +913,14 @@ def _positions(rows: list[_Row], group_size: int) -> list[float]:
     return positions
 
 
-def _draw_groups(ax, sides: list[tuple[_Question, str]], horizontal: bool) -> list[Patch]:
+def _draw_groups(
+    ax,
+    sides: list[tuple[_Question, str]],
+    horizontal: bool,
+    label_inches: float = 4.0,
+    value_inches: float | None = None,
+    text_size: int | None = None,
+) -> list[Patch]:
     """One group per option, one bar per side in each group; returns a legend patch per side.
 
     Horizontal groups run top to bottom (the poll's order); vertical ones left to right (scale
@@ -900,7 +936,7 @@ def _draw_groups(ax, sides: list[tuple[_Question, str]], horizontal: bool) -> li
             _bar_for(row, centre + offset, colour, stacked_text=not horizontal)
             for row, centre in zip(question.rows, centres)
         ]
-    text_size = _label_size(len(bars))
+    text_size = text_size or _label_size(len(bars))
     label_size = text_size if horizontal else _label_size(len(rows))
     _draw_bars(ax, bars, horizontal, text_size)
     _set_category_axis(
@@ -910,9 +946,10 @@ def _draw_groups(ax, sides: list[tuple[_Question, str]], horizontal: bool) -> li
         horizontal,
         label_size,
         muted=[row.is_prefer_not_to_say for row in rows],
+        label_inches=label_inches,
     )
     _mark_prefer_not_to_say(ax, rows, centres, group_size, horizontal)
-    _finish_value_axis(ax, bars, horizontal, text_size)
+    _finish_value_axis(ax, bars, horizontal, text_size, value_inches)
     return [_side_handle(colour) for _, colour in sides]
 
 
@@ -967,9 +1004,11 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
             )
 
 
-def _set_category_axis(ax, positions, labels, horizontal: bool, size: int, muted=None) -> None:
-    # Labels beside horizontal bars may take about 4 inches; under vertical bars, one bar's width.
-    width = int(4.0 * 72 / (size * 0.6)) if horizontal else 12
+def _set_category_axis(
+    ax, positions, labels, horizontal: bool, size: int, muted=None, label_inches: float = 4.0
+) -> None:
+    # Labels beside horizontal bars may take `label_inches`; under vertical bars, one bar's width.
+    width = int(label_inches * 72 / (size * 0.6)) if horizontal else 12
     wrapped = [_wrap(label, width) for label in labels]
     if horizontal:
         ax.set_yticks(positions, wrapped, fontsize=size)
@@ -998,10 +1037,12 @@ def _mark_prefer_not_to_say(ax, rows, centres, group_size: int, horizontal: bool
         ax.axvline(between, **line)
 
 
-def _finish_value_axis(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
+def _finish_value_axis(
+    ax, bars: list[_Bar], horizontal: bool, text_size: int, axis_inches: float | None = None
+) -> None:
     """A zero-based value axis just long enough for the bars and their text; no ticks, as every
     bar carries its number."""
-    limit = _value_limit(bars, horizontal, text_size)
+    limit = _value_limit(bars, horizontal, text_size, axis_inches)
     if horizontal:
         ax.set_xlim(0, limit)
         ax.set_xticks([])
@@ -1012,13 +1053,14 @@ def _finish_value_axis(ax, bars: list[_Bar], horizontal: bool, text_size: int) -
         side.set_visible(False)
 
 
-def _value_limit(bars: list[_Bar], horizontal: bool, text_size: int) -> float:
+def _value_limit(bars: list[_Bar], horizontal: bool, text_size: int, axis_inches: float | None = None) -> float:
     """The axis length, in shares, at which every bar's text fits past the bar's end.
 
     Text has a size in inches, not in shares, so solve end + text/axis * limit <= limit using a
     cautious guess of the axis size (the layout only settles when drawn).
     """
-    axis_inches = FIGURE_WIDTH * 0.6 if horizontal else FIGURE_HEIGHT * 0.45
+    if axis_inches is None:
+        axis_inches = FIGURE_WIDTH * 0.6 if horizontal else FIGURE_HEIGHT * 0.45
     limit = max([_bar_end(bar) for bar in bars] + [MIN_VALUE_AXIS])
     for bar in bars:
         lines = bar.text.split("\n")

@@ -20,6 +20,9 @@ QR_WIDTH = "min(40vh, 520px)"
 # A chart or live count shares its slide with the question and one line of text: at most this tall,
 # so the slide fits a 1280x720 or 1024x768 projector without scrolling (tests/test_projector.py).
 IMAGE_MAX_HEIGHT = "60vh"
+# Once revealed, the chart is the news: the question above it gets smaller and the chart this tall.
+REVEALED_HEADING_SIZE = "1em"  # 28 px on the projector: the smallest text a slide may have
+REVEALED_IMAGE_MAX_HEIGHT = "70vh"
 
 
 class LiveImage:
@@ -188,9 +191,10 @@ class PollPanel(widgets.VBox):
         self.text_version = widgets.HTML()
         self._last_count = None
         self.live = LiveImage(self._render_count, on_error=lambda error: self._say(stopped_text(_, error), error=True))
+        self.heading = _heading(room.in_my_language(question).text)
         super().__init__(
             [
-                _heading(room.in_my_language(question).text),
+                self.heading,
                 self.buttons,
                 self.message,
                 self.live.image,
@@ -311,6 +315,8 @@ class PollPanel(widgets.VBox):
         # the spent buttons leave the slide, so the chart has the room to be read.
         show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=80))
         self.buttons.layout.display = "none"
+        self.heading.value = _heading(self.room.in_my_language(self.question).text, REVEALED_HEADING_SIZE).value
+        self.live.image.layout.max_height = REVEALED_IMAGE_MAX_HEIGHT
         # A withheld chart says why itself; a randomized one needs its privacy note beside it.
         self._say("" if charts.withheld_text(results) else privacy_note(results).strip())
         self.text_version.value = (
