@@ -322,7 +322,7 @@ class Room:
             return draw()
         from aftertalk.notebook.panel import WaitingChart
 
-        return WaitingChart(self, question_ids, lambda: draw())
+        return WaitingChart(self, question_ids, draw)
 
     def _qid(self, question_id) -> str:
         if isinstance(question_id, Question):
