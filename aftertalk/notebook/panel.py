@@ -16,7 +16,7 @@ from aftertalk.notebook import charts
 from aftertalk.notebook.http import RoomError
 
 REFRESH_SECONDS = 0.5
-QR_WIDTH = "min(40vh, 520px)"
+QR_WIDTH = "min(40vh, 26vw, 520px)"  # narrow enough to leave the URL a whole line beside it
 # A chart or live count shares its slide with the question and one line of text: at most this tall,
 # so the slide fits a 1280x720 or 1024x768 projector without scrolling (tests/test_projector.py).
 IMAGE_MAX_HEIGHT = "60vh"
@@ -126,10 +126,12 @@ class JoinCard(widgets.VBox):
         self._ = _ = translator(room.language)
         svg = room.qr(scale=12).data.replace("<svg ", f'<svg style="width:{QR_WIDTH};height:auto" ', 1)
         self.qr = widgets.HTML(svg)
-        # The URL may break anywhere rather than run off the screen: a phone needs all of it.
+        # The URL on a line of its own, sized to fit beside the QR code on a 1024 px projector; on a
+        # narrower screen it breaks anywhere rather than run off it: a phone needs all of it.
         self.address = widgets.HTML(
             '<div style="font-size:1.3em;line-height:1.3;overflow-wrap:anywhere">'
-            f"<div>{html.escape(_('Scan, or open'))} <b>{html.escape(room.join_url)}</b></div>"
+            f"<div>{html.escape(_('Scan, or open'))}</div>"
+            f'<div style="font-size:min(1em, 2.9vw);font-weight:bold">{html.escape(room.join_url)}</div>'
             f'<div>{html.escape(_("Room code"))} <b style="letter-spacing:0.15em">{html.escape(room.code)}</b></div>'
             f'<div style="font-size:0.8em;color:#444">'
             f"{html.escape(_('Anonymous: no app, no name, no login. Skip anything you like.'))}</div></div>"
