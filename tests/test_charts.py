@@ -686,3 +686,24 @@ def test_a_long_list_of_options_goes_into_two_columns_and_keeps_the_slide_shape(
 def test_a_short_list_stays_in_one_column():
     figure = charts.room_chart(multi_results())
     assert len([ax for ax in figure.axes if ax.axison]) == 1
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #RRGGBB colour: what is left of it in greyscale."""
+    channels = [int(colour[index : index + 2], 16) / 255 for index in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (charts.ROOM_COLOUR, charts.RESEARCH_COLOUR),  # side by side in the room-vs-research chart
+        (charts.BEFORE_COLOUR, charts.AFTER_COLOUR),  # side by side in before/after
+    ],
+)
+def test_colours_shown_side_by_side_stay_apart_in_greyscale(first, second):
+    """A black-and-white projector or handout, or a viewer who sees no hue: the two colours that share
+    a chart still differ in lightness (contrast ratio at least 2:1), beside the numbers every bar carries."""
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    assert (light + 0.05) / (dark + 0.05) >= 2
