@@ -86,7 +86,8 @@ HEADING = re.compile(r"^#{1,2} ")  # a section of the opening ends at the next h
 MINUTES = re.compile(r"\b\d+\s*(?:-\s*\d+\s*)?minutes?\b", re.IGNORECASE)
 LESSON_NAME = re.compile(r"`(\d+_[a-z0-9_]+)`")  # `02_the_feelings_after_sex`, as lessons name each other
 # What every comparison with the published figures (data/reference/, research/facts.md) says first.
-RESEARCH_WARNINGS = ("no peer-reviewed figure exists for *crying*", "different measures", "university students")
+# "None of these studies", not "no study anywhere": only the studies shown can be checked (research/facts.md).
+RESEARCH_WARNINGS = ("none of these studies reports *crying*", "different measures", "university students")
 
 # What a room is shown: links to research by its DOI and to help by the helpline directory, nothing sold.
 ALLOWED_LINK_HOSTS = ("doi.org", "findahelpline.com")
