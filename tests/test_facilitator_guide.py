@@ -1,14 +1,16 @@
 """The facilitator guide agrees with the kit it describes.
 
 Its links lead somewhere, every `aftertalk` command it names exists, its question file format matches
-the fields the loader accepts, its example question file loads, and both session plans name every
-lesson notebook. Each `check_*` function takes the project root and returns a list of problems (empty
-when all is well), so each test can also point it at a broken copy of the guide.
+the fields the loader accepts, its example question file loads, both session plans name every lesson
+notebook, and Plan A's minutes agree with each lesson's Timing note. Each `check_*` function takes the
+project root and returns a list of problems (empty when all is well), so each test can also point it at
+a broken copy of the guide.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import tempfile
@@ -36,6 +38,13 @@ HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 COMMAND = re.compile(r"(?<![\w.\-])aftertalk[ \t]+([a-z][a-z0-9-]*)")
 FIELD_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|", re.MULTILINE)
 YAML_BLOCK = re.compile(r"^```ya?ml[ \t]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+PLAN_LENGTH = re.compile(r"^## Plan A: one (\d+)-minute session$")
+# A row of a plan table: | 0:05 | 3 | `00_start_here` | ... (minutes and notebook may be empty).
+PLAN_ROW = re.compile(r"^\|\s*(\d+):(\d\d)\s*\|\s*(\d*)\s*\|\s*(?:`([^`]+)`)?[^|]*\|", re.MULTILINE)
+# A row of the lessons table, whose last column is the lesson's Plan A minutes: | `02_x` | ... | 22 min, ... |
+LESSON_PLAN_A_COLUMN = re.compile(r"^\|\s*`(\d\d_[a-z_]+)`\s*\|.*\|\s*(\d+) min[^|]*\|\s*$", re.MULTILINE)
+# How a lesson's `## Timing` notes cell gives its Plan A length.
+TIMING_PLAN_A = re.compile(r"\*\*Plan A: (\d+) minutes")
 
 
 # --- reading Markdown --------------------------------------------------------------------------------
@@ -217,6 +226,68 @@ def check_session_plans_name_every_lesson(root: Path) -> list[str]:
     return problems
 
 
+def lesson_timing(notebook_path: Path) -> tuple[str, str | None]:
+    """The text of a lesson's `## Timing` cell and its slide type (None when there is no such cell)."""
+    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if text.startswith("## Timing"):
+            return text, cell["metadata"].get("slideshow", {}).get("slide_type")
+    return "", None
+
+
+def check_plan_a_timings_add_up(root: Path) -> list[str]:
+    """Plan A's table runs on the clock to its 90 minutes, and every lesson's Timing note gives the Plan A
+    minutes that table gives it, so a facilitator timing each lesson from its notebook ends on time."""
+    text = (root / GUIDE_INDEX).read_text(encoding="utf-8")
+    heading = PLAN_HEADINGS[0]
+    plan = section(text, heading)
+    if plan is None:
+        return [f"{GUIDE_INDEX}: no '{heading}' section"]
+    length = int(PLAN_LENGTH.match(heading)[1])
+    problems = []
+    per_lesson: dict[str, int] = {}
+    clock = 0
+    for hours, minutes, length_text, lesson in PLAN_ROW.findall(plan):
+        start = int(hours) * 60 + int(minutes)
+        if start != clock:
+            problems.append(
+                f"{GUIDE_INDEX}: Plan A has a row at {hours}:{minutes}; the rows before end at {clock} min"
+            )
+        clock = start + int(length_text or 0)
+        if length_text and not lesson:
+            problems.append(f"{GUIDE_INDEX}: Plan A's row at {hours}:{minutes} gives minutes but no notebook")
+        if lesson:
+            per_lesson[lesson] = per_lesson.get(lesson, 0) + int(length_text or 0)
+    if clock != length:
+        problems.append(f"{GUIDE_INDEX}: Plan A's rows add up to {clock} minutes, not {length}")
+    column = dict(LESSON_PLAN_A_COLUMN.findall(text))
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        lesson = path.stem
+        timing, slide_type = lesson_timing(path)
+        if slide_type != "notes":
+            problems.append(f"notebooks/{path.name}: '## Timing' is not a notes cell (slide type {slide_type})")
+        found = TIMING_PLAN_A.search(timing)
+        expected = per_lesson.get(lesson, 0)
+        if found is None:
+            if expected:
+                problems.append(
+                    f"notebooks/{path.name}: '## Timing' gives no '**Plan A: N minutes'; Plan A gives it {expected}"
+                )
+            continue
+        if int(found[1]) != expected:
+            problems.append(
+                f"notebooks/{path.name}: '## Timing' says Plan A: {found[1]} minutes; "
+                f"the guide's Plan A gives it {expected}"
+            )
+        if column.get(lesson) != str(expected):
+            problems.append(
+                f"{GUIDE_INDEX}: the lessons table gives {lesson} {column.get(lesson)} min in Plan A; "
+                f"the plan gives it {expected}"
+            )
+    return problems
+
+
 CHECKS = [
     check_links_resolve,
     check_commands_exist,
@@ -224,6 +295,7 @@ CHECKS = [
     check_option_fields_documented,
     check_example_question_file_loads,
     check_session_plans_name_every_lesson,
+    check_plan_a_timings_add_up,
 ]
 
 
@@ -291,6 +363,15 @@ def lesson_missing_from_plans(root):
     shutil.copy(root / "notebooks" / "05_closing.ipynb", root / "notebooks" / "06_consent.ipynb")
 
 
+def lesson_plan_a_minutes_changed(root):
+    path = root / "notebooks" / "03_tears_and_the_post_sex_blues.ipynb"
+    replace(path, "**Plan A: 17 minutes.**", "**Plan A: 25 minutes.**")
+
+
+def plan_a_row_lengthened(root):
+    replace(root / GUIDE_INDEX, "| 0:48 | 4 | `03_tears", "| 0:48 | 6 | `03_tears")
+
+
 BREAKAGES = [
     (check_links_resolve, link_to_missing_page, "setup.md"),
     (check_links_resolve, link_to_missing_heading, "#a-privacy-statement"),
@@ -301,6 +382,8 @@ BREAKAGES = [
     (check_option_fields_documented, option_field_undocumented, "'exclusive' is not documented"),
     (check_example_question_file_loads, example_question_broken, "does not load"),
     (check_session_plans_name_every_lesson, lesson_missing_from_plans, "06_consent"),
+    (check_plan_a_timings_add_up, lesson_plan_a_minutes_changed, "says Plan A: 25 minutes"),
+    (check_plan_a_timings_add_up, plan_a_row_lengthened, "the rows before end at 54 min"),
 ]
 
 
