@@ -251,9 +251,7 @@ def check_plan_a_timings_add_up(root: Path) -> list[str]:
     for hours, minutes, length_text, lesson in PLAN_ROW.findall(plan):
         start = int(hours) * 60 + int(minutes)
         if start != clock:
-            problems.append(
-                f"{GUIDE_INDEX}: Plan A has a row at {hours}:{minutes}; the rows before end at {clock} min"
-            )
+            problems.append(f"{GUIDE_INDEX}: Plan A has a row at {hours}:{minutes}; the rows before end at {clock} min")
         clock = start + int(length_text or 0)
         if length_text and not lesson:
             problems.append(f"{GUIDE_INDEX}: Plan A's row at {hours}:{minutes} gives minutes but no notebook")
