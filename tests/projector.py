@@ -19,12 +19,15 @@ from kit_copies import copy_kit
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from workshop_process import URL, Workshop
 
+from aftertalk.kit.lint import PROJECTED_SLIDE_TYPES as PROJECTED
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SIZES = {"1280x720": (1280, 720), "1024x768": (1024, 768)}
 RUN_SECONDS = 240
 SLIDE_CHANGE_SECONDS = 3
 COUNT_SECONDS = 30
 MAX_SLIDES = 80
+MIN_FONT_PX = 28  # body text readable from the back of a room (issue 16)
 # The lesson's notebook: the one showing (a closed lesson's cells may linger in the page).
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
@@ -64,6 +67,9 @@ MEASURE = """() => {
   const active = cells.findIndex((cell) => cell.classList.contains('jp-mod-active'));
   return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active};
 }""".replace("PANEL", PANEL)
+# The notebook's active cell, which the slideshow moves: all that moving on needs to watch.
+ACTIVE = f"""() => Array.from(document.querySelectorAll("{PANEL} .jp-Notebook .jp-Cell"))
+  .findIndex((cell) => cell.classList.contains('jp-mod-active'))"""
 BUSY = ".jp-Notebook-ExecutionIndicator[data-status='busy']"
 IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
@@ -79,6 +85,19 @@ class Slide:
     active: int
     poll: str | None = None  # what the poll on this slide did: None, or "opened, N answers, revealed"
     screenshots: list[Path] = field(default_factory=list)
+
+    def problems(self, types: list[str | None]) -> list[str]:
+        """What is wrong with this slide for the room, given the lesson's slide types; [] when nothing."""
+        found = [f"cell {cell} is a {types[cell]!r} cell" for cell in self.cells if types[cell] not in PROJECTED]
+        if not self.cells:
+            found.append("nothing on screen")
+        if "Facilitator" in self.text:
+            found.append("facilitator text shows")
+        if self.code_visible:
+            found.append("code shows")
+        if self.smallest_font is not None and self.smallest_font < MIN_FONT_PX:
+            found.append(f"text of {self.smallest_font:g} px")
+        return found + [f"off the screen: {item}" for item in self.overflow]
 
 
 def slide_types(notebook: Path) -> list[str | None]:
@@ -177,11 +196,11 @@ class Presenter:
 
     def next(self) -> bool:
         """PageDown, as a clicker sends; False when the last slide is already showing."""
-        before = self.page.evaluate(MEASURE)["active"]
+        before = self.page.evaluate(ACTIVE)
         self.page.keyboard.press("PageDown")
         deadline = time.monotonic() + SLIDE_CHANGE_SECONDS
         while time.monotonic() < deadline:
-            if self.page.evaluate(MEASURE)["active"] != before:
+            if self.page.evaluate(ACTIVE) != before:
                 time.sleep(0.3)  # the fade-in
                 return True
             time.sleep(0.1)

@@ -317,12 +317,15 @@ class Room:
     def _when_revealed(self, question_ids: list[str], draw):
         """The chart `draw()` makes, once every poll in `question_ids` is revealed: at once if they are,
         otherwise a WaitingChart that says so and draws it by itself after the reveal."""
-        asked = self._asked()
-        if all(asked.get(question_id) == "revealed" for question_id in question_ids):
+        if self._all_revealed(question_ids):
             return draw()
         from aftertalk.notebook.panel import WaitingChart
 
-        return WaitingChart(self, question_ids, draw)
+        return WaitingChart(self, lambda: self._all_revealed(question_ids), draw)
+
+    def _all_revealed(self, question_ids: list[str]) -> bool:
+        asked = self._asked()
+        return all(asked.get(question_id) == "revealed" for question_id in question_ids)
 
     def _qid(self, question_id) -> str:
         if isinstance(question_id, Question):

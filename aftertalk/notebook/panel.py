@@ -110,7 +110,11 @@ def privacy_note(results) -> str:
 
 
 def _heading(text: str, size: str = "1.25em") -> widgets.HTML:
-    return widgets.HTML(f'<h2 style="font-size:{size};line-height:1.2;margin:0.2em 0">{html.escape(text)}</h2>')
+    return widgets.HTML(_heading_html(text, size))
+
+
+def _heading_html(text: str, size: str) -> str:
+    return f'<h2 style="font-size:{size};line-height:1.2;margin:0.2em 0">{html.escape(text)}</h2>'
 
 
 def _button(description: str, **options) -> widgets.Button:
@@ -317,7 +321,7 @@ class PollPanel(widgets.VBox):
         # the spent buttons leave the slide, so the chart has the room to be read.
         show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=80))
         self.buttons.layout.display = "none"
-        self.heading.value = _heading(self.room.in_my_language(self.question).text, REVEALED_HEADING_SIZE).value
+        self.heading.value = _heading_html(self.room.in_my_language(self.question).text, REVEALED_HEADING_SIZE)
         self.live.image.layout.max_height = REVEALED_IMAGE_MAX_HEIGHT
         # A withheld chart says why itself; a randomized one needs its privacy note beside it.
         self._say("" if charts.withheld_text(results) else privacy_note(results).strip())
@@ -349,8 +353,9 @@ class WaitingChart(widgets.VBox):
     chart appears by itself. A facilitator runs the whole lesson before presenting it, long before its
     polls are revealed, and the slide must still show the chart without running the cell again."""
 
-    def __init__(self, room, question_ids: list[str], draw, *, interval: float = 1.0):
-        self.room, self.question_ids, self.draw = room, question_ids, draw
+    def __init__(self, room, revealed, draw, *, interval: float = 1.0):
+        """`revealed()` says whether the polls the chart needs are all revealed; `draw()` makes it."""
+        self.revealed, self.draw = revealed, draw
         self._ = translator(room.language)
         self.note = widgets.HTML()
         self.live = LiveImage(
@@ -364,8 +369,7 @@ class WaitingChart(widgets.VBox):
         return self.live.image
 
     def _render(self):
-        states = {question["id"]: question["state"] for question in self.room.status()["questions"]}
-        if any(states.get(question_id) != "revealed" for question_id in self.question_ids):
+        if not self.revealed():
             _say(self.note, self._("This chart appears here once the poll is revealed."), error=False)
             return None
         self.live.stopped.set()  # drawn once: the results of a revealed poll never change
