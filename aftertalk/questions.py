@@ -44,8 +44,11 @@ QUESTION_FIELDS = (
     "translations",
     "max_length",
     "after",
+    "correct",
+    "evidence",
 )
-TRANSLATION_FIELDS = ("text", "options", "notes")
+TRANSLATION_FIELDS = ("text", "options", "notes", "evidence")
+MAX_EVIDENCE = 300  # two lines under a chart on the projector
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # Settings of a randomized question's design, by kind (defaults in aftertalk.privacy).
 RANDOMIZATION_FIELDS = {
@@ -105,6 +108,10 @@ class Question:
     # The id of the first half of a before/after pair: the same question asked earlier in the room,
     # whose second asking the server releases only when subtracting the two points at nobody.
     after: str | None = None
+    # A myth-or-fact round: the option that is right, and the evidence for it (the study, its sample
+    # and its measure). The chart marks the option and shows the evidence, after the reveal only.
+    correct: str | None = None
+    evidence: str = ""
     prefer_not_label: str = field(default=PREFER_NOT_TO_SAY_LABEL, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
@@ -132,6 +139,7 @@ class Question:
             self,
             text=words.get("text", self.text),
             notes=words.get("notes", self.notes),
+            evidence=words.get("evidence", self.evidence),
             options=tuple(Option(o.id, labels.get(o.id, o.label), o.exclusive) for o in self.options),
             prefer_not_label=prefer_not_label or self.prefer_not_label,
         )
@@ -182,6 +190,9 @@ class Question:
             data["notes"] = self.notes
         if self.after:
             data["after"] = self.after
+        if self.correct:
+            data["correct"] = self.correct
+            data["evidence"] = self.evidence
         return data
 
     @classmethod
@@ -227,11 +238,11 @@ class Question:
         for name in ("prefer_not_to_say",):
             if not isinstance(data.get(name, True), bool):
                 fail("must be true or false", name, (name,))
-        for name in ("privacy", "notes", "after"):
+        for name in ("privacy", "notes", "after", "correct", "evidence"):
             if name in data and not isinstance(data[name], str):
                 fail("must be text", name, (name,))
         option_ids = [o.id for o in built] or [o["id"] for o in DEFAULT_OPTIONS.get(data["kind"], [])]
-        _check_translations(data.get("translations", {}), option_ids, fail)
+        _check_translations(data.get("translations", {}), option_ids, fail, needs_evidence="evidence" in data)
         if "randomization" in data and not isinstance(data["randomization"], dict):
             fail("must be a mapping, for example {p_yes: 0.125, p_no: 0.125}", "randomization", ("randomization",))
         try:
@@ -247,6 +258,8 @@ class Question:
                 translations=data.get("translations", {}),
                 max_length=data.get("max_length", WORD_MAX_LENGTH),
                 after=data.get("after"),
+                correct=data.get("correct"),
+                evidence=data.get("evidence", ""),
                 source=source,
                 line=lines.get(("id",)) or lines.get(()),
             )
@@ -257,8 +270,9 @@ class Question:
             fail(str(error).split(": ", 1)[-1] if error.field_name else str(error), error.field_name, key)
 
 
-def _check_translations(translations, option_ids, fail) -> None:
-    """Each language gives the text and a label for every option; notes are optional."""
+def _check_translations(translations, option_ids, fail, *, needs_evidence: bool = False) -> None:
+    """Each language gives the text and a label for every option (and the evidence, for a
+    myth-or-fact question, since the room reads it on the chart); notes are optional."""
     if not isinstance(translations, dict):
         fail("must be a mapping of language code to text, options and notes", "translations", ("translations",))
     for language, words in translations.items():
@@ -292,8 +306,13 @@ def _check_translations(translations, option_ids, fail) -> None:
                 fail(
                     f"'{option_id}' is not an option of this question", f"{where}.options", key + ("options", option_id)
                 )
-        if "notes" in words and not isinstance(words["notes"], str):
-            fail("must be text", f"{where}.notes", key + ("notes",))
+        for name in ("notes", "evidence"):
+            if name in words and not isinstance(words[name], str):
+                fail("must be text", f"{where}.{name}", key + (name,))
+        if needs_evidence and not str(words.get("evidence", "")).strip():
+            fail("the translated evidence is missing (the room reads it under the chart)", f"{where}.evidence", key)
+        if len(str(words.get("evidence", ""))) > MAX_EVIDENCE:
+            fail(f"must be at most {MAX_EVIDENCE} characters", f"{where}.evidence", key + ("evidence",))
 
 
 def _validate(question: Question) -> None:
@@ -314,6 +333,7 @@ def _validate(question: Question) -> None:
             "(asked earlier, for example comfort_before)",
             "after",
         )
+    _validate_answer(question)
     if question.kind == "word":
         if question.options:
             fail("a one-word check-in has no options: people type their word", "options")
@@ -362,6 +382,29 @@ def _validate(question: Question) -> None:
         fail(str(error), f"randomization.{error.setting}")
     except PrivacyError as error:
         fail(str(error), "randomization")
+
+
+def _validate_answer(question: Question) -> None:
+    """A myth-or-fact question names one of its own options as right, with the evidence for it."""
+
+    def fail(message, field_name):
+        raise QuestionError(message, field_name=field_name)
+
+    if question.correct is None:
+        if question.evidence:
+            fail("evidence goes with correct: name the option that is right (for example correct: myth)", "evidence")
+        return
+    if question.kind != "single" or question.privacy != "direct":
+        fail("only a single-choice question with direct privacy can name a correct option", "correct")
+    option_ids = [o.id for o in question.options]
+    if question.correct not in option_ids:
+        fail(f"'{question.correct}' is not one of this question's options ({', '.join(option_ids)})", "correct")
+    if not question.evidence.strip() or len(question.evidence) > MAX_EVIDENCE:
+        fail(
+            f"a question with correct: needs evidence: the study, its sample and measure, in 1 to {MAX_EVIDENCE} "
+            "characters (the room reads it under the chart)",
+            "evidence",
+        )
 
 
 # --- loading YAML with line numbers -------------------------------------------------------------

@@ -81,6 +81,9 @@ ESTIMATE_NOTE = (
     "Bars show the estimated share; lines show the 95% interval."
 )
 MULTI_NOTE = "People could choose more than one answer, so the shares add up to more than 100%."
+# A myth-or-fact round after its reveal: the right option's label carries the mark, the evidence a note.
+CORRECT_MARK = "✓"
+ANSWER_NOTE = "{mark} {label}: {evidence}"
 WORD_NOTE = (
     "Words are shown from {min_answers} answers on, and only words that at least {k} people gave, so "
     "no single word can be traced to the person who wrote it."
@@ -370,7 +373,7 @@ def results_markdown(results: pd.DataFrame) -> str:
         return "\n".join(lines + [f"{_t(NO_ANSWERS_TEXT)}."]) + "\n"
     lines += [f"| {_t('Option')} | {_t('Share')} | {_t('Count')} |", "|---|---|---|"]
     for row in question.rows:
-        cells = (row.label, _share_text(row), _count_text(row))
+        cells = (question.label_of(row), _share_text(row), _count_text(row))
         lines.append("| " + " | ".join(_escape(cell) for cell in cells) + " |")
     notes = _notes_for(question)
     if notes:
@@ -411,6 +414,8 @@ class _Question:
     withheld: str | None = None
     threshold: int = 5
     min_answers: int = 10
+    correct: str | None = None  # a myth-or-fact round's right option, marked on the chart
+    evidence: str = ""
 
     @classmethod
     def from_results(cls, results: pd.DataFrame) -> _Question:
@@ -445,9 +450,29 @@ class _Question:
             raise ValueError(f"results has n = {int(n)} answers but no option rows")
         text = str(attrs.get("text") or attrs.get("question_id") or "")
         rows = [_read_row(record, is_estimate, int(n)) for record in results.to_dict("records")]
+        correct = attrs.get("correct") or None
+        if correct is not None and correct not in (row.option for row in rows):
+            raise ValueError(f"results.attrs['correct'] is {correct!r}, which is not one of the options")
         return cls(
-            text, kind, int(n), is_estimate, rows, withheld, attrs.get("threshold") or 5, attrs.get("min_answers") or 10
+            text,
+            kind,
+            int(n),
+            is_estimate,
+            rows,
+            withheld,
+            attrs.get("threshold") or 5,
+            attrs.get("min_answers") or 10,
+            correct,
+            str(attrs.get("evidence") or ""),
         )
+
+    @property
+    def correct_row(self) -> _Row | None:
+        return next((row for row in self.rows if row.option == self.correct), None)
+
+    def label_of(self, row: _Row) -> str:
+        """The row's label as the chart shows it: the right answer of a myth-or-fact round is marked."""
+        return f"{CORRECT_MARK} {row.label}" if row.option == self.correct else row.label
 
     def count_line(self) -> str:
         counted = _t("people answered") if self.kind == "multi" else _t("answers")
@@ -780,6 +805,10 @@ def _notes_for(question: _Question) -> list[str]:
     if question.is_estimate:
         notes.append(ESTIMATE_NOTE)
     notes = [_t(note) for note in notes]
+    if question.correct_row is not None:  # first: it is what the room waits to read
+        notes.insert(
+            0, ANSWER_NOTE.format(mark=CORRECT_MARK, label=question.correct_row.label, evidence=question.evidence)
+        )
     if question.kind == "word":
         notes.append(_t(WORD_NOTE).format(min_answers=question.min_answers, k=question.threshold))
     return notes
@@ -939,13 +968,15 @@ def _draw_groups(
     text_size = text_size or _label_size(len(bars))
     label_size = text_size if horizontal else _label_size(len(rows))
     _draw_bars(ax, bars, horizontal, text_size)
+    first = sides[0][0]
     _set_category_axis(
         ax,
         centres,
-        [row.label for row in rows],
+        [first.label_of(row) for row in rows],
         horizontal,
         label_size,
         muted=[row.is_prefer_not_to_say for row in rows],
+        marked=[row.option == first.correct for row in rows],
         label_inches=label_inches,
     )
     _mark_prefer_not_to_say(ax, rows, centres, group_size, horizontal)
@@ -1005,7 +1036,7 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
 
 
 def _set_category_axis(
-    ax, positions, labels, horizontal: bool, size: int, muted=None, label_inches: float = 4.0
+    ax, positions, labels, horizontal: bool, size: int, muted=None, marked=None, label_inches: float = 4.0
 ) -> None:
     # Labels beside horizontal bars may take `label_inches`; under vertical bars, one bar's width.
     width = int(label_inches * 72 / (size * 0.6)) if horizontal else 12
@@ -1022,6 +1053,9 @@ def _set_category_axis(
         if is_muted:
             label.set_color(NEUTRAL_GREY)
             label.set_style("italic")
+    for label, is_marked in zip(tick_labels, marked or []):
+        if is_marked:
+            label.set_fontweight("bold")
 
 
 def _mark_prefer_not_to_say(ax, rows, centres, group_size: int, horizontal: bool) -> None:

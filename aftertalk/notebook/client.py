@@ -150,6 +150,8 @@ class Room:
                 "language": self.language,
                 "withheld": data.get("withheld"),
                 "standalone_labels": [o.label for o in question.all_options if o.exclusive],
+                "correct": question.correct,
+                "evidence": question.evidence,
             }
         )
         for name in ("min_answers", "pair"):  # words: answers needed; the second of a pair: the first
