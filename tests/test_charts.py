@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 
@@ -707,3 +708,59 @@ def test_colours_shown_side_by_side_stay_apart_in_greyscale(first, second):
     a chart still differ in lightness (contrast ratio at least 2:1), beside the numbers every bar carries."""
     light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
     assert (light + 0.05) / (dark + 0.05) >= 2
+
+
+# Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation of color vision
+# deficiency", IEEE TVCG 15(6): the full-severity matrices, applied to linear RGB.
+COLOUR_BLINDNESS = {
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216), (-0.003882, -0.048116, 1.051998)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881)),
+    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602), (0.004733, 0.691367, 0.303900)),
+}
+MIN_DELTA_E = 20  # CIE76: two large flat patches this far apart are told apart at a glance
+
+
+def linear_rgb(colour: str) -> list[float]:
+    channels = [int(colour[index : index + 2], 16) / 255 for index in (1, 3, 5)]
+    return [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+
+
+def lab(rgb: list[float]) -> tuple[float, float, float]:
+    """CIELAB (D65) of a linear-RGB colour, each channel clipped to what a screen can show."""
+    r, g, b = (min(max(c, 0.0), 1.0) for c in rgb)
+    xyz = (
+        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+        0.2126 * r + 0.7152 * g + 0.0722 * b,
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    )
+    f = [t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116 for t in xyz]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def seen_with(deficiency: str, colour: str) -> tuple[float, float, float]:
+    rgb = linear_rgb(colour)
+    return lab([sum(m * c for m, c in zip(row, rgb)) for row in COLOUR_BLINDNESS[deficiency]])
+
+
+@pytest.mark.parametrize("deficiency", sorted(COLOUR_BLINDNESS))
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (charts.ROOM_COLOUR, charts.RESEARCH_COLOUR),
+        (charts.BEFORE_COLOUR, charts.AFTER_COLOUR),
+        (charts.ROOM_COLOUR, charts.NEUTRAL_GREY),  # a feeling beside "prefer not to say"
+    ],
+)
+def test_colours_shown_side_by_side_stay_apart_for_colour_blind_viewers(deficiency, first, second):
+    """About 1 man in 12 sees colour differently: the colours that share a chart stay far apart (CIE76
+    colour difference) when seen without red, green or blue cones, simulated as Machado et al. (2009) do."""
+    difference = math.dist(seen_with(deficiency, first), seen_with(deficiency, second))
+    assert difference >= MIN_DELTA_E, f"{first} and {second} are {difference:.1f} apart with {deficiency}"
+
+
+def test_the_colour_blindness_check_catches_a_red_and_olive_pair():
+    """The simulation does what it claims: a red and an olive far apart in full colour vision (about 86)
+    come within MIN_DELTA_E without green cones, so a chart using them would fail the test above."""
+    red, olive = "#FF0000", "#9C8A00"
+    assert math.dist(lab(linear_rgb(red)), lab(linear_rgb(olive))) > 80
+    assert math.dist(seen_with("deuteranopia", red), seen_with("deuteranopia", olive)) < MIN_DELTA_E
