@@ -50,20 +50,27 @@ NEUTRAL_GREY = "#8C8C8C"  # "prefer not to say": present, but not a feeling
 TEXT_COLOUR = "#1A1A1A"
 HIDDEN_HATCH = "///"
 
-# A 16:9 slide: 12.8 x 7.2 inches at 150 dpi is a 1920 x 1080 PNG.
-FIGURE_WIDTH = 12.8
-FIGURE_HEIGHT = 7.2
+# Sized for the room: on a 1280 x 720 projector a chart fills the slide's width at about 120 dpi, so a
+# 20 pt label is about 31 px, a note (18 pt) 28 px, and the smallest text, a label in a two-column list
+# (16 pt), 25 px (19 px at 1024 x 768). The shape is 2:1, the room left
+# under the question, so the width, not the height, limits the picture. At 150 dpi (the handout) the
+# PNG is 1536 x 768.
+FIGURE_WIDTH = 10.24
+FIGURE_HEIGHT = 5.12
 DEFAULT_DPI = 150
+SCREEN_DPI = 120  # the notebook's and the projector's pictures: 1229 px wide, the slide's width
 TITLE_SIZE = 24
 LABEL_SIZE = 20
 SMALL_LABEL_SIZE = 16  # the floor, used when many bars must share the height
-NOTE_SIZE = 16
-TITLE_WRAP = 72  # characters per title line at TITLE_SIZE across the slide
-NOTE_WRAP = 110  # characters per note line at NOTE_SIZE
+NOTE_SIZE = 18
+SMALLEST_TEXT_SIZE = min(SMALL_LABEL_SIZE, NOTE_SIZE)  # pt: what the projector test measures on a slide
+TITLE_WRAP = 58  # characters per title line at TITLE_SIZE across the slide
+NOTE_WRAP = 70  # characters per note line at NOTE_SIZE
 # More options than this go into two columns side by side, so a long list (13 ways to feel cared for)
 # keeps the slide's shape and its text its size instead of a tall chart shrunk to fit the screen.
 MAX_ROWS_IN_ONE_COLUMN = 8
-COLUMN_LABEL_INCHES = 3.6  # the room for option labels beside the bars, in each of two columns
+COLUMN_LABEL_INCHES = 2.6  # the room for option labels beside the bars, in each of two columns
+ROW_INCHES = 0.5  # the height each option's bar takes: two lines of a 16 pt label
 
 # Hidden cells have no value to draw; a fixed length keeps them visible without suggesting one.
 # A hidden cell's stub: a tenth of the shortest value axis (MIN_VALUE_AXIS), so it never looks large.
@@ -342,13 +349,15 @@ def show_figures_in_notebooks() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["image/png"].for_type(Figure, lambda figure: figure_png(figure, dpi=80))
+        shell.display_formatter.formatters["image/png"].for_type(
+            Figure, lambda figure: figure_png(figure, dpi=SCREEN_DPI)
+        )
 
 
 def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     """Render `figure` to PNG bytes with the Agg canvas (no pyplot, safe off the main thread).
 
-    At the default dpi a chart from this module is 1920 pixels wide.
+    At the default dpi a chart from this module is 1536 pixels wide.
     """
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
@@ -863,9 +872,9 @@ def _new_figure_in_columns(title: str, notes: list[str], rows: int, columns: int
     """`_new_figure` with `columns` chart axes side by side, each for `rows` rows."""
     note_text = "\n".join(_wrap(note, NOTE_WRAP) for note in notes)
     note_lines = note_text.count("\n") + 1 if note_text else 0
-    note_height = note_lines * NOTE_SIZE * 1.45 / 72 + (0.3 if note_lines else 0)
+    note_height = note_lines * NOTE_SIZE * 1.35 / 72 + (0.15 if note_lines else 0)
     title_height = (title.count("\n") + 1) * TITLE_SIZE * 1.35 / 72 + 0.3
-    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * 0.55)
+    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * ROW_INCHES)
     height = max(FIGURE_HEIGHT, title_height + chart_height + note_height)
 
     figure = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained", facecolor="white")

@@ -13,6 +13,8 @@ import pandas as pd
 from aftertalk.notebook.http import RoomError, request_json
 from aftertalk.questions import Question, load_questions
 
+OVERVIEW_CLASS = "aftertalk-overview"
+
 __all__ = ["Room", "RoomError", "request_json"]  # the last two live in http.py; kept here for callers
 
 
@@ -255,13 +257,15 @@ class Room:
         height = f"{88 // rows}vh"
         images = [
             widgets.Image(
-                value=charts.figure_png(charts.room_chart(frame), dpi=80),
+                value=charts.figure_png(charts.room_chart(frame), dpi=charts.SCREEN_DPI),
                 format="png",
                 layout=widgets.Layout(width="auto", max_width="100%", max_height=height, object_fit="contain"),
             )
             for frame in frames
         ]
-        return widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
+        grid = widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
+        grid.add_class(OVERVIEW_CLASS)  # a look back at charts the room read one by one: small by design
+        return grid
 
     # --- the anonymous question box and one-word check-ins ---------------------------------------
 

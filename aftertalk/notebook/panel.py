@@ -59,7 +59,7 @@ class LiveImage:
     def refresh(self) -> None:
         figure = self.render()
         if figure is not None:
-            show_png(self.image, charts.figure_png(figure, dpi=80))
+            show_png(self.image, charts.figure_png(figure, dpi=charts.SCREEN_DPI))
 
     def _run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -338,7 +338,7 @@ class PollPanel(widgets.VBox):
         self.results = results
         # The panel's heading already asks the question: the chart under it goes without its title, and
         # the spent buttons leave the slide, so the chart has the room to be read.
-        show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=80))
+        show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=charts.SCREEN_DPI))
         self.buttons.layout.display = "none"
         self.heading.value = _heading_html(self.room.in_my_language(self.question).text, REVEALED_HEADING_SIZE)
         self.live.image.layout.max_height = REVEALED_IMAGE_MAX_HEIGHT
