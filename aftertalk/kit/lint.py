@@ -362,7 +362,11 @@ def _kit_question_findings(path: Path, question: Question) -> list[Finding]:
 
 def _repeat_findings(bank: dict) -> list[Finding]:
     """A room asks each question once, or twice as a declared before/after pair (`after:`): a second
-    chart of the same question could be subtracted from the first to single out a latecomer."""
+    chart of the same question could be subtracted from the first to single out a latecomer.
+
+    Two versions of one question, one counted directly and one randomized (pcd_ever and
+    pcd_ever_private), are alternatives, not a repeat: a facilitator asks one, and the room refuses
+    the other (the store's same-question rule), which is what "use one version, not both" needs."""
     findings = []
     for question in bank.values():
         problem = pair_problem(question, bank)
@@ -375,6 +379,7 @@ def _repeat_findings(bank: dict) -> list[Finding]:
             if (
                 second.after != first.id
                 and first.after != second.id
+                and first.privacy == second.privacy
                 and same_question(first.to_dict(), second.to_dict())
             ):
                 findings.append(
