@@ -500,6 +500,47 @@ def test_room_vs_research_randomized_yes_no_is_already_out_of_yes_or_no():
     assert "| This room: of the 24 who answered “Yes” or “No” | about 31% (95% interval 12% to 50%) |" in text
 
 
+def private_pcd_results(counts=None):
+    """Lesson 03's pcd_ever_private as the server hands it over: a randomized single choice whose phones
+    swapped "Doesn't apply to me" with Yes and No (eps = 1.9); "Prefer not to say" was kept as a skip."""
+    counts = counts or {"yes": 9, "no": 15, "does_not_apply": 6}
+    estimates = {"yes": (0.28, 0.08, 0.56), "no": (0.59, 0.33, 0.85), "does_not_apply": (0.13, 0.0, 0.39)}
+    results = make_results(
+        "single",
+        counts,
+        n=sum(counts.values()),
+        options=PCD_OPTIONS[:3],
+        estimates=estimates,
+        text="Have you ever felt unexplained tearfulness, sadness or irritability after consensual sex with a partner?",
+        question_id="pcd_ever_private",
+    )
+    results.attrs["epsilon"] = 1.9
+    return results
+
+
+def test_room_vs_research_randomized_with_doesnt_apply_estimates_yes_out_of_yes_or_no():
+    """Issue 17: the extra-private poll offers "Doesn't apply to me" too. Its share is estimated as
+    f_yes / (f_yes + f_no) = 32% (privacy.grr_share_among, worked by hand in test_privacy_estimators), not
+    the 28% of everyone, with the wider range of a ratio of two estimates."""
+    figure = charts.room_vs_research(private_pcd_results(), REFERENCE, room_option="yes")
+    room_label = "This room: of those who answered “Yes” or “No”"
+    assert bar_labelled(figure, charts._wrap(room_label, 24)) == "≈32% (6%–67%)"
+    words = all_words(figure)
+    assert "leaves out “Doesn't apply to me”: like the studies" in words
+    assert "one estimate divided by another" in words and "not shown" not in words
+    assert "28%" not in texts(figure)
+    text = charts.research_markdown(private_pcd_results(), REFERENCE, room_option="yes")
+    assert f"| {room_label} | about 32% (95% interval 6% to 67%) |" in text
+
+
+def test_room_vs_research_randomized_without_its_counts_says_it_cannot():
+    """A frame without the phones' randomized counts (made by hand) has nothing to work the share out from."""
+    results = private_pcd_results()
+    results["count"] = None
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    assert "cannot be taken out of the estimate" in all_words(figure) and "32%" not in all_words(figure)
+
+
 def test_room_vs_research_multi_select_leaves_out_prefer_not_to_say():
     """Multi-select: "Prefer not to say" stands alone, so the people who chose a feeling are n minus them."""
     figure = charts.room_vs_research(multi_results(), REFERENCE, room_option="calm")

@@ -34,7 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from aftertalk.i18n import translator
-from aftertalk.privacy import clip_share
+from aftertalk.privacy import PrivacyError, clip_share, grr_share_among
 from aftertalk.questions import KINDS, PREFER_NOT_TO_SAY
 
 REQUIRED_COLUMNS = ("option", "label", "count", "share", "hidden", "shown_as")
@@ -425,6 +425,8 @@ class _Question:
     min_answers: int = 10
     correct: str | None = None  # a myth-or-fact round's right option, marked on the chart
     evidence: str = ""
+    epsilon: float | None = None  # a randomized question's privacy loss (results.attrs["epsilon"])
+    question_id: str = ""
 
     @classmethod
     def from_results(cls, results: pd.DataFrame) -> _Question:
@@ -462,6 +464,7 @@ class _Question:
         correct = attrs.get("correct") or None
         if correct is not None and correct not in (row.option for row in rows):
             raise ValueError(f"results.attrs['correct'] is {correct!r}, which is not one of the options")
+        epsilon = attrs.get("epsilon")
         return cls(
             text,
             kind,
@@ -473,6 +476,8 @@ class _Question:
             attrs.get("min_answers") or 10,
             correct,
             str(attrs.get("evidence") or ""),
+            float(epsilon) if isinstance(epsilon, numbers.Real) and not isinstance(epsilon, bool) else None,
+            str(attrs.get("question_id") or ""),
         )
 
     @property
@@ -608,6 +613,7 @@ class _RoomShare:
     hidden: bool = False  # hidden to protect privacy, as opposed to nothing to compare
     reason: str | None = None
     left_out: str | None = None  # the answers not counted, in words, when the results have any
+    how: str | None = None  # how a shown share was worked out, when the chart must say so
 
     @classmethod
     def of(cls, question: _Question, room_option: str) -> _RoomShare:
@@ -643,12 +649,7 @@ class _RoomShare:
             return cls(unknown, hidden=True, reason=reason.format(labels=_both([_with_range(r) for r in hidden])))
         if question.is_estimate:
             if any(r.option != PREFER_NOT_TO_SAY for r in outside):
-                # An estimate is a share of every randomized answer; a ratio of two has no honest interval.
-                reason = _t(
-                    "This room's share is not shown: the phones randomized {left_out} together with the other "
-                    "answers, so they cannot be taken out of the estimate."
-                )
-                return cls(unknown, reason=reason.format(left_out=left_out))
+                return cls._estimated_among(question, row, needed, unknown, words)
             assert row.estimate is not None  # `_read_row` refuses a shown randomized row without one
             interval = None
             if row.low is not None and row.high is not None:
@@ -663,6 +664,48 @@ class _RoomShare:
             reason = _t("No one here answered {answers}, so this room has no share to compare.")
             return cls(unknown, reason=reason.format(**words))
         return cls(labelled(base), _count_of(row, question.n) / base, left_out=left_out)
+
+    @classmethod
+    def _estimated_among(
+        cls, question: _Question, row: _Row, needed: list[_Row], unknown: str, words: dict
+    ) -> _RoomShare:
+        """A single choice whose phones randomized "Doesn't apply to me" with Yes and No: Yes / (Yes + No)
+        worked out from the estimates (`privacy.grr_share_among`, a wider, conservative interval). A
+        multi-select, or results without the randomized counts or epsilon, cannot: then it says so."""
+        cannot = _t(
+            "This room's share is not shown: the phones randomized {left_out} together with the other "
+            "answers, so they cannot be taken out of the estimate."
+        ).format(left_out=words["left_out"])
+        randomized = [r for r in question.rows if r.option != PREFER_NOT_TO_SAY]  # never randomized: a skip
+        if question.kind not in ("single", "scale") or question.epsilon is None or question.n == 0:
+            return cls(unknown, reason=cannot)
+        if any(r.count is None for r in randomized):
+            return cls(unknown, reason=cannot)
+        try:
+            share = grr_share_among(
+                {r.option: int(r.count) for r in randomized if r.count is not None},
+                question.n,
+                row.option,
+                [r.option for r in needed],
+                question.epsilon,
+                question_id=question.question_id or "results",
+            )
+        except PrivacyError:
+            return cls(unknown, reason=cannot)
+        if share is None:
+            reason = _t("By the estimate, almost no one here answered {answers}, so this room has no share to compare.")
+            return cls(unknown, reason=reason.format(**words))
+        return cls(
+            unknown,
+            share.estimate,
+            (share.low, share.high),
+            is_estimate=True,
+            left_out=words["left_out"],
+            how=_t(
+                "The phones randomized every answer, so this share is one estimate divided by another; its range "
+                "allows for the error in both, so it is wider."
+            ),
+        )
 
     def bar(self) -> _Bar:
         if self.length is None:
@@ -697,6 +740,8 @@ class _RoomShare:
             )
         if self.reason:
             notes.append(self.reason)
+        if self.how:
+            notes.append(self.how)
         return notes
 
 
