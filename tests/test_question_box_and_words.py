@@ -417,6 +417,25 @@ def test_setting_aside_in_the_panel_of_a_rehearsal_notebook(tmp_path):
     assert report["collapsed"] is None and report["title"].startswith("Waiting for review: 2.")
 
 
+def test_a_rehearsal_rooms_first_question_box_has_questions_to_practise_on(tmp_path):
+    """A lesson's box cell in a practice run: the pretend phones' questions wait, once per room, and
+    nothing is shown by itself (a headless rehearsal never presses Show or Set aside)."""
+    report = run_notebook(
+        (
+            "import aftertalk, json\nroom = aftertalk.room()",
+            "box = room.question_box()\nagain = room.question_box()  # the next lesson's cell, in the same room",
+            "print(json.dumps({'box': sorted((q['text'], q['state']) for q in room.box()),"
+            " 'projected': [(c.children[0] if hasattr(c, 'children') else c).value for c in again.projector.children],"
+            " 'waiting': len(again.pending.children), 'collapsed': again.moderation.selected_index}))",
+            "room.end()",
+        ),
+        tmp_path,
+    )["report"]
+    assert report["box"] == sorted([text, "pending"] for text in BOX_QUESTIONS)
+    assert report["waiting"] == len(BOX_QUESTIONS) and report["collapsed"] is None
+    assert not any(html.escape(text) in shown for text in BOX_QUESTIONS for shown in report["projected"])
+
+
 def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
     report = run_notebook(
         (
@@ -434,7 +453,7 @@ def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
     assert report["before"] == [] and report["collapsed"] is None
     assert report["states"] == ["pending", "pending", "pending", "shown"]
     (shown,) = report["after"]
-    assert any(text in shown for text in report["sent"])
+    assert any(html.escape(text) in shown for text in report["sent"])  # shown as text, escaped
     # Only a question that names someone is flagged for a second look.
     assert {text: bool(found) for text, found in report["flags"].items()} == {
         text: "Jordan" in text for text in report["sent"]

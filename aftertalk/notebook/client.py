@@ -279,9 +279,16 @@ class Room:
         self._api("POST", f"/box/{self._qid(box_id)}/aside")
 
     def question_box(self):
-        """The moderation panel: nothing from the box is shown until the facilitator chooses Show."""
-        from aftertalk.notebook.panel import QuestionBoxPanel
+        """The moderation panel: nothing from the box is shown until the facilitator chooses Show.
 
+        In a rehearsal room whose box is still empty, the pretend phones first send their questions, so
+        that a practice run of a lesson has some to moderate (`rehearsal.BOX_QUESTIONS`: one names
+        someone, one may be a disclosure). Once per room: the next lesson's panel finds them there."""
+        from aftertalk.notebook.panel import QuestionBoxPanel
+        from aftertalk.notebook.rehearsal import BOX_QUESTIONS
+
+        if self.rehearsal is not None and not self.box():
+            self.rehearsal.ask(len(BOX_QUESTIONS))
         return QuestionBoxPanel(self)
 
     def words(self, question_id: str) -> list[dict]:
