@@ -1,6 +1,8 @@
 """The anonymous question box and one-word check-ins: the facilitator decides what reaches the screen."""
 
 import html
+import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -415,6 +417,34 @@ def test_setting_aside_in_the_panel_of_a_rehearsal_notebook(tmp_path):
     assert any(escaped in text for text in report["private"]) and "Set aside: 1" in report["private"][0]
     assert "was set aside" in report["refused"]
     assert report["collapsed"] is None and report["title"].startswith("Waiting for review: 2.")
+
+
+@pytest.mark.parametrize(
+    "lesson, after, before",
+    [
+        ("03_tears_and_the_post_sex_blues", "## Content note", "### Tears after sex: many meanings"),
+        ("05_closing", "room.summary()", 'room.end_panel("handout.pdf")'),
+    ],
+)
+def test_the_lessons_take_box_questions_after_the_break_and_before_the_close(lesson, after, before):
+    """A projected panel cell in each slot, its facilitator notes just before it, linking to the guide's
+    section on a possible disclosure (a heading that exists)."""
+    root = Path(__file__).resolve().parent.parent
+    cells = json.loads((root / "notebooks" / f"{lesson}.ipynb").read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(cell["source"]) for cell in cells]
+    (at,) = [n for n, source in enumerate(sources) if source == "room.question_box()"]
+    box, notes = cells[at], cells[at - 1]
+    assert box["metadata"] == {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "slide"}}
+    assert notes["metadata"]["slideshow"]["slide_type"] == "notes"
+    said = sources[at - 1]
+    assert "Set aside (possible disclosure)" in said and "before you say any" in said
+    link = "../facilitator_guide/safety_and_support.md#if-a-question-may-be-a-disclosure"
+    assert link in said
+    guide = (root / "notebooks" / link.partition("#")[0]).read_text(encoding="utf-8")
+    assert "\n## If a question may be a disclosure\n" in guide
+    assert (
+        max(n for n, s in enumerate(sources) if after in s) < at < min(n for n, s in enumerate(sources) if before in s)
+    )
 
 
 def test_a_rehearsal_rooms_first_question_box_has_questions_to_practise_on(tmp_path):
