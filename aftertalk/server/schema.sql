@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS box_questions (
     room_code   TEXT NOT NULL,
     box_id      TEXT NOT NULL,
     text        TEXT NOT NULL,
-    state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'shown', 'answered', 'hidden', 'set_aside')),
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'shown', 'answered', 'hidden', 'set_aside')),
     flags       TEXT NOT NULL DEFAULT '',   -- why it deserves a second look: name, phone, email, link
     upvotes     INTEGER NOT NULL,
     PRIMARY KEY (room_code, box_id)
