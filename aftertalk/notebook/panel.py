@@ -503,8 +503,8 @@ class QuestionBoxPanel(widgets.VBox):
 
     def _on_screen(self, question: dict) -> widgets.Widget:
         text = widgets.HTML(
-            f'<p style="font-size:2em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
-            f' <span style="font-size:0.6em;color:#555">+{question["upvotes"]}</span></p>'
+            f'<p style="font-size:1.25em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
+            f' <span style="font-size:0.8em;color:#555">+{question["upvotes"]}</span></p>'
         )
         answered = _button(self._("Answered"))
         answered.on_click(lambda _: self._act(self.room.mark_answered, question["id"]))
