@@ -191,6 +191,22 @@ class Presenter:
             settled = settled + 1 if self.page.locator(IDLE).count() else 0
             time.sleep(0.5)
 
+    def save(self) -> None:
+        """Ctrl+S, as the facilitator does before opening the projector's window: a second window loads
+        the lesson from disk, and the poll panels come with its saved outputs."""
+        self.page.locator(f"{PANEL} .jp-Notebook").first.press("Control+s")
+        self.page.wait_for_selector(".jp-mod-current.jp-mod-dirty", state="detached", timeout=30_000)
+
+    def open_projector_window(self):
+        """What the facilitator does for a second screen: a new window at the laptop's address with
+        /lab/ changed to /doc/ (the lesson alone, without JupyterLab's side panels), dragged to the
+        projector. Returns its page."""
+        page = self.context.new_page()
+        page.goto(self.page.url.replace("/lab/", "/doc/", 1))
+        page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-Cell", timeout=90_000)
+        page.wait_for_selector(IDLE, timeout=90_000)
+        return page
+
     def start(self) -> None:
         """Click the lesson's title, then the toolbar's slideshow button."""
         self.accept_kernel()

@@ -12,7 +12,7 @@ from aftertalk.notebook import charts
 from aftertalk.questions import MAX_EVIDENCE, load_question_file
 from conftest import Phone, answer_many, call
 
-EVIDENCE = "Bird et al. 2011: 46% of 230 female students had felt it at least once (a questionnaire)."
+EVIDENCE = "Schweitzer et al. 2015: 46% of 230 female university students had felt it at least once (online survey)."
 MYTH = {
     "id": "crying_means_wrong",
     "text": "Myth or fact? Crying after sex means something went wrong.",
@@ -28,7 +28,7 @@ MYTH = {
         "es": {
             "text": "¿Mito o realidad? Llorar después del sexo significa que algo salió mal.",
             "options": {"myth": "Mito", "fact": "Realidad", "not_sure": "No sé"},
-            "evidence": "Bird et al. 2011: el 46 % de 230 estudiantes lo había sentido alguna vez (un cuestionario).",
+            "evidence": "Schweitzer et al. 2015: el 46 % de 230 estudiantes universitarias lo había sentido alguna vez (encuesta en línea).",
         }
     },
 }
@@ -52,7 +52,7 @@ def test_a_myth_or_fact_question_keeps_its_answer_and_evidence_in_each_language(
     assert (question.correct, question.evidence) == ("myth", EVIDENCE)
     assert Question.from_dict(question.to_dict()) == question  # the server stores and returns to_dict
     spanish = question.translated("es")
-    assert spanish.correct == "myth" and spanish.evidence.startswith("Bird et al. 2011: el 46 %")
+    assert spanish.correct == "myth" and spanish.evidence.startswith("Schweitzer et al. 2015: el 46 %")
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_phones_never_see_the_answer_and_the_revealed_chart_marks_it(server, roo
     room.open(question)
     status, page = call(server, "GET", f"/r/{room.code}", headers={"Cookie": Phone(server, room.code, "x").cookie})
     assert status == 200 and "Crying after sex means something went wrong" in page
-    assert "Bird et al." not in page and charts.CORRECT_MARK not in page
+    assert "Schweitzer et al." not in page and charts.CORRECT_MARK not in page
 
     answer_many(server, room.code, question.id, {"myth": 6, "fact": 5, "not_sure": 5})
     room.close(question.id)
