@@ -131,3 +131,17 @@ def test_an_ordinary_question_has_no_mark_and_no_evidence(server, room):
     room.close(plain.id)
     room.reveal(plain.id)
     assert charts.CORRECT_MARK not in words_on(charts.room_chart(room.results(plain.id)))
+
+
+def test_a_withheld_myth_or_fact_chart_still_gives_the_answer(server, room):
+    """Too few answers to show, but the right answer and its evidence are no one's answer: the room
+    still reads them."""
+    question = Question.from_dict(MYTH)
+    room.open(question)
+    answer_many(server, room.code, question.id, {"myth": 2, "fact": 1})
+    room.close(question.id)
+    room.reveal(question.id)
+    results = room.results(question.id)
+    assert results.attrs["withheld"]
+    words = words_on(charts.room_chart(results))
+    assert charts.withheld_text(results).split(":")[0] in words and f"✓ Myth: {EVIDENCE}" in words

@@ -183,7 +183,8 @@ def room_chart(results: pd.DataFrame, *, titled: bool = True) -> Figure:
     question = _Question.from_results(results)
     title = question.title() if titled else question.count_line()
     if question.withheld:
-        return _no_answers_figure(title, withheld_text(results))
+        # A myth-or-fact round's answer is no one's answer: the room still reads it, withheld chart or not.
+        return _no_answers_figure(title, withheld_text(results), _answer_notes(question))
     if question.n == 0:
         return _no_answers_figure(title)
     notes = _notes_for(question)
@@ -425,6 +426,7 @@ class _Question:
     min_answers: int = 10
     correct: str | None = None  # a myth-or-fact round's right option, marked on the chart
     evidence: str = ""
+    correct_label: str = ""  # its label, also when the chart is withheld (and has no rows)
     epsilon: float | None = None  # a randomized question's privacy loss (results.attrs["epsilon"])
     question_id: str = ""
 
@@ -462,7 +464,7 @@ class _Question:
         text = str(attrs.get("text") or attrs.get("question_id") or "")
         rows = [_read_row(record, is_estimate, int(n)) for record in results.to_dict("records")]
         correct = attrs.get("correct") or None
-        if correct is not None and correct not in (row.option for row in rows):
+        if correct is not None and rows and correct not in (row.option for row in rows):
             raise ValueError(f"results.attrs['correct'] is {correct!r}, which is not one of the options")
         epsilon = attrs.get("epsilon")
         return cls(
@@ -476,13 +478,10 @@ class _Question:
             attrs.get("min_answers") or 10,
             correct,
             str(attrs.get("evidence") or ""),
+            str(attrs.get("correct_label") or correct or ""),
             float(epsilon) if isinstance(epsilon, numbers.Real) and not isinstance(epsilon, bool) else None,
             str(attrs.get("question_id") or ""),
         )
-
-    @property
-    def correct_row(self) -> _Row | None:
-        return next((row for row in self.rows if row.option == self.correct), None)
 
     def label_of(self, row: _Row) -> str:
         """The row's label as the chart shows it: the right answer of a myth-or-fact round is marked."""
@@ -850,6 +849,13 @@ def _count_text(row: _Row) -> str:
     return "–" if row.count is None else str(row.count)
 
 
+def _answer_notes(question: _Question) -> list[str]:
+    """A myth-or-fact round's right answer with its evidence, as a note under the chart; [] otherwise."""
+    if question.correct is None:
+        return []
+    return [ANSWER_NOTE.format(mark=CORRECT_MARK, label=question.correct_label, evidence=question.evidence)]
+
+
 def _notes_for(question: _Question) -> list[str]:
     notes = []
     if question.kind == "multi":
@@ -859,10 +865,7 @@ def _notes_for(question: _Question) -> list[str]:
     if question.is_estimate:
         notes.append(ESTIMATE_NOTE)
     notes = [_t(note) for note in notes]
-    if question.correct_row is not None:  # first: it is what the room waits to read
-        notes.insert(
-            0, ANSWER_NOTE.format(mark=CORRECT_MARK, label=question.correct_row.label, evidence=question.evidence)
-        )
+    notes = _answer_notes(question) + notes  # first: it is what the room waits to read
     if question.kind == "word":
         notes.append(_t(WORD_NOTE).format(min_answers=question.min_answers, k=question.threshold))
     return notes
@@ -948,17 +951,15 @@ def _new_figure_in_columns(title: str, notes: list[str], rows: int, columns: int
     return figure, chart_axes
 
 
-def _no_answers_figure(title: str, reason: str | None = None) -> Figure:
-    """A slide with no bars: "No answers yet", or why the results are withheld."""
-    figure = Figure(figsize=(FIGURE_WIDTH, FIGURE_HEIGHT), layout="constrained", facecolor="white")
-    figure.suptitle(title, fontsize=TITLE_SIZE, x=0.01, ha="left", color=TEXT_COLOUR)
-    ax = figure.add_subplot()
+def _no_answers_figure(title: str, reason: str | None = None, notes: list[str] | None = None) -> Figure:
+    """A slide with no bars: "No answers yet", or why the results are withheld, and any `notes` under it."""
+    figure, ax = _new_figure(title, notes or [], rows=1)
     ax.axis("off")
     if reason:
         ax.text(
             0.5,
             0.5,
-            _wrap(reason, 48),
+            _wrap(reason, 40),
             fontsize=28,
             ha="center",
             va="center",

@@ -153,6 +153,7 @@ class Room:
                 "withheld": data.get("withheld"),
                 "standalone_labels": [o.label for o in question.all_options if o.exclusive],
                 "correct": question.correct,
+                "correct_label": next((o.label for o in question.options if o.id == question.correct), ""),
                 "evidence": question.evidence,
             }
         )
