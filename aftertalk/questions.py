@@ -46,6 +46,7 @@ QUESTION_FIELDS = (
     "after",
     "correct",
     "evidence",
+    "instead_of",
 )
 TRANSLATION_FIELDS = ("text", "options", "notes", "evidence")
 MAX_EVIDENCE = 300  # two lines under a chart on the projector
@@ -112,6 +113,9 @@ class Question:
     # and its measure). The chart marks the option and shows the evidence, after the reveal only.
     correct: str | None = None
     evidence: str = ""
+    # Another version of the question with this id (pcd_ever_private is instead_of: pcd_ever): the poll
+    # panel lets the facilitator choose which to ask, and a room asks only one of the two.
+    instead_of: str | None = None
     prefer_not_label: str = field(default=PREFER_NOT_TO_SAY_LABEL, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
@@ -193,6 +197,8 @@ class Question:
         if self.correct:
             data["correct"] = self.correct
             data["evidence"] = self.evidence
+        if self.instead_of:
+            data["instead_of"] = self.instead_of
         return data
 
     @classmethod
@@ -238,7 +244,7 @@ class Question:
         for name in ("prefer_not_to_say",):
             if not isinstance(data.get(name, True), bool):
                 fail("must be true or false", name, (name,))
-        for name in ("privacy", "notes", "after", "correct", "evidence"):
+        for name in ("privacy", "notes", "after", "correct", "evidence", "instead_of"):
             if name in data and not isinstance(data[name], str):
                 fail("must be text", name, (name,))
         option_ids = [o.id for o in built] or [o["id"] for o in DEFAULT_OPTIONS.get(data["kind"], [])]
@@ -260,6 +266,7 @@ class Question:
                 after=data.get("after"),
                 correct=data.get("correct"),
                 evidence=data.get("evidence", ""),
+                instead_of=data.get("instead_of"),
                 source=source,
                 line=lines.get(("id",)) or lines.get(()),
             )
@@ -332,6 +339,13 @@ def _validate(question: Question) -> None:
             f"'{question.after}' cannot be paired: give the id of the question this one repeats "
             "(asked earlier, for example comfort_before)",
             "after",
+        )
+    if question.instead_of is not None and (
+        not ID_PATTERN.fullmatch(question.instead_of) or question.instead_of == question.id
+    ):
+        fail(
+            f"'{question.instead_of}' cannot be replaced: give the id of the question this one is a version of",
+            "instead_of",
         )
     _validate_answer(question)
     if question.kind == "word":
@@ -499,9 +513,12 @@ def load_questions(folder=None) -> dict[str, Question]:
                 )
             bank[question.id] = question
     for question in bank.values():
-        problem = pair_problem(question, bank)
-        if problem:
-            raise QuestionError(problem, source=question.source, line=question.line, field_name="after")
+        for field_name, problem in (
+            ("after", pair_problem(question, bank)),
+            ("instead_of", version_problem(question, bank)),
+        ):
+            if problem:
+                raise QuestionError(problem, source=question.source, line=question.line, field_name=field_name)
     return bank
 
 
@@ -527,6 +544,28 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
             f"'{first.id}' is not the same question; a pair asks the same text with the same kind and "
             "options (ids and labels), so the two charts compare like with like"
         )
+    return None
+
+
+def version_problem(question: Question, bank: dict[str, Question]) -> str | None:
+    """What is wrong with a question declared `instead_of` another, or None (also when it declares none).
+
+    The other must exist, ask the same thing (the same text), and be a plain question: not itself a
+    version of a third, nor half of a before/after pair (the pair's charts must compare like with like).
+    """
+    if question.instead_of is None:
+        return None
+
+    usual = bank.get(question.instead_of)
+    if usual is None:
+        return f"there is no question '{question.instead_of}'; give the id of the question this one is a version of"
+    if usual.instead_of is not None or usual.after is not None or question.after is not None:
+        return (
+            f"'{usual.id}' cannot have another version: it is itself a version of another question or half "
+            "of a before/after pair"
+        )
+    if usual.text != question.text:
+        return f"'{usual.id}' asks something else; a version asks the same text (it may differ in privacy)"
     return None
 
 

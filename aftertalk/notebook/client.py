@@ -117,7 +117,7 @@ class Room:
         attrs["withheld"] says why (`charts.withheld_text` words it). Raises RoomError before the
         poll is revealed.
         """
-        data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
+        data = self._api("GET", f"/questions/{self._qid(self._asked_as(question_id))}/results")
         question = self.in_my_language(Question.from_dict(data["question"]))
         from aftertalk.notebook.charts import cell_text
 
@@ -194,7 +194,13 @@ class Room:
         from aftertalk.notebook.panel import PollPanel
         from aftertalk.notebook.rehearsal import headless
 
-        return PollPanel(self, self.question(question), autoplay=self.rehearsal is not None and headless())
+        question = self.question(question)
+        return PollPanel(
+            self,
+            question,
+            versions=self._versions_of(question.id),
+            autoplay=self.rehearsal is not None and headless(),
+        )
 
     def chart(self, question_id: str):
         """The revealed results of one poll as a projector-ready chart."""
@@ -327,7 +333,20 @@ class Room:
 
     def _all_revealed(self, question_ids: list[str]) -> bool:
         asked = self._asked()
-        return all(asked.get(question_id) == "revealed" for question_id in question_ids)
+        return all(asked.get(self._asked_as(question_id, asked)) == "revealed" for question_id in question_ids)
+
+    def _versions_of(self, question_id: str) -> list[Question]:
+        """The bank's other versions of a question (declared `instead_of` it), for the panel to offer."""
+        return [other for other in load_questions().values() if other.instead_of == question_id]
+
+    def _asked_as(self, question_id: str, asked: dict[str, str] | None = None) -> str:
+        """The id this room asked `question_id` under: itself, or the version of it the facilitator
+        chose in the poll panel (pcd_ever_private for pcd_ever), so the cells after a poll need no edit."""
+        asked = self._asked() if asked is None else asked
+        if not isinstance(question_id, str) or question_id in asked:
+            return question_id
+        chosen = [other.id for other in self._versions_of(question_id) if other.id in asked]
+        return chosen[0] if chosen else question_id
 
     def _qid(self, question_id) -> str:
         if isinstance(question_id, Question):

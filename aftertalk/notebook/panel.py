@@ -182,9 +182,19 @@ class PollPanel(widgets.VBox):
     # `_review_words` both reads and sets it.
     children: tuple
 
-    def __init__(self, room, question, *, autoplay: bool = False):
-        self.room, self.question = room, question
+    def __init__(self, room, question, *, versions=(), autoplay: bool = False):
+        self.room = room
         self._ = _ = translator(room.language)
+        # A question with another version (pcd_ever_private for pcd_ever): the facilitator picks one
+        # before opening; once either is asked in the room, the panel follows that one.
+        self._versions = {q.id: q for q in (question, *versions)}
+        asked = [entry["id"] for entry in room.status()["questions"] if entry["id"] in self._versions]
+        self.question = self._versions[asked[0]] if asked else question
+        self.version = widgets.ToggleButtons(
+            options=[(self._version_name(q), q.id) for q in self._versions.values()],
+            value=question.id,
+            layout=widgets.Layout(display="flex" if versions and not asked else "none"),
+        )
         self.open_button = _button(_("Open poll"), button_style="primary", icon="play")
         self.reveal_button = _button(_("Close and reveal"), button_style="warning", icon="eye", disabled=True)
         self.stop_button = _button(_("Stop live count"), icon="stop", disabled=True)
@@ -201,6 +211,7 @@ class PollPanel(widgets.VBox):
         super().__init__(
             [
                 self.heading,
+                self.version,
                 self.buttons,
                 self.message,
                 self.live.image,
@@ -236,8 +247,15 @@ class PollPanel(widgets.VBox):
         elif state in ("closed", "revealed"):
             self._show_results()
 
+    def _version_name(self, question) -> str:
+        if question.privacy == "randomized":
+            return self._("Extra private (randomized)")
+        return self._("Usual")
+
     # Not `open`: ipywidgets calls Widget.open() itself to set up the widget's comm.
     def open_poll(self) -> None:
+        if self.version.layout.display != "none":
+            self.question = self._versions[self.version.value]
         try:
             self.room.open(self.question)
         except RoomError as error:
@@ -246,6 +264,7 @@ class PollPanel(widgets.VBox):
         self._show_open()
 
     def _show_open(self) -> None:
+        self.version.layout.display = "none"
         self.open_button.disabled = True
         self.reveal_button.disabled = False
         self.stop_button.disabled = False

@@ -333,6 +333,13 @@ def list_questions(db, code: str) -> list:
     ).fetchall()
 
 
+def _versions_of_one_question(first_id: str, first: dict, second_id: str, second: dict) -> bool:
+    """Whether two question definitions are versions of one question (`instead_of`, as pcd_ever_private
+    is of pcd_ever): one names the other, or both name the same third."""
+    usual = {first.get("instead_of") or first_id, second.get("instead_of") or second_id}
+    return len(usual) == 1
+
+
 def open_question(db, code: str, question_id: str, definition: dict, option_ids) -> bool:
     """Open a poll. Returns False when the same question is already open (a retried request).
 
@@ -380,6 +387,12 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
                         f"{earlier['state']} but not revealed yet. Reveal '{first}' first: whether "
                         "the second chart can show depends on the first one's counts."
                     )
+            elif _versions_of_one_question(earlier["question_id"], asked, question_id, definition):
+                raise Conflict(
+                    f"'{question_id}' and '{earlier['question_id']}' are two versions of one question, and this "
+                    f"room has already asked '{earlier['question_id']}'. A room asks one version: answers to "
+                    "both could be set side by side, which would undo the extra privacy of the randomized one."
+                )
             elif privacy.same_question(asked, definition):
                 raise Conflict(
                     f"'{question_id}' asks the same question as '{earlier['question_id']}', which this room "
