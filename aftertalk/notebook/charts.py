@@ -34,7 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from aftertalk.i18n import translator
-from aftertalk.privacy import clip_share
+from aftertalk.privacy import PrivacyError, clip_share, grr_share_among
 from aftertalk.questions import KINDS, PREFER_NOT_TO_SAY
 
 REQUIRED_COLUMNS = ("option", "label", "count", "share", "hidden", "shown_as")
@@ -50,20 +50,27 @@ NEUTRAL_GREY = "#8C8C8C"  # "prefer not to say": present, but not a feeling
 TEXT_COLOUR = "#1A1A1A"
 HIDDEN_HATCH = "///"
 
-# A 16:9 slide: 12.8 x 7.2 inches at 150 dpi is a 1920 x 1080 PNG.
-FIGURE_WIDTH = 12.8
-FIGURE_HEIGHT = 7.2
+# Sized for the room: on a 1280 x 720 projector a chart fills the slide's width at about 120 dpi, so a
+# 20 pt label is about 31 px, a note (18 pt) 28 px, and the smallest text, a label in a two-column list
+# (16 pt), 25 px (19 px at 1024 x 768). The shape is 2:1, the room left
+# under the question, so the width, not the height, limits the picture. At 150 dpi (the handout) the
+# PNG is 1536 x 768.
+FIGURE_WIDTH = 10.24
+FIGURE_HEIGHT = 5.12
 DEFAULT_DPI = 150
+SCREEN_DPI = 120  # the notebook's and the projector's pictures: 1229 px wide, the slide's width
 TITLE_SIZE = 24
 LABEL_SIZE = 20
 SMALL_LABEL_SIZE = 16  # the floor, used when many bars must share the height
-NOTE_SIZE = 16
-TITLE_WRAP = 72  # characters per title line at TITLE_SIZE across the slide
-NOTE_WRAP = 110  # characters per note line at NOTE_SIZE
+NOTE_SIZE = 18
+SMALLEST_TEXT_SIZE = min(SMALL_LABEL_SIZE, NOTE_SIZE)  # pt: what the projector test measures on a slide
+TITLE_WRAP = 58  # characters per title line at TITLE_SIZE across the slide
+NOTE_WRAP = 70  # characters per note line at NOTE_SIZE
 # More options than this go into two columns side by side, so a long list (13 ways to feel cared for)
 # keeps the slide's shape and its text its size instead of a tall chart shrunk to fit the screen.
 MAX_ROWS_IN_ONE_COLUMN = 8
-COLUMN_LABEL_INCHES = 3.6  # the room for option labels beside the bars, in each of two columns
+COLUMN_LABEL_INCHES = 2.6  # the room for option labels beside the bars, in each of two columns
+ROW_INCHES = 0.5  # the height each option's bar takes: two lines of a 16 pt label
 
 # Hidden cells have no value to draw; a fixed length keeps them visible without suggesting one.
 # A hidden cell's stub: a tenth of the shortest value axis (MIN_VALUE_AXIS), so it never looks large.
@@ -342,13 +349,15 @@ def show_figures_in_notebooks() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["image/png"].for_type(Figure, lambda figure: figure_png(figure, dpi=80))
+        shell.display_formatter.formatters["image/png"].for_type(
+            Figure, lambda figure: figure_png(figure, dpi=SCREEN_DPI)
+        )
 
 
 def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     """Render `figure` to PNG bytes with the Agg canvas (no pyplot, safe off the main thread).
 
-    At the default dpi a chart from this module is 1920 pixels wide.
+    At the default dpi a chart from this module is 1536 pixels wide.
     """
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
@@ -416,6 +425,8 @@ class _Question:
     min_answers: int = 10
     correct: str | None = None  # a myth-or-fact round's right option, marked on the chart
     evidence: str = ""
+    epsilon: float | None = None  # a randomized question's privacy loss (results.attrs["epsilon"])
+    question_id: str = ""
 
     @classmethod
     def from_results(cls, results: pd.DataFrame) -> _Question:
@@ -453,6 +464,7 @@ class _Question:
         correct = attrs.get("correct") or None
         if correct is not None and correct not in (row.option for row in rows):
             raise ValueError(f"results.attrs['correct'] is {correct!r}, which is not one of the options")
+        epsilon = attrs.get("epsilon")
         return cls(
             text,
             kind,
@@ -464,6 +476,8 @@ class _Question:
             attrs.get("min_answers") or 10,
             correct,
             str(attrs.get("evidence") or ""),
+            float(epsilon) if isinstance(epsilon, numbers.Real) and not isinstance(epsilon, bool) else None,
+            str(attrs.get("question_id") or ""),
         )
 
     @property
@@ -599,6 +613,7 @@ class _RoomShare:
     hidden: bool = False  # hidden to protect privacy, as opposed to nothing to compare
     reason: str | None = None
     left_out: str | None = None  # the answers not counted, in words, when the results have any
+    how: str | None = None  # how a shown share was worked out, when the chart must say so
 
     @classmethod
     def of(cls, question: _Question, room_option: str) -> _RoomShare:
@@ -634,12 +649,7 @@ class _RoomShare:
             return cls(unknown, hidden=True, reason=reason.format(labels=_both([_with_range(r) for r in hidden])))
         if question.is_estimate:
             if any(r.option != PREFER_NOT_TO_SAY for r in outside):
-                # An estimate is a share of every randomized answer; a ratio of two has no honest interval.
-                reason = _t(
-                    "This room's share is not shown: the phones randomized {left_out} together with the other "
-                    "answers, so they cannot be taken out of the estimate."
-                )
-                return cls(unknown, reason=reason.format(left_out=left_out))
+                return cls._estimated_among(question, row, needed, unknown, words)
             assert row.estimate is not None  # `_read_row` refuses a shown randomized row without one
             interval = None
             if row.low is not None and row.high is not None:
@@ -654,6 +664,48 @@ class _RoomShare:
             reason = _t("No one here answered {answers}, so this room has no share to compare.")
             return cls(unknown, reason=reason.format(**words))
         return cls(labelled(base), _count_of(row, question.n) / base, left_out=left_out)
+
+    @classmethod
+    def _estimated_among(
+        cls, question: _Question, row: _Row, needed: list[_Row], unknown: str, words: dict
+    ) -> _RoomShare:
+        """A single choice whose phones randomized "Doesn't apply to me" with Yes and No: Yes / (Yes + No)
+        worked out from the estimates (`privacy.grr_share_among`, a wider, conservative interval). A
+        multi-select, or results without the randomized counts or epsilon, cannot: then it says so."""
+        cannot = _t(
+            "This room's share is not shown: the phones randomized {left_out} together with the other "
+            "answers, so they cannot be taken out of the estimate."
+        ).format(left_out=words["left_out"])
+        randomized = [r for r in question.rows if r.option != PREFER_NOT_TO_SAY]  # never randomized: a skip
+        if question.kind not in ("single", "scale") or question.epsilon is None or question.n == 0:
+            return cls(unknown, reason=cannot)
+        if any(r.count is None for r in randomized):
+            return cls(unknown, reason=cannot)
+        try:
+            share = grr_share_among(
+                {r.option: int(r.count) for r in randomized if r.count is not None},
+                question.n,
+                row.option,
+                [r.option for r in needed],
+                question.epsilon,
+                question_id=question.question_id or "results",
+            )
+        except PrivacyError:
+            return cls(unknown, reason=cannot)
+        if share is None:
+            reason = _t("By the estimate, almost no one here answered {answers}, so this room has no share to compare.")
+            return cls(unknown, reason=reason.format(**words))
+        return cls(
+            unknown,
+            share.estimate,
+            (share.low, share.high),
+            is_estimate=True,
+            left_out=words["left_out"],
+            how=_t(
+                "The phones randomized every answer, so this share is one estimate divided by another; its range "
+                "allows for the error in both, so it is wider."
+            ),
+        )
 
     def bar(self) -> _Bar:
         if self.length is None:
@@ -688,6 +740,8 @@ class _RoomShare:
             )
         if self.reason:
             notes.append(self.reason)
+        if self.how:
+            notes.append(self.how)
         return notes
 
 
@@ -863,9 +917,9 @@ def _new_figure_in_columns(title: str, notes: list[str], rows: int, columns: int
     """`_new_figure` with `columns` chart axes side by side, each for `rows` rows."""
     note_text = "\n".join(_wrap(note, NOTE_WRAP) for note in notes)
     note_lines = note_text.count("\n") + 1 if note_text else 0
-    note_height = note_lines * NOTE_SIZE * 1.45 / 72 + (0.3 if note_lines else 0)
+    note_height = note_lines * NOTE_SIZE * 1.35 / 72 + (0.15 if note_lines else 0)
     title_height = (title.count("\n") + 1) * TITLE_SIZE * 1.35 / 72 + 0.3
-    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * 0.55)
+    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * ROW_INCHES)
     height = max(FIGURE_HEIGHT, title_height + chart_height + note_height)
 
     figure = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained", facecolor="white")

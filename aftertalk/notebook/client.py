@@ -13,6 +13,8 @@ import pandas as pd
 from aftertalk.notebook.http import RoomError, request_json
 from aftertalk.questions import Question, load_questions
 
+OVERVIEW_CLASS = "aftertalk-overview"
+
 __all__ = ["Room", "RoomError", "request_json"]  # the last two live in http.py; kept here for callers
 
 
@@ -255,18 +257,21 @@ class Room:
         height = f"{88 // rows}vh"
         images = [
             widgets.Image(
-                value=charts.figure_png(charts.room_chart(frame), dpi=80),
+                value=charts.figure_png(charts.room_chart(frame), dpi=charts.SCREEN_DPI),
                 format="png",
                 layout=widgets.Layout(width="auto", max_width="100%", max_height=height, object_fit="contain"),
             )
             for frame in frames
         ]
-        return widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
+        grid = widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
+        grid.add_class(OVERVIEW_CLASS)  # a look back at charts the room read one by one: small by design
+        return grid
 
     # --- the anonymous question box and one-word check-ins ---------------------------------------
 
     def box(self) -> list[dict]:
-        """Every question in the box: id, text, state (pending, shown, answered, hidden), flags, upvotes."""
+        """Every question in the box: id, text, state (pending, shown, answered, hidden, set_aside), flags,
+        upvotes."""
         return self._api("GET", "/box")["questions"]
 
     def show_box_question(self, box_id: str) -> None:
@@ -279,10 +284,23 @@ class Room:
     def hide_box_question(self, box_id: str) -> None:
         self._api("POST", f"/box/{self._qid(box_id)}/hide")
 
-    def question_box(self):
-        """The moderation panel: nothing from the box is shown until the facilitator chooses Show."""
-        from aftertalk.notebook.panel import QuestionBoxPanel
+    def set_aside_box_question(self, box_id: str) -> None:
+        """Set a question aside as a possible disclosure: it leaves the phones and the projector if it
+        was there, can never be shown afterwards, and stays in the panel's private list until the room
+        ends (what to do next: facilitator_guide/safety_and_support.md)."""
+        self._api("POST", f"/box/{self._qid(box_id)}/aside")
 
+    def question_box(self):
+        """The moderation panel: nothing from the box is shown until the facilitator chooses Show.
+
+        In a rehearsal room whose box is still empty, the pretend phones first send their questions, so
+        that a practice run of a lesson has some to moderate (`rehearsal.BOX_QUESTIONS`: one names
+        someone, one may be a disclosure). Once per room: the next lesson's panel finds them there."""
+        from aftertalk.notebook.panel import QuestionBoxPanel
+        from aftertalk.notebook.rehearsal import BOX_QUESTIONS
+
+        if self.rehearsal is not None and not self.box():
+            self.rehearsal.ask(len(BOX_QUESTIONS))
         return QuestionBoxPanel(self)
 
     def words(self, question_id: str) -> list[dict]:
