@@ -254,11 +254,14 @@ class Presenter:
         self.wait_until_the_count_settles(cell)
         if shots:
             slide.screenshots.append(self.shot(shots, f"{slide.number:02d}-open"))
-        reveal = cell.locator(".widget-button", has_text=re.compile("Close and reveal|Reveal the words"))
-        reveal.first.click()
-        if cell.locator(".widget-button", has_text="Reveal the words").count():
-            cell.locator(".widget-button", has_text="Reveal the words").click()
-        cell.locator("summary", has_text="Text version of this chart").wait_for(state="attached", timeout=30_000)
+        cell.locator(".widget-button", has_text="Close and reveal").click()
+        # A one-word check-in only closes: its "Reveal the words" button comes with the server's answer.
+        chart = cell.locator("summary", has_text="Text version of this chart")
+        words = cell.locator(".widget-button", has_text="Reveal the words")
+        chart.or_(words).first.wait_for(state="attached", timeout=30_000)
+        if words.count():
+            words.click()
+        chart.wait_for(state="attached", timeout=30_000)
         slide.poll = "revealed"
 
     def wait_until_the_count_settles(self, cell) -> None:

@@ -217,9 +217,10 @@ def test_an_unknown_question_id_passed_as_a_string(kit):
 
 def test_a_code_cell_that_is_not_python(kit):
     path = kit / "notebooks" / "02_the_feelings_after_sex.ipynb"
-    replace_in(path, 'room.poll(bank[\\"feelings_ever\\"])', 'room.poll(bank[\\"feelings_ever\\"]')
+    broken = 'room.poll(bank[\\"feelings_ever\\"]'  # the lesson's other polls come before this one
+    replace_in(path, broken + ")", broken)
     assert_reported(
-        check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{line_of(path, 'room.poll(')}", "not valid Python"
+        check(kit), f"notebooks/02_the_feelings_after_sex.ipynb:{line_of(path, broken)}", "not valid Python"
     )
 
 

@@ -10,6 +10,9 @@ question fields, a figure without a citation, an empty column) are not planted a
 
 from __future__ import annotations
 
+import ast
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from kit_copies import ROOT, code_cell, copy_kit, edit_notebook, line_of, replac
 
 from aftertalk.kit.lint import check_kit
 from aftertalk.paths import HELP_LIST
+from aftertalk.questions import load_questions
 
 NOTEBOOKS = Path("notebooks")
 QUESTIONS = Path("data") / "questions"
@@ -47,6 +51,73 @@ def test_the_shipped_kit_breaks_no_rule():
     report = check_kit(ROOT, machine=False)
     assert report.problems() == [], "\n".join(f.problem_line() for f in report.problems())
     assert (report.notebooks, report.question_files, report.reference_rows) == (7, 6, 11)
+
+
+# --- the shipped lessons: a workshop, not a lecture (issue 17) ---------------------------------------
+# Not rules for every kit (an educator's own lesson may have one poll): what this kit promises its rooms,
+# that people take part every few minutes.
+
+WORKSHOP_LESSONS = (
+    "01_welcome_and_ground_rules",
+    "02_the_feelings_after_sex",
+    "03_tears_and_the_post_sex_blues",
+    "04_aftercare_and_talking",
+    "05_closing",
+)
+POLLS_PER_LESSON = 3
+MYTH_OR_FACT_ROUNDS = 3
+STUDY_YEAR = re.compile(r"\b(19|20)\d\d\b")  # "Muise, Giang & Impett 2014"
+SAMPLE = re.compile(
+    r"\b\d[\d,]* (?:[a-z]+ ){0,3}(?:men|women|students|people|couples|hombres|mujeres|estudiantes|personas|parejas)\b"
+)
+
+
+def projected_polls(lesson: str) -> list[str]:
+    """The question ids of the lesson's projected poll cells, `room.poll(bank["id"])`, in order."""
+    notebook = json.loads((ROOT / NOTEBOOKS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    ids = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code" or cell["metadata"].get("slideshow", {}).get("slide_type") != "slide":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "poll"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "room"
+                and node.args
+                and isinstance(node.args[0], ast.Subscript)
+                and isinstance(node.args[0].slice, ast.Constant)
+            ):
+                ids.append(node.args[0].slice.value)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def shipped_bank():
+    return load_questions(ROOT / QUESTIONS)
+
+
+@pytest.mark.parametrize("lesson", WORKSHOP_LESSONS)
+def test_every_lesson_has_the_room_take_part_in_at_least_three_polls(lesson, shipped_bank):
+    polls = projected_polls(lesson)
+    assert [poll for poll in polls if poll not in shipped_bank] == []
+    assert len(set(polls)) >= POLLS_PER_LESSON, polls
+
+
+def test_the_lessons_hold_a_one_word_check_in(shipped_bank):
+    used = [poll for lesson in WORKSHOP_LESSONS for poll in projected_polls(lesson)]
+    assert any(shipped_bank[poll].kind == "word" for poll in used if poll in shipped_bank), used
+
+
+def test_the_lessons_hold_myth_or_fact_rounds_with_their_evidence(shipped_bank):
+    used = [poll for lesson in WORKSHOP_LESSONS for poll in projected_polls(lesson) if poll in shipped_bank]
+    rounds = [shipped_bank[poll] for poll in dict.fromkeys(used) if shipped_bank[poll].correct]
+    assert len(rounds) >= MYTH_OR_FACT_ROUNDS, [q.id for q in rounds]
+    for question in rounds:  # the study and its sample, where the room reads them: under the chart, in each language
+        for evidence in (question.evidence, *(words["evidence"] for words in question.translations.values())):
+            assert STUDY_YEAR.search(evidence) and SAMPLE.search(evidence), (question.id, evidence)
 
 
 def change_reference_line(kit: Path, lineno: int, old: str, new: str) -> None:
@@ -245,7 +316,8 @@ def test_a_question_file_that_advertises(kit):
 
 def test_a_question_without_prefer_not_to_say(kit):
     path = QUESTIONS / "04_aftercare_and_talking.yaml"
-    replace_in(kit / path, "    kind: multi\n", "    kind: multi\n    prefer_not_to_say: false\n")
+    what_helps_kind = "    kind: multi\n    options:\n      - {id: cuddling"  # the file has other multi questions
+    replace_in(kit / path, what_helps_kind, what_helps_kind.replace("multi\n", "multi\n    prefer_not_to_say: false\n"))
     assert_the_one_problem(
         kit,
         f"{path}:{line_of(kit / path, 'id: what_helps')}",

@@ -139,8 +139,11 @@ def test_withheld_words_say_why_in_data_on_the_chart_and_in_the_panel(server, ro
     send_words(server, room, {"calm": 9})
     room.close("one_word")
     panel = PollPanel(room, CHECK_IN)  # closed, not revealed: the private review comes back
-    assert "threshold" in str(panel.children[-2].children[0].children[0].value)
-    panel.children[-1].click()  # "Reveal the words"
+    review, reveal = panel.children[-2:]
+    assert "threshold" in str(review.children[0].children[0].value)
+    reveal.click()  # "Reveal the words"
+    # Hiding a word is over once they are revealed: the review and its button leave the projected slide.
+    assert review not in panel.children and reveal not in panel.children
     # The panel's chart says why (chart_text below); its text version says it too, once, not twice.
     assert "Too few answers to show safely" in panel.text_version.value
     status, data = results_api(server, room)

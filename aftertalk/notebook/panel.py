@@ -302,7 +302,7 @@ class PollPanel(widgets.VBox):
             0, self._("Review the words privately before revealing (open only when the projector shows something else)")
         )
         reveal = _button(self._("Reveal the words"), button_style="warning", icon="eye")
-        reveal.on_click(lambda _: self._reveal_words(reveal))
+        reveal.on_click(lambda _: self._reveal_words(review, reveal))
         self.children = (*self.children, review, reveal)
         self._say(self._("Closed. Hide any word you would not project, then reveal."))
 
@@ -314,14 +314,15 @@ class PollPanel(widgets.VBox):
             return
         button.disabled = True
 
-    def _reveal_words(self, button: widgets.Button) -> None:
+    def _reveal_words(self, review: widgets.Accordion, button: widgets.Button) -> None:
         try:
             self.room.reveal(self.question.id)
             self._show_results()
         except RoomError as error:
             self._say(str(error), error=True)
             return
-        button.disabled = True
+        # Words can be hidden only before the reveal: the review leaves the slide with the spent buttons.
+        self.children = tuple(child for child in self.children if child is not review and child is not button)
 
     def stop(self) -> None:
         """Stop the live count (the poll stays open); Close and reveal still works."""
