@@ -707,3 +707,26 @@ def test_colours_shown_side_by_side_stay_apart_in_greyscale(first, second):
     a chart still differ in lightness (contrast ratio at least 2:1), beside the numbers every bar carries."""
     light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
     assert (light + 0.05) / (dark + 0.05) >= 2
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_shipped_citation_fits_the_slide_in_each_language(language):
+    """Each study's caption line ("Sample: ... Measure: ... https://doi.org/...") of the figures in
+    data/reference, three to a chart as lesson 03 shows them, wraps inside the slide: at 110 characters a
+    line the ends of the longest ones ran off its right edge, in English and more so in Spanish."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from aftertalk.kit.reference import load_reference, reference_rows
+
+    results = pcd_results({"yes": 7, "no": 11, "does_not_apply": 6, "prefer_not_to_say": 5})
+    results.attrs["language"] = language
+    ids = list(load_reference().index)
+    for start in range(0, len(ids), 3):
+        figure = charts.room_vs_research(results, reference_rows(ids[start : start + 3]), room_option="yes")
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()  # the constrained layout places the text when drawn
+        renderer = canvas.get_renderer()
+        for text in figure.findobj(Text):
+            if text.get_visible() and text.get_text():
+                box = text.get_window_extent(renderer)
+                assert 0 <= box.x0 and box.x1 <= figure.bbox.x1, f"off the slide: {text.get_text()[:60]!r}"

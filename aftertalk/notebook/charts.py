@@ -59,7 +59,7 @@ LABEL_SIZE = 20
 SMALL_LABEL_SIZE = 16  # the floor, used when many bars must share the height
 NOTE_SIZE = 16
 TITLE_WRAP = 72  # characters per title line at TITLE_SIZE across the slide
-NOTE_WRAP = 110  # characters per note line at NOTE_SIZE
+NOTE_WRAP = 100  # characters per note line at NOTE_SIZE: a long citation still fits the slide's width
 # More options than this go into two columns side by side, so a long list (13 ways to feel cared for)
 # keeps the slide's shape and its text its size instead of a tall chart shrunk to fit the screen.
 MAX_ROWS_IN_ONE_COLUMN = 8
