@@ -293,10 +293,12 @@ def test_a_reference_row_with_a_bad_value(kit, lineno, old, new, what):
     assert_the_one_problem(kit, f"{REFERENCE}:{lineno}", what)
 
 
-def test_reference_columns_other_than_the_eight(kit):
-    change_reference_line(kit, 1, "doi_or_url", "doi_or_url,notes")
+def test_reference_columns_other_than_the_eight_and_their_translations(kit):
+    change_reference_line(kit, 1, "measure_es", "measure_es,notes")
     assert_the_one_problem(
-        kit, f"{REFERENCE}:1", "the columns are id, study, year, sample, n, measure, figure, doi_or_url, notes"
+        kit,
+        f"{REFERENCE}:1",
+        "the columns are id, study, year, sample, n, measure, figure, doi_or_url, sample_es, measure_es, notes",
     )
 
 
