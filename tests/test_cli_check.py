@@ -424,6 +424,33 @@ def test_the_citations_missing(kit):
     assert_reported(check(kit), str(CITATIONS), "citations are missing", "git checkout")
 
 
+# --- the help list and its translation ----------------------------------------------------------------
+
+
+def test_a_spanish_help_list_with_another_number(kit):
+    path = kit / "data" / "where_to_get_help.es.md"
+    replace_in(path, "Samaritans, 116 123,", "Samaritans, 116 132,")
+    assert_reported(
+        check(kit),
+        f"data/where_to_get_help.es.md:{line_of(path, '## Si estás en crisis')}",
+        "lacks 116 123",
+        "adds 116 132",
+    )
+
+
+def test_a_spanish_help_list_missing_a_section(kit):
+    path = kit / "data" / "where_to_get_help.es.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("## En español")], encoding="utf-8")
+    assert_reported(check(kit), "data/where_to_get_help.es.md", "3 sections", "has 5")
+
+
+def test_a_spanish_help_list_without_the_emergency_number(kit):
+    path = kit / "data" / "where_to_get_help.es.md"
+    replace_in(path, "llama al número de emergencias de tu zona", "busca ayuda")
+    assert_reported(check(kit), "data/where_to_get_help.es.md", "emergency number", "número de emergencias")
+
+
 # --- anything at all --------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ import yaml
 import aftertalk
 from aftertalk.kit import readiness
 from aftertalk.kit.findings import Finding
+from aftertalk.kit.help_list import HelpList, phone_numbers, translations, web_addresses
 from aftertalk.kit.reference import (
     CITATION_COLUMNS,
     CITATIONS_FILE,
@@ -67,6 +68,7 @@ ROOM_API = {
     "compare_with_research",
     "before_after",
     "summary",
+    "help_list",
     "export",
     "question_box",
 }
@@ -127,6 +129,8 @@ HELP_LIST_MUST_NAME = (
         "thinking of harming themselves to call one now",
     ),
 )
+# The same two, in the words of each translated help list (where_to_get_help.es.md) the kit ships.
+HELP_LIST_MUST_NAME_IN = {"es": ("número de emergencias", "línea de crisis")}
 
 
 class KitNotFound(ValueError):
@@ -211,6 +215,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     _check_notebooks(kit, _Known(question_ids, bank, reference_ids, lessons), report)
     report.findings += reference_findings  # reported after the notebooks, as the kit is laid out
     report.findings += _help_list_findings(kit / HELP_LIST)
+    report.findings += _translated_help_list_findings(kit)
     if machine:
         report.findings += readiness.laptop_findings()
         report.join_url = readiness.join_url()
@@ -951,6 +956,68 @@ def _help_list_findings(path: Path) -> list[Finding]:
         _fail(path, None, what, advice) for needed, what, advice in HELP_LIST_MUST_NAME if needed not in text.lower()
     ]
     return findings + _wording_findings(path, enumerate(text.splitlines(), start=1))
+
+
+def _translated_help_list_findings(kit: Path) -> list[Finding]:
+    """Each translation of the help list (where_to_get_help.es.md), which a room in its language is given
+    instead: the English list's sections in the same order, with the same phone numbers and links in each,
+    and what the lessons promise, in its words."""
+    english_path = kit / HELP_LIST
+    if not english_path.is_file():
+        return []  # reported once, above
+    english = HelpList.parse(_read_text(english_path))
+    findings = []
+    for language, path in translations(kit).items():
+        text = _read_text(path)
+        translated = HelpList.parse(text)
+        findings += _wording_findings(path, enumerate(text.splitlines(), start=1))
+        for needed, (english_words, what, _) in zip(HELP_LIST_MUST_NAME_IN.get(language, ()), HELP_LIST_MUST_NAME):
+            if needed not in text.lower():
+                findings.append(
+                    _fail(
+                        path,
+                        None,
+                        f"{what} ('{needed}')",
+                        f"write '{needed}' where the English list says '{english_words}': the lessons send "
+                        "people to this list",
+                    )
+                )
+        if not translated.lines_up_with(english):
+            findings.append(
+                _fail(
+                    path,
+                    None,
+                    f"it has {len(translated.sections)} sections (## headings) and {HELP_LIST} has "
+                    f"{len(english.sections)}",
+                    "translate every section of the English list, in the same order: a room in this language "
+                    "is given this list instead, and lesson 05's help slides pick its sections by their place",
+                )
+            )
+            continue
+        for mine, theirs in zip(translated.sections, english.sections):
+            for kind, found in (("phone number", phone_numbers), ("link", web_addresses)):
+                missing = sorted(set(found(theirs.body)) - set(found(mine.body)))
+                extra = sorted(set(found(mine.body)) - set(found(theirs.body)))
+                if missing or extra:
+                    differ = "; ".join(
+                        part
+                        for part in (
+                            f"it lacks {', '.join(missing)}" if missing else "",
+                            f"it adds {', '.join(extra)}" if extra else "",
+                        )
+                        if part
+                    )
+                    findings.append(
+                        _fail(
+                            path,
+                            mine.lineno,
+                            f"the {kind}s under '{mine.heading}' differ from those under '{theirs.heading}' in "
+                            f"{HELP_LIST}:{theirs.lineno} ({differ})",
+                            "give the same services with the same numbers and links in both lists: only the "
+                            "words are translated",
+                        )
+                    )
+    return findings
 
 
 # --- reference data ---

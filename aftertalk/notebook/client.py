@@ -255,6 +255,17 @@ class Room:
         ]
         return widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
 
+    def help_list(self, *headings: str):
+        """Where to get help, as a slide in the room's language (data/where_to_get_help.md, or its
+        translation, such as where_to_get_help.es.md): the list's title and the sections whose English
+        headings hold these words, as `room.help_list("emergency", "crisis")`; every section without words.
+        The handout prints the same list, so a service added to the file reaches both."""
+        from IPython.display import Markdown
+
+        from aftertalk.kit.help_list import slide_markdown
+
+        return Markdown(slide_markdown(headings, self.language))
+
     # --- the anonymous question box and one-word check-ins ---------------------------------------
 
     def box(self) -> list[dict]:
