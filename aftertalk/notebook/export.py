@@ -10,7 +10,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from aftertalk.i18n import translator
 from aftertalk.kit.help_list import PHONE_NUMBER, read_help_list
+from aftertalk.kit.reference import load_citations
 from aftertalk.notebook import charts
 
 A4_PORTRAIT = (8.27, 11.69)  # inches
@@ -85,17 +87,33 @@ def write_csv(results: list[pd.DataFrame], path: Path) -> None:
 
 
 def write_handout(results: list[pd.DataFrame], path: Path, language: str = "en") -> None:
-    """One page per revealed chart (title, n and notes on the page), then a page of where to get help, in the
-    room's `language` (the charts carry their own)."""
+    """One page per revealed chart (title, n and notes on the page), a page of where to get help, then the
+    references: the help list and the headings in the room's `language` (the charts carry their own)."""
     with PdfPages(path) as pdf:
         for frame in results:
             pdf.savefig(charts.room_chart(frame))
         pdf.savefig(help_page(language))
+        references = references_page(language)
+        if references is not None:
+            pdf.savefig(references)
 
 
 def help_page(language: str = "en") -> Figure:
     """The help list on one A4 page: its translation into `language` when the kit has one."""
     return _page_of_text(_markdown_lines(read_help_list(language)[1]))
+
+
+def references_page(language: str = "en") -> Figure | None:
+    """Every study the lessons cite, in full (data/reference/citations.csv), on one A4 page; None when the
+    kit has no citations. Each is written as lesson 05's references slides write it (`Citation.text`)."""
+    citations = load_citations()
+    if not citations:
+        return None
+    lines = [translator(language)("References"), ""]
+    for citation in citations:
+        # A DOI or a page range is never split at its hyphen, so the printed text holds each one whole.
+        lines += textwrap.wrap(citation.text(), PAGE_WRAP, break_on_hyphens=False, break_long_words=False) + [""]
+    return _page_of_text(lines)
 
 
 def _markdown_lines(text: str) -> list[str]:
