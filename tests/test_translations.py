@@ -264,3 +264,26 @@ def test_every_reference_figure_reads_in_spanish():
     for column in ("sample", "measure"):
         assert table[f"{column}_es"].notna().all() and (table[f"{column}_es"] != table[column]).all()
 
+
+def test_a_spanish_room_gets_its_summary_help_slides_and_handout_in_spanish(tmp_path):
+    """The summary before any reveal, lesson 05's help slides (room.help_list) and the handout: the help
+    list from where_to_get_help.es.md, the references under "Referencias"."""
+    from pypdf import PdfReader
+
+    room = aftertalk.room(rehearsal=True, language="es")
+    try:
+        summary = room.summary()
+        said = " ".join(child.value for child in summary.children)
+        assert "En esta sala todavía no se han mostrado los resultados de ninguna encuesta." in said
+        assert "No poll has been revealed" not in said
+        slide = room.help_list("emergency", "crisis").data
+        assert "### Dónde encontrar ayuda" in slide and "número de emergencias" in slide
+        assert "línea de crisis" in slide and "Where to get help" not in slide
+        assert "116 123" in slide and "findahelpline.com" in slide
+        pages = PdfReader(room.export(tmp_path / "handout.pdf")).pages
+        printed = [" ".join(page.extract_text().split()) for page in pages]
+        assert printed[-2].startswith("Dónde encontrar ayuda") and "número de emergencias" in printed[-2]
+        assert printed[-1].startswith("Referencias")
+        assert "Where to get help" not in " ".join(printed) and "References" not in printed[-1]
+    finally:
+        room.end()

@@ -6,6 +6,7 @@ same code works with the laptop's own server or one hosted elsewhere.
 
 from __future__ import annotations
 
+import html
 import urllib.parse
 
 import pandas as pd
@@ -235,12 +236,16 @@ class Room:
         """Every revealed poll in the room, as charts, in the order they were asked."""
         import ipywidgets as widgets
 
+        from aftertalk.i18n import translator
         from aftertalk.notebook import charts
         from aftertalk.notebook.export import revealed_results
 
         frames = revealed_results(self)
         if not frames:
-            return widgets.VBox([widgets.HTML("<p>No poll has been revealed in this room yet.</p>")])
+            _ = translator(self.language)
+            return widgets.VBox(
+                [widgets.HTML(f"<p>{html.escape(_('No poll has been revealed in this room yet.'))}</p>")]
+            )
         # One screen for every chart, so the summary fits its slide: a grid, each chart as tall as its row.
         columns = 1 if len(frames) == 1 else 2 if len(frames) <= 4 else 3
         rows = -(-len(frames) // columns)
