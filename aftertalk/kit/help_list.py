@@ -105,5 +105,6 @@ def slide_markdown(heading_words: tuple[str, ...], language: str = "en", kit: Pa
                 )
             chosen += [i for i in found if i not in chosen]
     parts = [f"### {shown.title}"] if shown.title else []
-    parts += [f"#### {shown.sections[i].heading}\n\n{shown.sections[i].body}" for i in chosen]
+    # Each section's heading in bold, not as a heading: a heading's margins cost the slide two lines.
+    parts += [f"**{shown.sections[i].heading}**\n\n{shown.sections[i].body}" for i in chosen]
     return "\n\n".join(parts) + "\n"
