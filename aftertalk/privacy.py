@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -48,6 +48,7 @@ __all__ = [
     "forced_response",
     "forced_response_both",
     "grr",
+    "grr_share_among",
     "unary",
     "unary_answer_epsilon",
     "MAX_ANSWER_EPSILON",
@@ -770,7 +771,13 @@ def _no_reader_can_pin_multi(partition, partition_labels, ordinary_values, ordin
 # --------------------------------------------------------------------------
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+#: z for a two-sided 95% interval, and for 97.5%: two 97.5% intervals hold together at least 95% of the
+#: time (Bonferroni), which `grr_share_among` needs.
+Z_95 = 1.959964
+Z_97_5 = 2.241403
+
+
+def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
     """Wilson score interval for a proportion lambda = successes / n.
 
     centre = (lambda + z^2 / 2n) / (1 + z^2 / n)
@@ -1013,10 +1020,10 @@ def clip_share(x: float) -> float:
     return min(1.0, max(0.0, x))
 
 
-def _linear_estimate(count: int, n: int, offset: float, slope: float, epsilon: float) -> Estimate:
+def _linear_estimate(count: int, n: int, offset: float, slope: float, epsilon: float, z: float = Z_95) -> Estimate:
     """Estimate = (lambda - offset) / slope, where E[lambda] = offset + slope * truth."""
     raw = (count / n - offset) / slope
-    wilson_low, wilson_high = wilson_interval(count, n)
+    wilson_low, wilson_high = wilson_interval(count, n, z)
     estimate = clip_share(raw)
     return Estimate(
         estimate=estimate,
@@ -1097,6 +1104,63 @@ def grr(
         )
     p, q = design["p"], design["q"]
     return {option: _linear_estimate(c, n, q, p - q, epsilon) for option, c in counts.items()}
+
+
+def grr_share_among(
+    counts: Mapping[str, int],
+    n: int,
+    option: str,
+    among: Collection[str],
+    epsilon: float = 3.0,
+    *,
+    question_id: str,
+) -> Estimate | None:
+    """Estimate the share of `option` among the people whose own answer is one of `among`, from
+    k-ary randomized response: Yes / (Yes + No) when "Doesn't apply to me" was randomized with them
+    (research/facts.md: the studies counted only the people a question is about).
+
+    The phones swapped "Doesn't apply to me" with the other answers, so no count of the people who
+    answered Yes or No exists; the share is a ratio of two estimates, f_option / f_among, each worked
+    out as in `grr` (f_among from the reports of any option in `among`, whose expected share is
+    |among| q + (p - q) f_among), each clipped to [0, 1].
+
+    Interval: a ratio of two noisy estimates has no exact interval at room sizes, so this one is
+    conservative: a 97.5% Wilson interval for f_option and one for the rest of `among` hold together
+    at least 95% of the time (Bonferroni), and the share's range is the lowest and highest ratio those
+    two ranges allow, low = l_option / (l_option + h_rest), high = h_option / (h_option + l_rest).
+    It is wider than either estimate's own interval, as it should be. `raw` is the ratio of the
+    unclipped estimates.
+
+    Returns None when the estimate of `among` is 0: then there is no share to give. Raises
+    PrivacyError for counts no room could give, or an `option` outside `among` or `among` outside
+    `counts`.
+    """
+    among = list(dict.fromkeys(among))
+    if option not in among:
+        raise _fail(question_id, f"option {option!r} must be one of the answers it is a share of, {among}")
+    unknown = [name for name in among if name not in counts]
+    if unknown:
+        raise _fail(question_id, f"{unknown} are not options of this question; the options are {list(counts)}")
+    estimates = grr(counts, n, epsilon, question_id=question_id)  # checks the counts against n
+    p, q = (grr_probabilities(len(counts), epsilon, question_id=question_id)[name] for name in ("p", "q"))
+    rest = [name for name in among if name != option]
+    own = _linear_estimate(counts[option], n, q, p - q, epsilon, Z_97_5)
+    others = _linear_estimate(sum(counts[name] for name in rest), n, len(rest) * q, p - q, epsilon, Z_97_5)
+    mine, theirs = estimates[option].estimate, clip_share(others.raw)
+    if mine + theirs <= 0:
+        return None
+    raw_total = estimates[option].raw + others.raw
+    # Where a range end's ratio is 0 / 0, the bound that cannot be worse is taken (0 below, 1 above).
+    low = own.low / (own.low + others.high) if own.low + others.high > 0 else 0.0
+    high = own.high / (own.high + others.low) if own.high + others.low > 0 else 1.0
+    return Estimate(
+        estimate=mine / (mine + theirs),
+        low=low,
+        high=high,
+        epsilon=epsilon,
+        clipped=estimates[option].clipped or theirs != others.raw,
+        raw=estimates[option].raw / raw_total if raw_total > 0 else mine / (mine + theirs),
+    )
 
 
 def unary(

@@ -44,8 +44,12 @@ QUESTION_FIELDS = (
     "translations",
     "max_length",
     "after",
+    "correct",
+    "evidence",
+    "instead_of",
 )
-TRANSLATION_FIELDS = ("text", "options", "notes")
+TRANSLATION_FIELDS = ("text", "options", "notes", "evidence")
+MAX_EVIDENCE = 300  # two lines under a chart on the projector
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # Settings of a randomized question's design, by kind (defaults in aftertalk.privacy).
 RANDOMIZATION_FIELDS = {
@@ -105,6 +109,13 @@ class Question:
     # The id of the first half of a before/after pair: the same question asked earlier in the room,
     # whose second asking the server releases only when subtracting the two points at nobody.
     after: str | None = None
+    # A myth-or-fact round: the option that is right, and the evidence for it (the study, its sample
+    # and its measure). The chart marks the option and shows the evidence, after the reveal only.
+    correct: str | None = None
+    evidence: str = ""
+    # Another version of the question with this id (pcd_ever_private is instead_of: pcd_ever): the poll
+    # panel lets the facilitator choose which to ask, and a room asks only one of the two.
+    instead_of: str | None = None
     prefer_not_label: str = field(default=PREFER_NOT_TO_SAY_LABEL, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # where its id is, in `source`
@@ -132,6 +143,7 @@ class Question:
             self,
             text=words.get("text", self.text),
             notes=words.get("notes", self.notes),
+            evidence=words.get("evidence", self.evidence),
             options=tuple(Option(o.id, labels.get(o.id, o.label), o.exclusive) for o in self.options),
             prefer_not_label=prefer_not_label or self.prefer_not_label,
         )
@@ -182,6 +194,11 @@ class Question:
             data["notes"] = self.notes
         if self.after:
             data["after"] = self.after
+        if self.correct:
+            data["correct"] = self.correct
+            data["evidence"] = self.evidence
+        if self.instead_of:
+            data["instead_of"] = self.instead_of
         return data
 
     @classmethod
@@ -227,11 +244,11 @@ class Question:
         for name in ("prefer_not_to_say",):
             if not isinstance(data.get(name, True), bool):
                 fail("must be true or false", name, (name,))
-        for name in ("privacy", "notes", "after"):
+        for name in ("privacy", "notes", "after", "correct", "evidence", "instead_of"):
             if name in data and not isinstance(data[name], str):
                 fail("must be text", name, (name,))
         option_ids = [o.id for o in built] or [o["id"] for o in DEFAULT_OPTIONS.get(data["kind"], [])]
-        _check_translations(data.get("translations", {}), option_ids, fail)
+        _check_translations(data.get("translations", {}), option_ids, fail, needs_evidence="evidence" in data)
         if "randomization" in data and not isinstance(data["randomization"], dict):
             fail("must be a mapping, for example {p_yes: 0.125, p_no: 0.125}", "randomization", ("randomization",))
         try:
@@ -247,6 +264,9 @@ class Question:
                 translations=data.get("translations", {}),
                 max_length=data.get("max_length", WORD_MAX_LENGTH),
                 after=data.get("after"),
+                correct=data.get("correct"),
+                evidence=data.get("evidence", ""),
+                instead_of=data.get("instead_of"),
                 source=source,
                 line=lines.get(("id",)) or lines.get(()),
             )
@@ -257,8 +277,9 @@ class Question:
             fail(str(error).split(": ", 1)[-1] if error.field_name else str(error), error.field_name, key)
 
 
-def _check_translations(translations, option_ids, fail) -> None:
-    """Each language gives the text and a label for every option; notes are optional."""
+def _check_translations(translations, option_ids, fail, *, needs_evidence: bool = False) -> None:
+    """Each language gives the text and a label for every option (and the evidence, for a
+    myth-or-fact question, since the room reads it on the chart); notes are optional."""
     if not isinstance(translations, dict):
         fail("must be a mapping of language code to text, options and notes", "translations", ("translations",))
     for language, words in translations.items():
@@ -292,8 +313,13 @@ def _check_translations(translations, option_ids, fail) -> None:
                 fail(
                     f"'{option_id}' is not an option of this question", f"{where}.options", key + ("options", option_id)
                 )
-        if "notes" in words and not isinstance(words["notes"], str):
-            fail("must be text", f"{where}.notes", key + ("notes",))
+        for name in ("notes", "evidence"):
+            if name in words and not isinstance(words[name], str):
+                fail("must be text", f"{where}.{name}", key + (name,))
+        if needs_evidence and not str(words.get("evidence", "")).strip():
+            fail("the translated evidence is missing (the room reads it under the chart)", f"{where}.evidence", key)
+        if len(str(words.get("evidence", ""))) > MAX_EVIDENCE:
+            fail(f"must be at most {MAX_EVIDENCE} characters", f"{where}.evidence", key + ("evidence",))
 
 
 def _validate(question: Question) -> None:
@@ -314,6 +340,14 @@ def _validate(question: Question) -> None:
             "(asked earlier, for example comfort_before)",
             "after",
         )
+    if question.instead_of is not None and (
+        not ID_PATTERN.fullmatch(question.instead_of) or question.instead_of == question.id
+    ):
+        fail(
+            f"'{question.instead_of}' cannot be replaced: give the id of the question this one is a version of",
+            "instead_of",
+        )
+    _validate_answer(question)
     if question.kind == "word":
         if question.options:
             fail("a one-word check-in has no options: people type their word", "options")
@@ -362,6 +396,29 @@ def _validate(question: Question) -> None:
         fail(str(error), f"randomization.{error.setting}")
     except PrivacyError as error:
         fail(str(error), "randomization")
+
+
+def _validate_answer(question: Question) -> None:
+    """A myth-or-fact question names one of its own options as right, with the evidence for it."""
+
+    def fail(message, field_name):
+        raise QuestionError(message, field_name=field_name)
+
+    if question.correct is None:
+        if question.evidence:
+            fail("evidence goes with correct: name the option that is right (for example correct: myth)", "evidence")
+        return
+    if question.kind != "single" or question.privacy != "direct":
+        fail("only a single-choice question with direct privacy can name a correct option", "correct")
+    option_ids = [o.id for o in question.options]
+    if question.correct not in option_ids:
+        fail(f"'{question.correct}' is not one of this question's options ({', '.join(option_ids)})", "correct")
+    if not question.evidence.strip() or len(question.evidence) > MAX_EVIDENCE:
+        fail(
+            f"a question with correct: needs evidence: the study, its sample and measure, in 1 to {MAX_EVIDENCE} "
+            "characters (the room reads it under the chart)",
+            "evidence",
+        )
 
 
 # --- loading YAML with line numbers -------------------------------------------------------------
@@ -456,9 +513,12 @@ def load_questions(folder=None) -> dict[str, Question]:
                 )
             bank[question.id] = question
     for question in bank.values():
-        problem = pair_problem(question, bank)
-        if problem:
-            raise QuestionError(problem, source=question.source, line=question.line, field_name="after")
+        for field_name, problem in (
+            ("after", pair_problem(question, bank)),
+            ("instead_of", version_problem(question, bank)),
+        ):
+            if problem:
+                raise QuestionError(problem, source=question.source, line=question.line, field_name=field_name)
     return bank
 
 
@@ -484,6 +544,28 @@ def pair_problem(question: Question, bank: dict[str, Question]) -> str | None:
             f"'{first.id}' is not the same question; a pair asks the same text with the same kind and "
             "options (ids and labels), so the two charts compare like with like"
         )
+    return None
+
+
+def version_problem(question: Question, bank: dict[str, Question]) -> str | None:
+    """What is wrong with a question declared `instead_of` another, or None (also when it declares none).
+
+    The other must exist, ask the same thing (the same text), and be a plain question: not itself a
+    version of a third, nor half of a before/after pair (the pair's charts must compare like with like).
+    """
+    if question.instead_of is None:
+        return None
+
+    usual = bank.get(question.instead_of)
+    if usual is None:
+        return f"there is no question '{question.instead_of}'; give the id of the question this one is a version of"
+    if usual.instead_of is not None or usual.after is not None or question.after is not None:
+        return (
+            f"'{usual.id}' cannot have another version: it is itself a version of another question or half "
+            "of a before/after pair"
+        )
+    if usual.text != question.text:
+        return f"'{usual.id}' asks something else; a version asks the same text (it may differ in privacy)"
     return None
 
 

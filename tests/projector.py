@@ -20,6 +20,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from workshop_process import URL, Workshop
 
 from aftertalk.kit.lint import PROJECTED_SLIDE_TYPES as PROJECTED
+from aftertalk.notebook import charts
+from aftertalk.notebook.client import OVERVIEW_CLASS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SIZES = {"1280x720": (1280, 720), "1024x768": (1024, 768)}
@@ -28,11 +30,19 @@ SLIDE_CHANGE_SECONDS = 3
 COUNT_SECONDS = 30
 MAX_SLIDES = 80
 MIN_FONT_PX = 28  # body text readable from the back of a room (issue 16)
+# Text inside a chart's picture: its smallest (notes, a long list's labels) as drawn on the slide. Charts are
+# all FIGURE_WIDTH inches wide, so a picture that many pixels wide at SCREEN_DPI is a chart, and the ratio
+# of its width on screen to that gives the size of its text. The summary's grid of every chart is a look
+# back, small by design, and not measured.
+CHART_PIXELS = round(charts.FIGURE_WIDTH * charts.SCREEN_DPI)
+MIN_CHART_TEXT_PX = 18  # two-thirds of body text: 16 pt labels were 15 px when charts were drawn for 1920 px
+CHART_TEXT_AT_NATURAL_SIZE = charts.SMALLEST_TEXT_SIZE * charts.SCREEN_DPI / 72  # px, a picture shown 1:1
 # The lesson's notebook: the one showing (a closed lesson's cells may linger in the page).
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 # What is on screen, measured in the page: the cells shown, the smallest visible text, what spills out.
-MEASURE = """() => {
+MEASURE = (
+    """() => {
   const W = window.innerWidth, H = window.innerHeight;
   const cells = Array.from(document.querySelectorAll("PANEL .jp-Notebook .jp-Cell"));
   const shown = [];
@@ -43,7 +53,7 @@ MEASURE = """() => {
   };
   const outside = (box) => box.right > W + 1 || box.bottom > H + 1 || box.left < -1 || box.top < -1;
   let smallest = null; const overflow = [], text = [];
-  let code = false;
+  let code = false; const chartScales = [];
   for (const [cell] of shown) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
@@ -57,6 +67,9 @@ MEASURE = """() => {
     }
     for (const picture of cell.querySelectorAll('img, svg, canvas')) {
       if (visible(picture) && outside(picture.getBoundingClientRect())) overflow.push('a picture: ' + picture.tagName);
+      if (visible(picture) && Math.abs(picture.naturalWidth - CHART_PIXELS) <= 1 && !picture.closest('.OVERVIEW')) {
+        chartScales.push(picture.getBoundingClientRect().width / picture.naturalWidth);
+      }
     }
     for (const input of cell.querySelectorAll('.jp-CodeCell .jp-Cell-inputWrapper')) {
       if (visible(input)) code = true;
@@ -65,8 +78,12 @@ MEASURE = """() => {
   const notebook = document.querySelector("PANEL.jp-Deck .jp-Notebook");
   if (notebook && notebook.scrollHeight > notebook.clientHeight + 1) overflow.push('the slide scrolls');
   const active = cells.findIndex((cell) => cell.classList.contains('jp-mod-active'));
-  return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active};
+  const chartScale = chartScales.length ? Math.min(...chartScales) : null;
+  return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active, chartScale};
 }""".replace("PANEL", PANEL)
+    .replace("CHART_PIXELS", str(CHART_PIXELS))
+    .replace("OVERVIEW", OVERVIEW_CLASS)
+)
 # The notebook's active cell, which the slideshow moves: all that moving on needs to watch.
 ACTIVE = f"""() => Array.from(document.querySelectorAll("{PANEL} .jp-Notebook .jp-Cell"))
   .findIndex((cell) => cell.classList.contains('jp-mod-active'))"""
@@ -83,6 +100,7 @@ class Slide:
     text: str
     code_visible: bool
     active: int
+    chart_text: float | None = None  # px: the smallest text inside a chart on this slide
     poll: str | None = None  # what the poll on this slide did: None, or "opened, N answers, revealed"
     screenshots: list[Path] = field(default_factory=list)
 
@@ -97,6 +115,8 @@ class Slide:
             found.append("code shows")
         if self.smallest_font is not None and self.smallest_font < MIN_FONT_PX:
             found.append(f"text of {self.smallest_font:g} px")
+        if self.chart_text is not None and self.chart_text < MIN_CHART_TEXT_PX:
+            found.append(f"chart text of {self.chart_text:.0f} px")
         return found + [f"off the screen: {item}" for item in self.overflow]
 
 
@@ -192,6 +212,7 @@ class Presenter:
             found["text"],
             found["code"],
             found["active"],
+            None if found["chartScale"] is None else found["chartScale"] * CHART_TEXT_AT_NATURAL_SIZE,
         )
 
     def next(self) -> bool:
@@ -255,6 +276,7 @@ class Presenter:
             if slide.poll:
                 revealed = self.measure(number)
                 slide.smallest_font = min(filter(None, [slide.smallest_font, revealed.smallest_font]), default=None)
+                slide.chart_text = min(filter(None, [slide.chart_text, revealed.chart_text]), default=None)
                 slide.overflow += [f"after the reveal: {item}" for item in revealed.overflow]
                 slide.text += " " + revealed.text
                 if shots:

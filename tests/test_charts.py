@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 
@@ -499,6 +500,47 @@ def test_room_vs_research_randomized_yes_no_is_already_out_of_yes_or_no():
     assert "| This room: of the 24 who answered “Yes” or “No” | about 31% (95% interval 12% to 50%) |" in text
 
 
+def private_pcd_results(counts=None):
+    """Lesson 03's pcd_ever_private as the server hands it over: a randomized single choice whose phones
+    swapped "Doesn't apply to me" with Yes and No (eps = 1.9); "Prefer not to say" was kept as a skip."""
+    counts = counts or {"yes": 9, "no": 15, "does_not_apply": 6}
+    estimates = {"yes": (0.28, 0.08, 0.56), "no": (0.59, 0.33, 0.85), "does_not_apply": (0.13, 0.0, 0.39)}
+    results = make_results(
+        "single",
+        counts,
+        n=sum(counts.values()),
+        options=PCD_OPTIONS[:3],
+        estimates=estimates,
+        text="Have you ever felt unexplained tearfulness, sadness or irritability after consensual sex with a partner?",
+        question_id="pcd_ever_private",
+    )
+    results.attrs["epsilon"] = 1.9
+    return results
+
+
+def test_room_vs_research_randomized_with_doesnt_apply_estimates_yes_out_of_yes_or_no():
+    """Issue 17: the extra-private poll offers "Doesn't apply to me" too. Its share is estimated as
+    f_yes / (f_yes + f_no) = 32% (privacy.grr_share_among, worked by hand in test_privacy_estimators), not
+    the 28% of everyone, with the wider range of a ratio of two estimates."""
+    figure = charts.room_vs_research(private_pcd_results(), REFERENCE, room_option="yes")
+    room_label = "This room: of those who answered “Yes” or “No”"
+    assert bar_labelled(figure, charts._wrap(room_label, 24)) == "≈32% (6%–67%)"
+    words = all_words(figure)
+    assert "leaves out “Doesn't apply to me”: like the studies" in words
+    assert "one estimate divided by another" in words and "not shown" not in words
+    assert "28%" not in texts(figure)
+    text = charts.research_markdown(private_pcd_results(), REFERENCE, room_option="yes")
+    assert f"| {room_label} | about 32% (95% interval 6% to 67%) |" in text
+
+
+def test_room_vs_research_randomized_without_its_counts_says_it_cannot():
+    """A frame without the phones' randomized counts (made by hand) has nothing to work the share out from."""
+    results = private_pcd_results()
+    results["count"] = None
+    figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
+    assert "cannot be taken out of the estimate" in all_words(figure) and "32%" not in all_words(figure)
+
+
 def test_room_vs_research_multi_select_leaves_out_prefer_not_to_say():
     """Multi-select: "Prefer not to say" stands alone, so the people who chose a feeling are n minus them."""
     figure = charts.room_vs_research(multi_results(), REFERENCE, room_option="calm")
@@ -672,8 +714,8 @@ def test_a_long_list_of_options_goes_into_two_columns_and_keeps_the_slide_shape(
     results = make_results("multi", counts, n=40, hidden={"option_4"}, options=options)
     figure = charts.room_chart(results)
     width, height = figure.get_size_inches()
-    # within 5% of a 16:9 slide (its notes take a line more); in one column it was 9.9 inches tall
-    assert width == charts.FIGURE_WIDTH and height <= charts.FIGURE_HEIGHT * 1.05
+    # no taller than a 16:10 slide (title, 7 rows, four note lines); one column of 14 rows would be near square
+    assert width == charts.FIGURE_WIDTH and height <= width * 10 / 16
     columns = [ax for ax in figure.axes if ax.axison]
     assert len(columns) == 2 and columns[0].get_position().x1 <= columns[1].get_position().x0
     assert columns[0].get_xlim() == columns[1].get_xlim()  # one scale for both
@@ -709,11 +751,67 @@ def test_colours_shown_side_by_side_stay_apart_in_greyscale(first, second):
     assert (light + 0.05) / (dark + 0.05) >= 2
 
 
+# Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation of color vision
+# deficiency", IEEE TVCG 15(6): the full-severity matrices, applied to linear RGB.
+COLOUR_BLINDNESS = {
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216), (-0.003882, -0.048116, 1.051998)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881)),
+    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602), (0.004733, 0.691367, 0.303900)),
+}
+MIN_DELTA_E = 20  # CIE76: two large flat patches this far apart are told apart at a glance
+
+
+def linear_rgb(colour: str) -> list[float]:
+    channels = [int(colour[index : index + 2], 16) / 255 for index in (1, 3, 5)]
+    return [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+
+
+def lab(rgb: list[float]) -> tuple[float, float, float]:
+    """CIELAB (D65) of a linear-RGB colour, each channel clipped to what a screen can show."""
+    r, g, b = (min(max(c, 0.0), 1.0) for c in rgb)
+    xyz = (
+        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+        0.2126 * r + 0.7152 * g + 0.0722 * b,
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    )
+    f = [t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116 for t in xyz]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def seen_with(deficiency: str, colour: str) -> tuple[float, float, float]:
+    rgb = linear_rgb(colour)
+    return lab([sum(m * c for m, c in zip(row, rgb)) for row in COLOUR_BLINDNESS[deficiency]])
+
+
+@pytest.mark.parametrize("deficiency", sorted(COLOUR_BLINDNESS))
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (charts.ROOM_COLOUR, charts.RESEARCH_COLOUR),
+        (charts.BEFORE_COLOUR, charts.AFTER_COLOUR),
+        (charts.ROOM_COLOUR, charts.NEUTRAL_GREY),  # a feeling beside "prefer not to say"
+    ],
+)
+def test_colours_shown_side_by_side_stay_apart_for_colour_blind_viewers(deficiency, first, second):
+    """About 1 man in 12 sees colour differently: the colours that share a chart stay far apart (CIE76
+    colour difference) when seen without red, green or blue cones, simulated as Machado et al. (2009) do."""
+    difference = math.dist(seen_with(deficiency, first), seen_with(deficiency, second))
+    assert difference >= MIN_DELTA_E, f"{first} and {second} are {difference:.1f} apart with {deficiency}"
+
+
+def test_the_colour_blindness_check_catches_a_red_and_olive_pair():
+    """The simulation does what it claims: a red and an olive far apart in full colour vision (about 86)
+    come within MIN_DELTA_E without green cones, so a chart using them would fail the test above."""
+    red, olive = "#FF0000", "#9C8A00"
+    assert math.dist(lab(linear_rgb(red)), lab(linear_rgb(olive))) > 80
+    assert math.dist(seen_with("deuteranopia", red), seen_with("deuteranopia", olive)) < MIN_DELTA_E
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_every_shipped_citation_fits_the_slide_in_each_language(language):
     """Each study's caption line ("Sample: ... Measure: ... https://doi.org/...") of the figures in
-    data/reference, three to a chart as lesson 03 shows them, wraps inside the slide: at 110 characters a
-    line the ends of the longest ones ran off its right edge, in English and more so in Spanish."""
+    data/reference, three to a chart as lesson 03 shows them, wraps inside the slide, in English and in
+    Spanish, whose lines run longer (at the old 110 characters a line, the longest ran off its edge)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from aftertalk.kit.reference import load_reference, reference_rows

@@ -157,6 +157,22 @@ def test_an_unknown_kind(kit):
     )
 
 
+def test_a_myth_or_fact_answer_that_is_not_an_option(kit):
+    path = kit / "data" / "questions" / "00_start_here.yaml"
+    replace_in(
+        path,
+        "    notes: >-\n      A practice poll",
+        "    correct: sunnny\n    evidence: None.\n    notes: >-\n      A practice poll",
+    )
+    spanish_text = '        text: "Si tu semana hasta ahora fuera un día, ¿cómo estaría el clima?"'
+    replace_in(path, spanish_text, spanish_text + "\n        evidence: Ninguna.")
+    assert_reported(
+        check(kit),
+        f"data/questions/00_start_here.yaml:{line_of(path, 'correct: sunnny')}",
+        "'sunnny' is not one of this question's options",
+    )
+
+
 def test_an_unknown_privacy_setting(kit):
     path = kit / "data" / "questions" / "00_start_here.yaml"
     replace_in(path, "    kind: single\n", "    kind: single\n    privacy: secret\n")

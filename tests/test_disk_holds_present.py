@@ -1,6 +1,6 @@
 """The disk holds the present, not the past (DESIGN.md point 10).
 
-A real server takes single and multi-select answers, box questions (moderated and upvoted) and a word
+A real server takes single and multi-select answers, box questions (moderated, set aside, upvoted) and a word
 check-in; then, with no request in flight (between commits), the live data folder is copied byte by
 byte, as someone with the laptop for a minute would. From that copy alone:
 - no write-ahead log holds any frame (so no commit can be replayed), and the journal is empty;
@@ -260,8 +260,9 @@ def fill_the_room(server, room, rnd: random.Random) -> dict:
             headers={"Cookie": Phone(server, room.code, f"b{n}").cookie},
         )
         assert status == 200, body
-    shown = rnd.choice(room.box())["id"]
+    shown, set_aside = (q["id"] for q in rnd.sample(room.box(), 2))
     room.show_box_question(shown)
+    room.set_aside_box_question(set_aside)  # a possible disclosure: its state changes, its row must not move
     for n in range(3):
         status, body = call(
             server,
@@ -423,6 +424,46 @@ def test_a_store_from_before_voter_sets_keeps_who_answered(tmp_path):
         else:
             raise AssertionError("a phone that had answered before the migration answered again")
     assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+
+
+def test_a_store_from_before_set_aside_keeps_its_box_and_can_set_aside(tmp_path):
+    """A store written before the "set aside" state (user_version 4, whose box table's CHECK knows only
+    four states) opens with its box questions as they were, and one can be set aside and then not shown."""
+    from aftertalk.server import store
+
+    data = tmp_path / "data"
+    data.mkdir()
+    db = store.connect(data)
+    store.create_room(db, "ROOM1", b"k" * 32, "token", 5)
+    for box_id, text in (("ab" * 8, "Is this normal?"), ("cd" * 8, "Who do I tell?")):
+        store.add_box_question(db, "ROOM1", box_id, text, "")
+    store.set_box_state(db, "ROOM1", "ab" * 8, "shown")
+    # Back to the box table before set-aside, and user_version 4.
+    old_check = "CHECK (state IN ('pending', 'shown', 'answered', 'hidden'))"
+    db.executescript(f"""
+        ALTER TABLE box_questions RENAME TO new_box_questions;
+        CREATE TABLE box_questions (room_code TEXT NOT NULL, box_id TEXT NOT NULL, text TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' {old_check}, flags TEXT NOT NULL DEFAULT '',
+            upvotes INTEGER NOT NULL, PRIMARY KEY (room_code, box_id)) WITHOUT ROWID;
+        INSERT INTO box_questions SELECT * FROM new_box_questions;
+        DROP TABLE new_box_questions;
+        PRAGMA user_version = 4;""")
+    with pytest.raises(sqlite3.IntegrityError):  # the old table refuses the new state
+        db.execute("UPDATE box_questions SET state = 'set_aside'")
+    db.close()
+
+    db = store.connect(data)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert [(q["text"], q["state"], q["upvotes"]) for q in store.box_questions(db, "ROOM1")] == [
+        ("Is this normal?", "shown", 0),
+        ("Who do I tell?", "pending", 0),
+    ]
+    store.set_box_state(db, "ROOM1", "cd" * 8, store.SET_ASIDE)
+    with pytest.raises(Exception, match="was set aside"):
+        store.set_box_state(db, "ROOM1", "cd" * 8, "shown")
+    assert [q["state"] for q in store.box_questions(db, "ROOM1")] == ["shown", "set_aside"]
+    assert "old_box_questions" not in {name for (name,) in db.execute("SELECT name FROM sqlite_schema")}
+    db.close()
 
 
 # The tables of a store written before issue 13 (user_version absent), as `git show 4d1b40d:aftertalk/schema.sql`.

@@ -2,7 +2,8 @@
 
 Its links lead somewhere, every `aftertalk` command it names exists, its question file format matches
 the fields the loader accepts, its example question file loads, both session plans name every lesson
-notebook, and Plan A's minutes agree with each lesson's Timing note. Each `check_*` function takes the
+notebook, Plan A's minutes agree with each lesson's Timing note, and it has words to say for the
+difficult moments and answers to the questions a room asks. Each `check_*` function takes the
 project root and returns a list of problems (empty when all is well), so each test can also point it at
 a broken copy of the guide.
 """
@@ -25,6 +26,23 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDE = Path("facilitator_guide")
 GUIDE_INDEX = GUIDE / "README.md"
 ADAPTING = GUIDE / "adapting_the_lessons.md"
+RUNNING = GUIDE / "running_the_room.md"
+FAQ = GUIDE / "faq.md"
+DIFFICULT_HEADING = "## When the room gets difficult"
+# Issue 17: what to say, in a few lines each (a `> "..."` line), for the moments a first-time facilitator dreads.
+SCRIPT_HEADINGS = (
+    "### A joke",
+    "### A put-down",
+    "### Graphic oversharing",
+    "### A persistent challenger",
+    "### When to pause, and when to ask someone to leave",
+)
+# The questions a room asks, each with the words its answer must keep to stay accurate (research/facts.md).
+FAQ_ANSWERS = {
+    "## Is PCD a disorder?": ("research label, not a diagnosis",),
+    "## Is it hormones?": ("Brody & Kruger", "prolactin only", "No study shows that prolactin causes low mood"),
+    "## Does it mean I'm with the wrong partner?": ("Nothing in the research says so",),
+}
 PLAN_HEADINGS = ("## Plan A: one 90-minute session", "## Plan B: three 45-minute sessions")
 FORMAT_HEADING = "## The question file format"
 OPTION_HEADING = "### Each option"
@@ -286,6 +304,37 @@ def check_plan_a_timings_add_up(root: Path) -> list[str]:
     return problems
 
 
+def check_difficult_moments_and_faq(root: Path) -> list[str]:
+    """Running the room has a script (words to say) for each difficult moment, and the FAQ, linked from the
+    guide's index, answers each question a room asks, accurately."""
+    problems = []
+    difficult = section((root / RUNNING).read_text(encoding="utf-8"), DIFFICULT_HEADING)
+    if difficult is None:
+        problems.append(f"{RUNNING}: no '{DIFFICULT_HEADING}' section")
+    else:
+        for heading in SCRIPT_HEADINGS:
+            script = section(difficult, heading)
+            if script is None:
+                problems.append(f"{RUNNING}: no '{heading}' script under '{DIFFICULT_HEADING}'")
+            elif not re.search(r'^> "', script, re.MULTILINE):
+                problems.append(f"{RUNNING}: '{heading}' gives no words to say (a '> \"...\"' line)")
+    if not (root / FAQ).exists():
+        return problems + [f"{FAQ}: the page of questions people ask is missing"]
+    faq = (root / FAQ).read_text(encoding="utf-8")
+    for question, words in FAQ_ANSWERS.items():
+        answer = section(faq, question)
+        if answer is None or not answer.strip():
+            problems.append(f"{FAQ}: no answer to '{question}'")
+            continue
+        flowing = " ".join(answer.split())
+        problems += [
+            f"{FAQ}: the answer to '{question}' no longer says '{word}'" for word in words if word not in flowing
+        ]
+    if not any(target.partition("#")[0] == FAQ.name for target in relative_links(root / GUIDE_INDEX)):
+        problems.append(f"{GUIDE_INDEX}: no link to {FAQ.name}")
+    return problems
+
+
 CHECKS = [
     check_links_resolve,
     check_commands_exist,
@@ -294,6 +343,7 @@ CHECKS = [
     check_example_question_file_loads,
     check_session_plans_name_every_lesson,
     check_plan_a_timings_add_up,
+    check_difficult_moments_and_faq,
 ]
 
 
@@ -370,6 +420,26 @@ def plan_a_row_lengthened(root):
     replace(root / GUIDE_INDEX, "| 0:48 | 4 | `03_tears", "| 0:48 | 6 | `03_tears")
 
 
+def script_missing(root):
+    replace(root / RUNNING, "### Graphic oversharing", "### Oversharing")
+
+
+def script_without_words(root):
+    replace(root / RUNNING, "> \"It's a topic that makes most of us", "It's a topic that makes most of us")
+
+
+def faq_question_missing(root):
+    replace(root / FAQ, "## Is it hormones?", "## Hormones")
+
+
+def faq_answer_changed(root):
+    replace(root / FAQ, "research label, not a diagnosis", "condition")
+
+
+def faq_not_linked(root):
+    replace(root / GUIDE_INDEX, "[Questions people ask](faq.md)", "Questions people ask")
+
+
 BREAKAGES = [
     (check_links_resolve, link_to_missing_page, "setup.md"),
     (check_links_resolve, link_to_missing_heading, "#a-privacy-statement"),
@@ -382,6 +452,11 @@ BREAKAGES = [
     (check_session_plans_name_every_lesson, lesson_missing_from_plans, "06_consent"),
     (check_plan_a_timings_add_up, lesson_plan_a_minutes_changed, "says Plan A: 25 minutes"),
     (check_plan_a_timings_add_up, plan_a_row_lengthened, "the rows before end at 54 min"),
+    (check_difficult_moments_and_faq, script_missing, "no '### Graphic oversharing' script"),
+    (check_difficult_moments_and_faq, script_without_words, "'### A joke' gives no words to say"),
+    (check_difficult_moments_and_faq, faq_question_missing, "no answer to '## Is it hormones?'"),
+    (check_difficult_moments_and_faq, faq_answer_changed, "no longer says 'research label, not a diagnosis'"),
+    (check_difficult_moments_and_faq, faq_not_linked, "no link to faq.md"),
 ]
 
 

@@ -283,9 +283,10 @@ def test_a_randomized_poll_shows_estimates_and_its_epsilon(room):
     results = panel.results
     assert results.attrs["privacy"] == "randomized"
     estimated = results.dropna(subset=["estimate"])
-    assert len(estimated) == 2 and (estimated["low"] <= estimated["estimate"]).all()
+    # Yes, No and "Doesn't apply to me" are randomized together ("Prefer not to say" is kept as a skip)
+    assert len(estimated) == 3 and (estimated["low"] <= estimated["estimate"]).all()
     assert (estimated["estimate"] <= estimated["high"]).all()
-    assert "epsilon = 1.95" in panel.message.value
+    assert "epsilon = 1.90" in panel.message.value
     assert panel.image.value[:8] == PNG_MAGIC
 
 
@@ -508,3 +509,37 @@ def test_a_chart_returned_to_a_cell_displays_as_a_picture():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_the_extra_private_version_is_chosen_in_the_panel_and_the_cells_after_it_follow(room):
+    """Lesson 03 asks pcd_ever; the facilitator may pick pcd_ever_private in the panel instead, with no code
+    to edit: the comparison cell written for pcd_ever then uses it, and the room cannot ask both."""
+    from matplotlib.figure import Figure
+
+    from aftertalk.notebook.panel import PollPanel
+
+    panel = PollPanel(room, room.question("pcd_ever"), versions=room._versions_of("pcd_ever"))
+    assert panel.version.layout.display != "none"
+    assert [value for _, value in panel.version.options] == ["pcd_ever", "pcd_ever_private"]
+    panel.version.value = "pcd_ever_private"
+    panel.open_poll()
+    assert panel.version.layout.display == "none"  # chosen: no switching once phones have it
+    assert room.state("pcd_ever_private") == "open" and "pcd_ever" not in room._asked()
+    panel.close_and_reveal()
+
+    assert room.results("pcd_ever").attrs["question_id"] == "pcd_ever_private"
+    studies = ["bird2011_lifetime", "schweitzer2015_lifetime", "maczkowiack2019_lifetime"]
+    assert isinstance(room.compare_with_research("pcd_ever", option="yes", references=studies), Figure)
+
+    again = PollPanel(room, room.question("pcd_ever"), versions=room._versions_of("pcd_ever"))
+    assert again.question.id == "pcd_ever_private" and again.version.layout.display == "none"
+    with pytest.raises(RoomError, match="two versions of one question"):
+        room.open(room.question("pcd_ever"))
+
+
+def test_the_poll_cell_offers_the_versions_the_bank_declares(room):
+    assert [value for _, value in room.poll("pcd_ever").version.options] == ["pcd_ever", "pcd_ever_private"]
+    assert room.state("pcd_ever") == "revealed"  # a headless rehearsal plays the usual version
+    plain = room.poll("warmup_weather")
+    assert [value for _, value in plain.version.options] == ["warmup_weather"]
+    assert plain.version.layout.display == "none"

@@ -369,6 +369,7 @@ FACILITATOR_ROUTES = [
     ("POST", "/box/{box}/show"),
     ("POST", "/box/{box}/answered"),
     ("POST", "/box/{box}/hide"),
+    ("POST", "/box/{box}/aside"),
 ]
 facilitator_routes = mostly(
     st.sampled_from(FACILITATOR_ROUTES), st.tuples(methods, st.sampled_from([sub for _, sub in FACILITATOR_ROUTES]))
@@ -774,6 +775,7 @@ POST_ROUTES = [
     "/api/rooms/{code}/box/{box}/show",
     "/api/rooms/{code}/box/{box}/answered",
     "/api/rooms/{code}/box/{box}/hide",
+    "/api/rooms/{code}/box/{box}/aside",
 ]
 
 
@@ -822,7 +824,8 @@ def send_chunked(server, path: str, headers: dict, size: int) -> tuple[int, str]
 
 
 @pytest.mark.parametrize(
-    "route", [r for r in POST_ROUTES if not r.endswith(("upvote", "close", "reveal", "show", "answered", "hide"))]
+    "route",
+    [r for r in POST_ROUTES if not r.endswith(("upvote", "close", "reveal", "show", "answered", "hide", "aside"))],
 )
 def test_a_form_with_very_many_fields_gets_a_4xx_with_a_message(bad_body_target, route):
     """Python's form parser raises past 50 fields: that was a 500 with a traceback. (The routes left out

@@ -15,6 +15,7 @@ from aftertalk.privacy import (
     forced_response_probabilities,
     grr,
     grr_probabilities,
+    grr_share_among,
     simulate_forced_response,
     simulate_grr,
     simulate_unary,
@@ -136,6 +137,49 @@ def test_grr_estimate_by_hand():
     assert all(r.epsilon == 3.0 for r in result.values())
     # the raw estimates of all options add up to 1 (the counts add up to n)
     assert sum(r.raw for r in result.values()) == pytest.approx(1)
+
+
+def test_grr_share_among_by_hand():
+    """Yes / (Yes + No) when "Doesn't apply to me" was randomized with them (lesson 03's pcd_ever_private).
+
+    k = 3, eps = 1.9: e^1.9 = 6.685894, p = 6.685894 / 8.685894 = 0.769742, q = 0.115129, p - q = 0.654612.
+    n = 30 reports: yes 9, no 15, does not apply 6.
+    f_yes = (0.3 - 0.115129) / 0.654612 = 0.282413; f_no = (0.5 - 0.115129) / 0.654612 = 0.587937;
+    share = 0.282413 / (0.282413 + 0.587937) = 0.324482 (f_yes alone, 28%, is a share of everyone).
+    97.5% Wilson (z = 2.241403): 9/30 -> 0.152774..0.504602, mapped 0.057507..0.594968;
+    15/30 -> 0.310631..0.689369, mapped 0.298653..0.877220;
+    low = 0.057507 / (0.057507 + 0.877220) = 0.061523, high = 0.594968 / (0.594968 + 0.298653) = 0.665794.
+    """
+    share = grr_share_among({"yes": 9, "no": 15, "does_not_apply": 6}, 30, "yes", ["yes", "no"], 1.9, question_id="q")
+    assert share is not None
+    assert share.estimate == pytest.approx(0.324482, abs=1e-6)
+    assert share.low == pytest.approx(0.061523, abs=1e-6)
+    assert share.high == pytest.approx(0.665794, abs=1e-6)
+    assert share.epsilon == 1.9 and not share.clipped
+    # wider than the estimate of "yes" on its own, as a ratio of two estimates should be
+    alone = grr({"yes": 9, "no": 15, "does_not_apply": 6}, 30, 1.9, question_id="q")["yes"]
+    assert share.high - share.low > alone.high - alone.low
+
+
+def test_grr_share_among_gives_no_share_when_no_one_is_estimated_in_it():
+    # 1 yes and 1 no in 30 reports: both below q = 0.115, so both estimates clip to 0
+    counts = {"yes": 1, "no": 1, "does_not_apply": 28}
+    assert grr_share_among(counts, 30, "yes", ["yes", "no"], 1.9, question_id="q") is None
+
+
+def test_grr_share_among_over_many_rooms():
+    """30 people: 30% yes, 50% no, 20% "doesn't apply"; the true share is 0.3 / 0.8 = 0.375. The range
+    is conservative by design (two 97.5% intervals), so it covers the truth at least 95% of the time."""
+    rng = random.Random(20240605)
+    options = ["yes", "no", "does_not_apply"]
+    estimates = []
+    for _ in range(ROOMS):
+        reports = simulate_grr(rng.choices(options, [0.3, 0.5, 0.2], k=N), options, rng, epsilon=1.9)
+        share = grr_share_among({o: reports.count(o) for o in options}, N, "yes", ["yes", "no"], 1.9, question_id="q")
+        assert share is not None and share.low <= share.estimate <= share.high
+        estimates.append(share)
+    covered = sum(e.low <= 0.375 <= e.high for e in estimates) / ROOMS
+    assert covered >= 0.95, covered
 
 
 def test_unary_design_eps_b_1_5():
@@ -422,3 +466,16 @@ def test_other_helpers_refuse_bad_input():
         unary_answer_epsilon(0, 1.5)
     with pytest.raises(PrivacyError):
         unary_answer_epsilon(3, -1.5)
+
+
+@pytest.mark.parametrize(
+    "counts, n, option, among",
+    [
+        ({"yes": 9, "no": 15, "does_not_apply": 6}, 30, "maybe", ["yes", "no"]),  # option outside among
+        ({"yes": 9, "no": 15, "does_not_apply": 6}, 30, "yes", ["yes", "never"]),  # among outside the options
+        ({"yes": 9, "no": 15, "does_not_apply": 6}, 31, "yes", ["yes", "no"]),  # reports must add up to n
+    ],
+)
+def test_grr_share_among_refuses_bad_input(counts, n, option, among):
+    with pytest.raises(PrivacyError, match=QID):
+        grr_share_among(counts, n, option, among, 1.9, question_id=QID)

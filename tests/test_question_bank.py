@@ -99,6 +99,38 @@ def test_a_duplicate_id_across_files_names_both_files(tmp_path):
         load_questions(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "private, message",
+    [
+        ("    instead_of: pcd\n", None),
+        ("    instead_of: pdc\n", "there is no question 'pdc'"),
+        ("    instead_of: pcd\n    after: pcd\n", "cannot have another version"),
+    ],
+)
+def test_a_version_of_a_question_names_one_that_asks_the_same(tmp_path, private, message):
+    write(
+        tmp_path,
+        "questions:\n  - id: pcd\n    text: Ever?\n    kind: yesno\n"
+        f"  - id: pcd_private\n    text: Ever?\n    kind: yesno\n    privacy: randomized\n{private}",
+    )
+    if message is None:
+        assert load_questions(tmp_path)["pcd_private"].instead_of == "pcd"
+        return
+    with pytest.raises(QuestionError, match=message) as caught:
+        load_questions(tmp_path)
+    assert caught.value.line == 5
+
+
+def test_a_version_asking_something_else_is_refused(tmp_path):
+    write(
+        tmp_path,
+        "questions:\n  - id: a\n    text: Ever?\n    kind: yesno\n  - id: b\n    text: Never?\n"
+        "    kind: yesno\n    instead_of: a\n",
+    )
+    with pytest.raises(QuestionError, match="'a' asks something else"):
+        load_questions(tmp_path)
+
+
 def test_questions_built_in_code_are_checked_too():
     with pytest.raises(QuestionError, match="at least two options"):
         Question(id="x", text="Q?", kind="single", options=({"id": "a", "label": "A"},))

@@ -1,5 +1,9 @@
 """The anonymous question box and one-word check-ins: the facilitator decides what reaches the screen."""
 
+import html
+import json
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
@@ -15,6 +19,8 @@ CHECK_IN = Question.from_dict(
     {"id": "one_word", "text": "One word for how you feel right now?", "kind": "word", "max_length": 20}
 )
 SECRET = "Is it normal that my partner Robin cries every time?"
+# A question that may be a disclosure: set aside, it must never reach a screen.
+DISCLOSURE = "Someone did things to me I never agreed to and I freeze after sex. Who do I tell?"
 
 
 def ask(server, code, text, phone="asker"):
@@ -50,6 +56,71 @@ def test_a_question_from_a_phone_waits_for_the_facilitator(server, room):
     room.show_box_question(entry["id"])
     status, page = call(server, "GET", f"/r/{room.code}")
     assert "Robin cries" in page
+
+
+def projected_text(panel) -> str:
+    """Everything in the panel's projector part, as HTML."""
+    return " ".join(
+        child.children[0].value if hasattr(child, "children") else child.value for child in panel.projector.children
+    )
+
+
+def test_a_question_set_aside_never_reaches_a_screen_and_can_never_be_shown(server, room):
+    assert ask(server, room.code, DISCLOSURE)[0] == 200
+    ask(server, room.code, "What is aftercare?", phone="other")
+    entry = next(q for q in room.box() if q["text"] == DISCLOSURE)
+    room.set_aside_box_question(entry["id"])
+    assert {q["text"]: q["state"] for q in room.box()}[DISCLOSURE] == "set_aside"
+    action = f"/api/rooms/{room.code}/box/{entry['id']}"
+    for refused in ("show", "answered", "hide"):
+        status, body = call(server, "POST", f"{action}/{refused}", body={}, token=room._token)
+        assert status == 409 and "was set aside" in body["error"] and "never shown" in body["error"], body
+    with pytest.raises(aftertalk.RoomError, match="was set aside"):
+        room.show_box_question(entry["id"])
+    assert call(server, "POST", f"{action}/aside", body={}, token=room._token)[0] == 200  # a retried click
+    assert {q["text"]: q["state"] for q in room.box()}[DISCLOSURE] == "set_aside"
+    status, page = call(server, "GET", f"/r/{room.code}")
+    assert status == 200 and "I never agreed" not in page
+    upvote = f"/r/{room.code}/box/{entry['id']}/upvote"
+    phone = {"Cookie": f"aftertalk_device=up-{room.code}-00000000"}
+    assert call(server, "POST", upvote, body={}, headers=phone)[0] == 404  # no "Me too" on what no screen shows
+    panel = room.question_box()
+    assert "I never agreed" not in projected_text(panel)
+    # In the private, collapsed part only: its own list, with a pointer to the guide.
+    assert panel.moderation.selected_index is None
+    title = panel.moderation.get_title(0)  # projected even when collapsed: it must not hint at a set-aside question
+    assert "I never agreed" not in title and "aside" not in title.lower()
+    assert all("I never agreed" not in str(getattr(w, "value", "")) for w in panel.pending.children)
+    private = " ".join(w.value for w in panel.set_aside.children)
+    assert "Set aside: 1" in private and "If a question may be a disclosure" in private
+    assert html.escape(DISCLOSURE) in private
+    # The other question still waits, with its three buttons.
+    (waiting,) = panel.pending.children
+    buttons = [b.description for b in waiting.children[1].children]
+    assert buttons == ["Show on screen", "Hide", "Set aside (possible disclosure)"]
+
+
+def test_a_question_on_screen_set_aside_leaves_the_phones_and_the_projector(server, room):
+    ask(server, room.code, DISCLOSURE)
+    (entry,) = room.box()
+    room.show_box_question(entry["id"])
+    assert "I never agreed" in call(server, "GET", f"/r/{room.code}")[1]
+    panel = room.question_box()
+    assert "I never agreed" in projected_text(panel)
+    room.set_aside_box_question(entry["id"])
+    panel.refresh()
+    assert "I never agreed" not in projected_text(panel)
+    assert "I never agreed" not in call(server, "GET", f"/r/{room.code}")[1]
+
+
+def test_the_set_aside_list_is_in_spanish_for_a_spanish_facilitator(server, room):
+    ask(server, room.code, DISCLOSURE)
+    room.set_aside_box_question(room.box()[0]["id"])
+    spanish = aftertalk.Room(
+        api_url=room.api_url, code=room.code, token=room._token, join_url=room.join_url, language="es"
+    )
+    private = " ".join(w.value for w in spanish.question_box().set_aside.children)
+    assert "Apartadas: 1" in private and "nunca las muestres" in private
 
 
 @pytest.mark.parametrize(
@@ -269,10 +340,12 @@ def test_ending_the_room_erases_the_box_and_the_words(server, room):
     room.open(CHECK_IN)
     words(server, room.code, {"calm": 2})
     ask(server, room.code, "A question to erase?")
+    ask(server, room.code, DISCLOSURE, phone="other")
+    room.set_aside_box_question(next(q["id"] for q in room.box() if q["text"] == DISCLOSURE))
     room.end()
     server.stop()
     written = b"".join(p.read_bytes() for p in server.data_dir.rglob("*") if p.is_file())
-    assert b"A question to erase" not in written and b"calm" not in written
+    assert b"A question to erase" not in written and b"calm" not in written and b"never agreed" not in written
 
 
 def test_phones_send_questions_and_words_in_chromium(browser, server, room):
@@ -314,6 +387,85 @@ def test_the_question_box_page_has_no_accessibility_violations(browser, server, 
     assert results.violations_count == 0, results.generate_report()
 
 
+def test_setting_aside_in_the_panel_of_a_rehearsal_notebook(tmp_path):
+    """The third button, in a real kernel: the question leaves the review list for the private set-aside
+    list, never reaches the projector part, and the server refuses to show it afterwards."""
+    report = run_notebook(
+        (
+            "import aftertalk, json\nroom = aftertalk.room()\nsent = room.rehearsal.ask(3)",
+            "box = room.question_box()\nbox",
+            "first = box.pending.children[0]\n"
+            "first.children[1].children[2].click()  # Set aside (possible disclosure)\n"
+            "aside = next(q for q in room.box() if q['state'] == 'set_aside')\n"
+            "try:\n    room.show_box_question(aside['id'])\n    refused = None\n"
+            "except aftertalk.RoomError as error:\n    refused = str(error)\n"
+            "box.refresh()\n"
+            "print(json.dumps({'button': first.children[1].children[2].description, 'aside': aside['text'],"
+            " 'projected': [(c.children[0] if hasattr(c, 'children') else c).value for c in box.projector.children],"
+            " 'pending': [c.children[0].value for c in box.pending.children],"
+            " 'private': [c.value for c in box.set_aside.children], 'refused': refused,"
+            " 'collapsed': box.moderation.selected_index, 'title': box.moderation.get_title(0),"
+            " 'states': sorted(q['state'] for q in room.box())}))",
+            "room.end()",
+        ),
+        tmp_path,
+    )["report"]
+    assert report["button"] == "Set aside (possible disclosure)"
+    assert report["states"] == ["pending", "pending", "set_aside"]
+    escaped = html.escape(report["aside"])
+    assert not any(escaped in text for text in report["projected"] + report["pending"])
+    assert any(escaped in text for text in report["private"]) and "Set aside: 1" in report["private"][0]
+    assert "was set aside" in report["refused"]
+    assert report["collapsed"] is None and report["title"].startswith("Waiting for review: 2.")
+
+
+@pytest.mark.parametrize(
+    "lesson, after, before",
+    [
+        ("03_tears_and_the_post_sex_blues", "## Content note", "### Tears after sex\n"),
+        ("05_closing", "room.summary()", 'room.end_panel("handout.pdf")'),
+    ],
+)
+def test_the_lessons_take_box_questions_after_the_break_and_before_the_close(lesson, after, before):
+    """A projected panel cell in each slot, its facilitator notes just before it, linking to the guide's
+    section on a possible disclosure (a heading that exists)."""
+    root = Path(__file__).resolve().parent.parent
+    cells = json.loads((root / "notebooks" / f"{lesson}.ipynb").read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(cell["source"]) for cell in cells]
+    (at,) = [n for n, source in enumerate(sources) if source == "room.question_box()"]
+    box, notes = cells[at], cells[at - 1]
+    assert box["metadata"] == {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "slide"}}
+    assert notes["metadata"]["slideshow"]["slide_type"] == "notes"
+    said = sources[at - 1]
+    assert "Set aside (possible disclosure)" in said and "before you say any" in said
+    link = "../facilitator_guide/safety_and_support.md#if-a-question-may-be-a-disclosure"
+    assert link in said
+    guide = (root / "notebooks" / link.partition("#")[0]).read_text(encoding="utf-8")
+    assert "\n## If a question may be a disclosure\n" in guide
+    assert (
+        max(n for n, s in enumerate(sources) if after in s) < at < min(n for n, s in enumerate(sources) if before in s)
+    )
+
+
+def test_a_rehearsal_rooms_first_question_box_has_questions_to_practise_on(tmp_path):
+    """A lesson's box cell in a practice run: the pretend phones' questions wait, once per room, and
+    nothing is shown by itself (a headless rehearsal never presses Show or Set aside)."""
+    report = run_notebook(
+        (
+            "import aftertalk, json\nroom = aftertalk.room()",
+            "box = room.question_box()\nagain = room.question_box()  # the next lesson's cell, in the same room",
+            "print(json.dumps({'box': sorted((q['text'], q['state']) for q in room.box()),"
+            " 'projected': [(c.children[0] if hasattr(c, 'children') else c).value for c in again.projector.children],"
+            " 'waiting': len(again.pending.children), 'collapsed': again.moderation.selected_index}))",
+            "room.end()",
+        ),
+        tmp_path,
+    )["report"]
+    assert report["box"] == sorted([text, "pending"] for text in BOX_QUESTIONS)
+    assert report["waiting"] == len(BOX_QUESTIONS) and report["collapsed"] is None
+    assert not any(html.escape(text) in shown for text in BOX_QUESTIONS for shown in report["projected"])
+
+
 def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
     report = run_notebook(
         (
@@ -331,7 +483,7 @@ def test_the_moderation_panel_in_a_rehearsal_notebook(tmp_path):
     assert report["before"] == [] and report["collapsed"] is None
     assert report["states"] == ["pending", "pending", "pending", "shown"]
     (shown,) = report["after"]
-    assert any(text in shown for text in report["sent"])
+    assert any(html.escape(text) in shown for text in report["sent"])  # shown as text, escaped
     # Only a question that names someone is flagged for a second look.
     assert {text: bool(found) for text, found in report["flags"].items()} == {
         text: "Jordan" in text for text in report["sent"]

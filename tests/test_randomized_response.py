@@ -258,3 +258,20 @@ def test_the_phone_says_how_often_its_answer_is_swapped(server, room, question, 
             headers={"Cookie": "aftertalk_device=reads-the-sentence-0001"},
         )
         assert status == 200 and sentence in page, page[page.find('id="randomized-note"') :][:300]
+
+
+def test_lesson_03s_private_poll_offers_doesnt_apply_and_compares_yes_out_of_yes_or_no(server, room):
+    """Issue 17: pcd_ever_private, like pcd_ever, lets someone whose only sex is solo say "Doesn't apply
+    to me"; the phones randomize it with Yes and No, and the comparison with research estimates Yes out
+    of Yes or No (32%, by hand in test_privacy_estimators), not Yes out of everyone (28%)."""
+    question = aftertalk.load_questions()["pcd_ever_private"]
+    assert [o.id for o in question.all_options] == ["yes", "no", "does_not_apply", "prefer_not_to_say"]
+    assert "with a partner" in question.text and "con alguien" in question.translations["es"]["text"]
+    room.open(question)
+    answer_many(server, room.code, question.id, {"yes": 9, "no": 15, "does_not_apply": 6})
+    room.reveal(question.id)
+    figure = room.compare_with_research(question.id, option="yes", references=["bird2011_lifetime"])
+    words = " ".join(" ".join(t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))).split())
+    assert "This room: of those who answered “Yes” or “No”" in words
+    assert "≈32% (6%–67%)" in words and "≈28%" not in words
+    assert "leaves out “Doesn't apply to me”" in words

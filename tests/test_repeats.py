@@ -63,6 +63,34 @@ def test_a_different_question_still_opens(room):
     assert len(room.status()["questions"]) == 3
 
 
+@pytest.mark.parametrize("first, second", [("pcd_ever", "pcd_ever_private"), ("pcd_ever_private", "pcd_ever")])
+def test_a_room_asks_one_version_of_lesson_03s_poll_not_both(room, first, second):
+    """The direct and the extra-private pcd poll are two versions of one question (instead_of): a room that
+    asked one refuses the other, since the direct chart beside the estimate would undo the phones' noise."""
+    room.open(first)
+    room.close(first)
+    with pytest.raises(
+        RoomError, match=f"two versions of one question, and this room has already asked '{first}'"
+    ) as refused:
+        room.open(second)
+    assert refused.value.status == 409
+    assert second not in [q["id"] for q in room.status()["questions"]]
+
+
+def test_aftertalk_check_accepts_a_declared_version_but_not_an_undeclared_repeat(tmp_path):
+    """The shipped pcd_ever / pcd_ever_private are alternatives declared with instead_of (the room enforces
+    one of them); without the declaration, the same question twice is a repeat the check reports."""
+    kit = copy_kit(tmp_path / "kit")
+    assert check(kit).returncode == 0
+    tears = kit / "data" / "questions" / "03_tears_and_the_post_sex_blues.yaml"
+    replace_in(tears, "    instead_of: pcd_ever\n", "")
+    assert_reported(
+        check(kit),
+        f"data/questions/03_tears_and_the_post_sex_blues.yaml:{line_of(tears, 'id: pcd_ever_private')}",
+        "'pcd_ever_private' asks the same question as 'pcd_ever'",
+    )
+
+
 def test_a_closed_poll_never_reopens_and_the_message_no_longer_suggests_a_new_id(room):
     room.open(MOOD)
     room.close("mood")

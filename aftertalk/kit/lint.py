@@ -376,7 +376,10 @@ def _kit_question_findings(path: Path, question: Question) -> list[Finding]:
 
 def _repeat_findings(bank: dict) -> list[Finding]:
     """A room asks each question once, or twice as a declared before/after pair (`after:`): a second
-    chart of the same question could be subtracted from the first to single out a latecomer."""
+    chart of the same question could be subtracted from the first to single out a latecomer.
+
+    Two versions of one question declared with `instead_of` (pcd_ever_private is a version of
+    pcd_ever) are alternatives, not a repeat: the poll panel asks one, and the room refuses the other."""
     findings = []
     for question in bank.values():
         problem = pair_problem(question, bank)
@@ -389,6 +392,8 @@ def _repeat_findings(bank: dict) -> list[Finding]:
             if (
                 second.after != first.id
                 and first.after != second.id
+                and first.id not in (second.instead_of, second.id)
+                and second.id != first.instead_of
                 and same_question(first.to_dict(), second.to_dict())
             ):
                 findings.append(
@@ -397,8 +402,9 @@ def _repeat_findings(bank: dict) -> list[Finding]:
                         second.line,
                         f"'{second.id}' asks the same question as '{first.id}' "
                         f"({shown_path(Path(first.source))}:{first.line}), and a room refuses to ask a question twice",
-                        f"declare the pair with 'after: {first.id}' if it is asked again at the end, or change "
-                        "its wording or options",
+                        f"declare the pair with 'after: {first.id}' if it is asked again at the end, or "
+                        f"'instead_of: {first.id}' if it is another version to choose from, or change its wording "
+                        "or options",
                     )
                 )
     return findings

@@ -34,7 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from aftertalk.i18n import translator
-from aftertalk.privacy import clip_share
+from aftertalk.privacy import PrivacyError, clip_share, grr_share_among
 from aftertalk.questions import KINDS, PREFER_NOT_TO_SAY
 
 REQUIRED_COLUMNS = ("option", "label", "count", "share", "hidden", "shown_as")
@@ -50,20 +50,27 @@ NEUTRAL_GREY = "#8C8C8C"  # "prefer not to say": present, but not a feeling
 TEXT_COLOUR = "#1A1A1A"
 HIDDEN_HATCH = "///"
 
-# A 16:9 slide: 12.8 x 7.2 inches at 150 dpi is a 1920 x 1080 PNG.
-FIGURE_WIDTH = 12.8
-FIGURE_HEIGHT = 7.2
+# Sized for the room: on a 1280 x 720 projector a chart fills the slide's width at about 120 dpi, so a
+# 20 pt label is about 31 px, a note (18 pt) 28 px, and the smallest text, a label in a two-column list
+# (16 pt), 25 px (19 px at 1024 x 768). The shape is 2:1, the room left
+# under the question, so the width, not the height, limits the picture. At 150 dpi (the handout) the
+# PNG is 1536 x 768.
+FIGURE_WIDTH = 10.24
+FIGURE_HEIGHT = 5.12
 DEFAULT_DPI = 150
+SCREEN_DPI = 120  # the notebook's and the projector's pictures: 1229 px wide, the slide's width
 TITLE_SIZE = 24
 LABEL_SIZE = 20
 SMALL_LABEL_SIZE = 16  # the floor, used when many bars must share the height
-NOTE_SIZE = 16
-TITLE_WRAP = 72  # characters per title line at TITLE_SIZE across the slide
-NOTE_WRAP = 100  # characters per note line at NOTE_SIZE: a long citation still fits the slide's width
+NOTE_SIZE = 18
+SMALLEST_TEXT_SIZE = min(SMALL_LABEL_SIZE, NOTE_SIZE)  # pt: what the projector test measures on a slide
+TITLE_WRAP = 58  # characters per title line at TITLE_SIZE across the slide
+NOTE_WRAP = 70  # characters per note line at NOTE_SIZE
 # More options than this go into two columns side by side, so a long list (13 ways to feel cared for)
 # keeps the slide's shape and its text its size instead of a tall chart shrunk to fit the screen.
 MAX_ROWS_IN_ONE_COLUMN = 8
-COLUMN_LABEL_INCHES = 3.6  # the room for option labels beside the bars, in each of two columns
+COLUMN_LABEL_INCHES = 2.6  # the room for option labels beside the bars, in each of two columns
+ROW_INCHES = 0.5  # the height each option's bar takes: two lines of a 16 pt label
 
 # Hidden cells have no value to draw; a fixed length keeps them visible without suggesting one.
 # A hidden cell's stub: a tenth of the shortest value axis (MIN_VALUE_AXIS), so it never looks large.
@@ -81,6 +88,9 @@ ESTIMATE_NOTE = (
     "Bars show the estimated share; lines show the 95% interval."
 )
 MULTI_NOTE = "People could choose more than one answer, so the shares add up to more than 100%."
+# A myth-or-fact round after its reveal: the right option's label carries the mark, the evidence a note.
+CORRECT_MARK = "✓"
+ANSWER_NOTE = "{mark} {label}: {evidence}"
 WORD_NOTE = (
     "Words are shown from {min_answers} answers on, and only words that at least {k} people gave, so "
     "no single word can be traced to the person who wrote it."
@@ -339,13 +349,15 @@ def show_figures_in_notebooks() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["image/png"].for_type(Figure, lambda figure: figure_png(figure, dpi=80))
+        shell.display_formatter.formatters["image/png"].for_type(
+            Figure, lambda figure: figure_png(figure, dpi=SCREEN_DPI)
+        )
 
 
 def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     """Render `figure` to PNG bytes with the Agg canvas (no pyplot, safe off the main thread).
 
-    At the default dpi a chart from this module is 1920 pixels wide.
+    At the default dpi a chart from this module is 1536 pixels wide.
     """
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
@@ -370,7 +382,7 @@ def results_markdown(results: pd.DataFrame) -> str:
         return "\n".join(lines + [f"{_t(NO_ANSWERS_TEXT)}."]) + "\n"
     lines += [f"| {_t('Option')} | {_t('Share')} | {_t('Count')} |", "|---|---|---|"]
     for row in question.rows:
-        cells = (row.label, _share_text(row), _count_text(row))
+        cells = (question.label_of(row), _share_text(row), _count_text(row))
         lines.append("| " + " | ".join(_escape(cell) for cell in cells) + " |")
     notes = _notes_for(question)
     if notes:
@@ -411,6 +423,10 @@ class _Question:
     withheld: str | None = None
     threshold: int = 5
     min_answers: int = 10
+    correct: str | None = None  # a myth-or-fact round's right option, marked on the chart
+    evidence: str = ""
+    epsilon: float | None = None  # a randomized question's privacy loss (results.attrs["epsilon"])
+    question_id: str = ""
 
     @classmethod
     def from_results(cls, results: pd.DataFrame) -> _Question:
@@ -445,9 +461,32 @@ class _Question:
             raise ValueError(f"results has n = {int(n)} answers but no option rows")
         text = str(attrs.get("text") or attrs.get("question_id") or "")
         rows = [_read_row(record, is_estimate, int(n)) for record in results.to_dict("records")]
+        correct = attrs.get("correct") or None
+        if correct is not None and correct not in (row.option for row in rows):
+            raise ValueError(f"results.attrs['correct'] is {correct!r}, which is not one of the options")
+        epsilon = attrs.get("epsilon")
         return cls(
-            text, kind, int(n), is_estimate, rows, withheld, attrs.get("threshold") or 5, attrs.get("min_answers") or 10
+            text,
+            kind,
+            int(n),
+            is_estimate,
+            rows,
+            withheld,
+            attrs.get("threshold") or 5,
+            attrs.get("min_answers") or 10,
+            correct,
+            str(attrs.get("evidence") or ""),
+            float(epsilon) if isinstance(epsilon, numbers.Real) and not isinstance(epsilon, bool) else None,
+            str(attrs.get("question_id") or ""),
         )
+
+    @property
+    def correct_row(self) -> _Row | None:
+        return next((row for row in self.rows if row.option == self.correct), None)
+
+    def label_of(self, row: _Row) -> str:
+        """The row's label as the chart shows it: the right answer of a myth-or-fact round is marked."""
+        return f"{CORRECT_MARK} {row.label}" if row.option == self.correct else row.label
 
     def count_line(self) -> str:
         counted = _t("people answered") if self.kind == "multi" else _t("answers")
@@ -583,6 +622,7 @@ class _RoomShare:
     hidden: bool = False  # hidden to protect privacy, as opposed to nothing to compare
     reason: str | None = None
     left_out: str | None = None  # the answers not counted, in words, when the results have any
+    how: str | None = None  # how a shown share was worked out, when the chart must say so
 
     @classmethod
     def of(cls, question: _Question, room_option: str) -> _RoomShare:
@@ -618,12 +658,7 @@ class _RoomShare:
             return cls(unknown, hidden=True, reason=reason.format(labels=_both([_with_range(r) for r in hidden])))
         if question.is_estimate:
             if any(r.option != PREFER_NOT_TO_SAY for r in outside):
-                # An estimate is a share of every randomized answer; a ratio of two has no honest interval.
-                reason = _t(
-                    "This room's share is not shown: the phones randomized {left_out} together with the other "
-                    "answers, so they cannot be taken out of the estimate."
-                )
-                return cls(unknown, reason=reason.format(left_out=left_out))
+                return cls._estimated_among(question, row, needed, unknown, words)
             assert row.estimate is not None  # `_read_row` refuses a shown randomized row without one
             interval = None
             if row.low is not None and row.high is not None:
@@ -638,6 +673,48 @@ class _RoomShare:
             reason = _t("No one here answered {answers}, so this room has no share to compare.")
             return cls(unknown, reason=reason.format(**words))
         return cls(labelled(base), _count_of(row, question.n) / base, left_out=left_out)
+
+    @classmethod
+    def _estimated_among(
+        cls, question: _Question, row: _Row, needed: list[_Row], unknown: str, words: dict
+    ) -> _RoomShare:
+        """A single choice whose phones randomized "Doesn't apply to me" with Yes and No: Yes / (Yes + No)
+        worked out from the estimates (`privacy.grr_share_among`, a wider, conservative interval). A
+        multi-select, or results without the randomized counts or epsilon, cannot: then it says so."""
+        cannot = _t(
+            "This room's share is not shown: the phones randomized {left_out} together with the other "
+            "answers, so they cannot be taken out of the estimate."
+        ).format(left_out=words["left_out"])
+        randomized = [r for r in question.rows if r.option != PREFER_NOT_TO_SAY]  # never randomized: a skip
+        if question.kind not in ("single", "scale") or question.epsilon is None or question.n == 0:
+            return cls(unknown, reason=cannot)
+        if any(r.count is None for r in randomized):
+            return cls(unknown, reason=cannot)
+        try:
+            share = grr_share_among(
+                {r.option: int(r.count) for r in randomized if r.count is not None},
+                question.n,
+                row.option,
+                [r.option for r in needed],
+                question.epsilon,
+                question_id=question.question_id or "results",
+            )
+        except PrivacyError:
+            return cls(unknown, reason=cannot)
+        if share is None:
+            reason = _t("By the estimate, almost no one here answered {answers}, so this room has no share to compare.")
+            return cls(unknown, reason=reason.format(**words))
+        return cls(
+            unknown,
+            share.estimate,
+            (share.low, share.high),
+            is_estimate=True,
+            left_out=words["left_out"],
+            how=_t(
+                "The phones randomized every answer, so this share is one estimate divided by another; its range "
+                "allows for the error in both, so it is wider."
+            ),
+        )
 
     def bar(self) -> _Bar:
         if self.length is None:
@@ -672,6 +749,8 @@ class _RoomShare:
             )
         if self.reason:
             notes.append(self.reason)
+        if self.how:
+            notes.append(self.how)
         return notes
 
 
@@ -791,6 +870,10 @@ def _notes_for(question: _Question) -> list[str]:
     if question.is_estimate:
         notes.append(ESTIMATE_NOTE)
     notes = [_t(note) for note in notes]
+    if question.correct_row is not None:  # first: it is what the room waits to read
+        notes.insert(
+            0, ANSWER_NOTE.format(mark=CORRECT_MARK, label=question.correct_row.label, evidence=question.evidence)
+        )
     if question.kind == "word":
         notes.append(_t(WORD_NOTE).format(min_answers=question.min_answers, k=question.threshold))
     return notes
@@ -845,9 +928,9 @@ def _new_figure_in_columns(title: str, notes: list[str], rows: int, columns: int
     """`_new_figure` with `columns` chart axes side by side, each for `rows` rows."""
     note_text = "\n".join(_wrap(note, NOTE_WRAP) for note in notes)
     note_lines = note_text.count("\n") + 1 if note_text else 0
-    note_height = note_lines * NOTE_SIZE * 1.45 / 72 + (0.3 if note_lines else 0)
+    note_height = note_lines * NOTE_SIZE * 1.35 / 72 + (0.15 if note_lines else 0)
     title_height = (title.count("\n") + 1) * TITLE_SIZE * 1.35 / 72 + 0.3
-    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * 0.55)
+    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * ROW_INCHES)
     height = max(FIGURE_HEIGHT, title_height + chart_height + note_height)
 
     figure = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained", facecolor="white")
@@ -950,13 +1033,15 @@ def _draw_groups(
     text_size = text_size or _label_size(len(bars))
     label_size = text_size if horizontal else _label_size(len(rows))
     _draw_bars(ax, bars, horizontal, text_size)
+    first = sides[0][0]
     _set_category_axis(
         ax,
         centres,
-        [row.label for row in rows],
+        [first.label_of(row) for row in rows],
         horizontal,
         label_size,
         muted=[row.is_prefer_not_to_say for row in rows],
+        marked=[row.option == first.correct for row in rows],
         label_inches=label_inches,
     )
     _mark_prefer_not_to_say(ax, rows, centres, group_size, horizontal)
@@ -1016,7 +1101,7 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
 
 
 def _set_category_axis(
-    ax, positions, labels, horizontal: bool, size: int, muted=None, label_inches: float = 4.0
+    ax, positions, labels, horizontal: bool, size: int, muted=None, marked=None, label_inches: float = 4.0
 ) -> None:
     # Labels beside horizontal bars may take `label_inches`; under vertical bars, one bar's width.
     width = int(label_inches * 72 / (size * 0.6)) if horizontal else 12
@@ -1033,6 +1118,9 @@ def _set_category_axis(
         if is_muted:
             label.set_color(NEUTRAL_GREY)
             label.set_style("italic")
+    for label, is_marked in zip(tick_labels, marked or []):
+        if is_marked:
+            label.set_fontweight("bold")
 
 
 def _mark_prefer_not_to_say(ax, rows, centres, group_size: int, horizontal: bool) -> None:

@@ -14,6 +14,8 @@ import pandas as pd
 from aftertalk.notebook.http import RoomError, request_json
 from aftertalk.questions import Question, load_questions
 
+OVERVIEW_CLASS = "aftertalk-overview"
+
 __all__ = ["Room", "RoomError", "request_json"]  # the last two live in http.py; kept here for callers
 
 
@@ -118,7 +120,7 @@ class Room:
         attrs["withheld"] says why (`charts.withheld_text` words it). Raises RoomError before the
         poll is revealed.
         """
-        data = self._api("GET", f"/questions/{self._qid(question_id)}/results")
+        data = self._api("GET", f"/questions/{self._qid(self._asked_as(question_id))}/results")
         question = self.in_my_language(Question.from_dict(data["question"]))
         from aftertalk.notebook.charts import cell_text
 
@@ -151,6 +153,8 @@ class Room:
                 "language": self.language,
                 "withheld": data.get("withheld"),
                 "standalone_labels": [o.label for o in question.all_options if o.exclusive],
+                "correct": question.correct,
+                "evidence": question.evidence,
             }
         )
         for name in ("min_answers", "pair"):  # words: answers needed; the second of a pair: the first
@@ -193,7 +197,13 @@ class Room:
         from aftertalk.notebook.panel import PollPanel
         from aftertalk.notebook.rehearsal import headless
 
-        return PollPanel(self, self.question(question), autoplay=self.rehearsal is not None and headless())
+        question = self.question(question)
+        return PollPanel(
+            self,
+            question,
+            versions=self._versions_of(question.id),
+            autoplay=self.rehearsal is not None and headless(),
+        )
 
     def chart(self, question_id: str):
         """The revealed results of one poll as a projector-ready chart."""
@@ -252,13 +262,15 @@ class Room:
         height = f"{88 // rows}vh"
         images = [
             widgets.Image(
-                value=charts.figure_png(charts.room_chart(frame), dpi=80),
+                value=charts.figure_png(charts.room_chart(frame), dpi=charts.SCREEN_DPI),
                 format="png",
                 layout=widgets.Layout(width="auto", max_width="100%", max_height=height, object_fit="contain"),
             )
             for frame in frames
         ]
-        return widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
+        grid = widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
+        grid.add_class(OVERVIEW_CLASS)  # a look back at charts the room read one by one: small by design
+        return grid
 
     def help_list(self, *headings: str):
         """Where to get help, as a slide in the room's language (data/where_to_get_help.md, or its
@@ -274,7 +286,8 @@ class Room:
     # --- the anonymous question box and one-word check-ins ---------------------------------------
 
     def box(self) -> list[dict]:
-        """Every question in the box: id, text, state (pending, shown, answered, hidden), flags, upvotes."""
+        """Every question in the box: id, text, state (pending, shown, answered, hidden, set_aside), flags,
+        upvotes."""
         return self._api("GET", "/box")["questions"]
 
     def show_box_question(self, box_id: str) -> None:
@@ -287,10 +300,23 @@ class Room:
     def hide_box_question(self, box_id: str) -> None:
         self._api("POST", f"/box/{self._qid(box_id)}/hide")
 
-    def question_box(self):
-        """The moderation panel: nothing from the box is shown until the facilitator chooses Show."""
-        from aftertalk.notebook.panel import QuestionBoxPanel
+    def set_aside_box_question(self, box_id: str) -> None:
+        """Set a question aside as a possible disclosure: it leaves the phones and the projector if it
+        was there, can never be shown afterwards, and stays in the panel's private list until the room
+        ends (what to do next: facilitator_guide/safety_and_support.md)."""
+        self._api("POST", f"/box/{self._qid(box_id)}/aside")
 
+    def question_box(self):
+        """The moderation panel: nothing from the box is shown until the facilitator chooses Show.
+
+        In a rehearsal room whose box is still empty, the pretend phones first send their questions, so
+        that a practice run of a lesson has some to moderate (`rehearsal.BOX_QUESTIONS`: one names
+        someone, one may be a disclosure). Once per room: the next lesson's panel finds them there."""
+        from aftertalk.notebook.panel import QuestionBoxPanel
+        from aftertalk.notebook.rehearsal import BOX_QUESTIONS
+
+        if self.rehearsal is not None and not self.box():
+            self.rehearsal.ask(len(BOX_QUESTIONS))
         return QuestionBoxPanel(self)
 
     def words(self, question_id: str) -> list[dict]:
@@ -341,7 +367,20 @@ class Room:
 
     def _all_revealed(self, question_ids: list[str]) -> bool:
         asked = self._asked()
-        return all(asked.get(question_id) == "revealed" for question_id in question_ids)
+        return all(asked.get(self._asked_as(question_id, asked)) == "revealed" for question_id in question_ids)
+
+    def _versions_of(self, question_id: str) -> list[Question]:
+        """The bank's other versions of a question (declared `instead_of` it), for the panel to offer."""
+        return [other for other in load_questions().values() if other.instead_of == question_id]
+
+    def _asked_as(self, question_id: str, asked: dict[str, str] | None = None) -> str:
+        """The id this room asked `question_id` under: itself, or the version of it the facilitator
+        chose in the poll panel (pcd_ever_private for pcd_ever), so the cells after a poll need no edit."""
+        asked = self._asked() if asked is None else asked
+        if not isinstance(question_id, str) or question_id in asked:
+            return question_id
+        chosen = [other.id for other in self._versions_of(question_id) if other.id in asked]
+        return chosen[0] if chosen else question_id
 
     def _qid(self, question_id) -> str:
         if isinstance(question_id, Question):

@@ -59,7 +59,7 @@ class LiveImage:
     def refresh(self) -> None:
         figure = self.render()
         if figure is not None:
-            show_png(self.image, charts.figure_png(figure, dpi=80))
+            show_png(self.image, charts.figure_png(figure, dpi=charts.SCREEN_DPI))
 
     def _run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -182,9 +182,19 @@ class PollPanel(widgets.VBox):
     # `_review_words` both reads and sets it.
     children: tuple
 
-    def __init__(self, room, question, *, autoplay: bool = False):
-        self.room, self.question = room, question
+    def __init__(self, room, question, *, versions=(), autoplay: bool = False):
+        self.room = room
         self._ = _ = translator(room.language)
+        # A question with another version (pcd_ever_private for pcd_ever): the facilitator picks one
+        # before opening; once either is asked in the room, the panel follows that one.
+        self._versions = {q.id: q for q in (question, *versions)}
+        asked = [entry["id"] for entry in room.status()["questions"] if entry["id"] in self._versions]
+        self.question = self._versions[asked[0]] if asked else question
+        self.version = widgets.ToggleButtons(
+            options=[(self._version_name(q), q.id) for q in self._versions.values()],
+            value=question.id,
+            layout=widgets.Layout(display="flex" if versions and not asked else "none"),
+        )
         self.open_button = _button(_("Open poll"), button_style="primary", icon="play")
         self.reveal_button = _button(_("Close and reveal"), button_style="warning", icon="eye", disabled=True)
         self.stop_button = _button(_("Stop live count"), icon="stop", disabled=True)
@@ -201,6 +211,7 @@ class PollPanel(widgets.VBox):
         super().__init__(
             [
                 self.heading,
+                self.version,
                 self.buttons,
                 self.message,
                 self.live.image,
@@ -236,8 +247,15 @@ class PollPanel(widgets.VBox):
         elif state in ("closed", "revealed"):
             self._show_results()
 
+    def _version_name(self, question) -> str:
+        if question.privacy == "randomized":
+            return self._("Extra private (randomized)")
+        return self._("Usual")
+
     # Not `open`: ipywidgets calls Widget.open() itself to set up the widget's comm.
     def open_poll(self) -> None:
+        if self.version.layout.display != "none":
+            self.question = self._versions[self.version.value]
         try:
             self.room.open(self.question)
         except RoomError as error:
@@ -246,6 +264,7 @@ class PollPanel(widgets.VBox):
         self._show_open()
 
     def _show_open(self) -> None:
+        self.version.layout.display = "none"
         self.open_button.disabled = True
         self.reveal_button.disabled = False
         self.stop_button.disabled = False
@@ -319,7 +338,7 @@ class PollPanel(widgets.VBox):
         self.results = results
         # The panel's heading already asks the question: the chart under it goes without its title, and
         # the spent buttons leave the slide, so the chart has the room to be read.
-        show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=80))
+        show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=charts.SCREEN_DPI))
         self.buttons.layout.display = "none"
         self.heading.value = _heading_html(self.room.in_my_language(self.question).text, REVEALED_HEADING_SIZE)
         self.live.image.layout.max_height = REVEALED_IMAGE_MAX_HEIGHT
@@ -429,7 +448,9 @@ class EndPanel(widgets.VBox):
 
 class QuestionBoxPanel(widgets.VBox):
     """The anonymous question box. The top part is for the projector and shows only what the
-    facilitator chose to show; pending questions wait in a collapsed, private list below it.
+    facilitator chose to show; pending questions wait in a collapsed, private list below it, and so do
+    the questions set aside as possible disclosures, which no button can put on a screen. Nothing about
+    them is in the collapsed part's title, which the projector shows: not even how many there are.
     """
 
     def __init__(self, room):
@@ -437,7 +458,8 @@ class QuestionBoxPanel(widgets.VBox):
         self._ = _ = translator(room.language)
         self.projector = widgets.VBox()
         self.pending = widgets.VBox()
-        self.moderation = widgets.Accordion([self.pending], selected_index=None)
+        self.set_aside = widgets.VBox()
+        self.moderation = widgets.Accordion([widgets.VBox([self.pending, self.set_aside])], selected_index=None)
         self.message = widgets.HTML()
         refresh = _button(_("Check for new questions"), icon="refresh")
         refresh.on_click(lambda _: self._act(None, None))
@@ -451,12 +473,27 @@ class QuestionBoxPanel(widgets.VBox):
         box = self.room.box()
         shown = [q for q in box if q["state"] == "shown"]
         waiting = [q for q in box if q["state"] == "pending"]
+        set_aside = [q for q in box if q["state"] == "set_aside"]
         self.projector.children = [self._on_screen(q) for q in shown] or [
             widgets.HTML(
                 f'<p style="font-size:1.4em;color:#555">{html.escape(self._("No question on screen yet."))}</p>'
             )
         ]
         self.pending.children = [self._to_review(q) for q in waiting] or [widgets.Label(self._("Nothing waiting."))]
+        self.set_aside.children = [
+            _heading(self._("Set aside: {n}").format(n=len(set_aside))),
+            widgets.HTML(
+                "<p><i>"
+                + html.escape(
+                    self._(
+                        "Possible disclosures: never show them or read them aloud. What to do next: the "
+                        "facilitator guide, “If a question may be a disclosure” (safety_and_support.md)."
+                    )
+                )
+                + "</i></p>"
+            ),
+            *(widgets.HTML(f'<p style="color:#555">{html.escape(q["text"])}</p>') for q in set_aside),
+        ]
         self.moderation.set_title(
             0,
             self._("Waiting for review: {n}. Open only when the projector shows something else.").format(
@@ -466,8 +503,8 @@ class QuestionBoxPanel(widgets.VBox):
 
     def _on_screen(self, question: dict) -> widgets.Widget:
         text = widgets.HTML(
-            f'<p style="font-size:2em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
-            f' <span style="font-size:0.6em;color:#555">+{question["upvotes"]}</span></p>'
+            f'<p style="font-size:1.25em;line-height:1.3;margin:0.3em 0">{html.escape(question["text"])}'
+            f' <span style="font-size:0.8em;color:#555">+{question["upvotes"]}</span></p>'
         )
         answered = _button(self._("Answered"))
         answered.on_click(lambda _: self._act(self.room.mark_answered, question["id"]))
@@ -483,9 +520,11 @@ class QuestionBoxPanel(widgets.VBox):
         text = widgets.HTML(f"<p>{html.escape(question['text'])}{note}</p>")
         show = _button(self._("Show on screen"), button_style="primary")
         hide = _button(self._("Hide"))
+        aside = _button(self._("Set aside (possible disclosure)"), button_style="warning")
         show.on_click(lambda _: self._act(self.room.show_box_question, question["id"]))
         hide.on_click(lambda _: self._act(self.room.hide_box_question, question["id"]))
-        return widgets.VBox([text, widgets.HBox([show, hide])])
+        aside.on_click(lambda _: self._act(self.room.set_aside_box_question, question["id"]))
+        return widgets.VBox([text, widgets.HBox([show, hide, aside])])
 
     def _act(self, action, box_id: str | None) -> None:
         """A button's work, then a fresh list; when the server refuses, one line says why."""

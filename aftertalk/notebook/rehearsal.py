@@ -30,6 +30,8 @@ BOX_QUESTIONS = [
     "Why do I feel restless straight after?",
     "Does aftercare only matter after kinky sex?",
     "What if Jordan thinks my crying means something is wrong?",
+    # To practise "Set aside (possible disclosure)": never shown, never read aloud (safety_and_support.md).
+    "Something happened to me once that I didn't agree to. Now I freeze after sex. Who can I talk to?",
 ]
 PREFER_NOT_CHANCE = 0.05
 # The server lets a phone send 10 answers at once, then one a second (server.py): a phone told to slow
@@ -119,7 +121,8 @@ class Rehearsal:
         self._post(phone, "answer", body)
 
     def ask(self, how_many: int = 4) -> list[str]:
-        """Pretend phones drop questions in the anonymous box (one of them names someone, to flag)."""
+        """Pretend phones drop `how_many` of BOX_QUESTIONS in the anonymous box, each from its own phone
+        (among them, one names someone, to flag, and one may be a disclosure, to set aside)."""
         texts = random.Random(f"{self.seed}:box").sample(BOX_QUESTIONS, min(how_many, len(BOX_QUESTIONS)))
         for phone, text in enumerate(texts):
             self._post(phone, "box", {"text": text})

@@ -279,7 +279,9 @@ class BoxApiHandler(ApiHandler):
 
 
 class BoxActionHandler(ApiHandler):
-    STATES = {"show": "shown", "answered": "answered", "hide": "hidden"}
+    """Show, mark answered, hide, or set aside (a possible disclosure: never on a screen, never shown later)."""
+
+    STATES = {"show": "shown", "answered": "answered", "hide": "hidden", "aside": store.SET_ASIDE}
 
     @room_token
     def post(self, code, box_id, action):
@@ -355,6 +357,6 @@ routes = [
     (rf"{_api}/questions/{QID_PATTERN}/results", ResultsHandler),
     (rf"{_api}/questions/{QID_PATTERN}/words", WordsHandler),
     (rf"{_api}/box", BoxApiHandler),
-    (rf"{_api}/box/([0-9a-f]{{16}})/(show|answered|hide)", BoxActionHandler),
+    (rf"{_api}/box/([0-9a-f]{{16}})/(show|answered|hide|aside)", BoxActionHandler),
     (r"/api/.*", JsonNotFoundHandler),
 ]

@@ -48,12 +48,14 @@ CREATE TABLE IF NOT EXISTS voter_sets (
 
 -- The anonymous question box. Each question gets a random id and the table is ordered by it, so
 -- neither time nor order of arrival is kept (in the file too: see above). Text only; no author, no
--- device.
+-- device. Only 'shown' reaches the phones and the projector; 'set_aside' (a possible disclosure) is
+-- the facilitator's alone and never leaves that state (store.set_box_state).
 CREATE TABLE IF NOT EXISTS box_questions (
     room_code   TEXT NOT NULL,
     box_id      TEXT NOT NULL,
     text        TEXT NOT NULL,
-    state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'shown', 'answered', 'hidden')),
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'shown', 'answered', 'hidden', 'set_aside')),
     flags       TEXT NOT NULL DEFAULT '',   -- why it deserves a second look: name, phone, email, link
     upvotes     INTEGER NOT NULL,
     PRIMARY KEY (room_code, box_id)

@@ -36,8 +36,8 @@ from aftertalk.questions import PREFER_NOT_TO_SAY
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DATABASE_NAME = "aftertalk.sqlite3"
-SCHEMA_VERSION = 4  # PRAGMA user_version; before 4: randomized "prefer not to say" counted; before 3: a row
-# per voter; before 2: plain counters (`_migrate`)
+SCHEMA_VERSION = 5  # PRAGMA user_version; before 5: no "set aside" box state; before 4: randomized "prefer not
+# to say" counted; before 3: a row per voter; before 2: plain counters (`_migrate`)
 
 # Every counter (option and word counts, answers, upvotes) is stored as COUNTER_BASE + n: SQLite then
 # encodes each one as a 6-byte integer whatever n is (up to 2**47), so `count = count + 1` overwrites
@@ -53,6 +53,11 @@ REWRITTEN_IN_KEY_ORDER = {
     "word_counts": "room_code, question_id, word",
     "voter_sets": "room_code, set_id",
 }
+# What the facilitator can do with a box question. Only "shown" reaches the phones and the projector. A
+# question set aside (a possible disclosure: facilitator_guide/safety_and_support.md) stays in the
+# facilitator's private list until the room ends, and no later action can put it on a screen.
+SET_ASIDE = "set_aside"
+BOX_STATES = ("pending", "shown", "answered", "hidden", SET_ASIDE)
 VOTER_HASH_BYTES = 32  # HMAC-SHA256 (server.voter_hash)
 MIN_VOTER_SLOTS = 64  # a voter set's blob holds a power of two of hashes, at least this many
 ANSWERS = ""  # the option id of the counter of phones that answered a question (skips excluded)
@@ -105,11 +110,12 @@ def connect(data_dir) -> Store:
 
 
 def _migrate(db: Store) -> None:
-    """Bring a store written by an older Aftertalk (user_version below 4) to this layout, keeping its
+    """Bring a store written by an older Aftertalk (user_version below 5) to this layout, keeping its
     rooms: from before 2, counters move to COUNTER_BASE + n, each question's answer count moves to its
     counter row, and the counter, box and word tables are made again without their foreign keys
-    (schema.sql); from before 3, voters move into sorted voter sets; and from before 4, a randomized
-    question's "prefer not to say" answers become the skips they are today (`_uncount_randomized_declines`)."""
+    (schema.sql); from before 3, voters move into sorted voter sets; from before 4, a randomized
+    question's "prefer not to say" answers become the skips they are today (`_uncount_randomized_declines`);
+    and from before 5, the box table is made again so that its states include "set aside"."""
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     if "rooms" not in tables or db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
         return
@@ -128,11 +134,7 @@ def _migrate(db: Store) -> None:
                 db.execute(f"DROP TABLE {table}")
         if version < 2:
             for table in ("box_questions", "word_counts", "option_counts"):
-                create = _create_statement(schema, table)
-                db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
-                db.execute(create)
-                db.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
-                db.execute(f"DROP TABLE old_{table}")
+                _make_again(db, schema, table)
             for table, column in (("option_counts", "count"), ("word_counts", "count"), ("box_questions", "upvotes")):
                 db.execute(f"UPDATE {table} SET {column} = {column} + {COUNTER_BASE}")
             db.execute(
@@ -141,7 +143,20 @@ def _migrate(db: Store) -> None:
             )
             db.execute("UPDATE questions SET answers = 0")  # the old column stays, unused
             db.tables_to_rewrite.update(REWRITTEN_IN_KEY_ORDER)
+        elif version < 5:
+            # 5: SQLite cannot change a CHECK in place; the box table is made again with today's states.
+            _make_again(db, schema, "box_questions")
+            db.tables_to_rewrite.add("box_questions")
         _uncount_randomized_declines(db)
+
+
+def _make_again(db, schema: str, table: str) -> None:
+    """Inside a transaction: make `table` again as schema.sql has it today, with the same rows (the old
+    table's pages are zeroed as it is dropped: `secure_delete`)."""
+    db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+    db.execute(_create_statement(schema, table))
+    db.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
+    db.execute(f"DROP TABLE old_{table}")
 
 
 def _uncount_randomized_declines(db) -> None:
@@ -333,6 +348,13 @@ def list_questions(db, code: str) -> list:
     ).fetchall()
 
 
+def _versions_of_one_question(first_id: str, first: dict, second_id: str, second: dict) -> bool:
+    """Whether two question definitions are versions of one question (`instead_of`, as pcd_ever_private
+    is of pcd_ever): one names the other, or both name the same third."""
+    usual = {first.get("instead_of") or first_id, second.get("instead_of") or second_id}
+    return len(usual) == 1
+
+
 def open_question(db, code: str, question_id: str, definition: dict, option_ids) -> bool:
     """Open a poll. Returns False when the same question is already open (a retried request).
 
@@ -380,6 +402,12 @@ def open_question(db, code: str, question_id: str, definition: dict, option_ids)
                         f"{earlier['state']} but not revealed yet. Reveal '{first}' first: whether "
                         "the second chart can show depends on the first one's counts."
                     )
+            elif _versions_of_one_question(earlier["question_id"], asked, question_id, definition):
+                raise Conflict(
+                    f"'{question_id}' and '{earlier['question_id']}' are two versions of one question, and this "
+                    f"room has already asked '{earlier['question_id']}'. A room asks one version: answers to "
+                    "both could be set side by side, which would undo the extra privacy of the randomized one."
+                )
             elif privacy.same_question(asked, definition):
                 raise Conflict(
                     f"'{question_id}' asks the same question as '{earlier['question_id']}', which this room "
@@ -507,7 +535,7 @@ def add_box_question(db, code: str, box_id: str, text: str, flags: str) -> None:
         db.tables_to_rewrite.add("box_questions")
 
 
-def box_questions(db, code: str, states=("pending", "shown", "answered", "hidden")) -> list:
+def box_questions(db, code: str, states=BOX_STATES) -> list:
     """The room's box, ordered by random id: the order says nothing about who asked first."""
     marks = ",".join("?" * len(states))
     return db.execute(
@@ -517,12 +545,21 @@ def box_questions(db, code: str, states=("pending", "shown", "answered", "hidden
 
 
 def set_box_state(db, code: str, box_id: str, state: str) -> None:
+    """Move a box question to `state` (one of BOX_STATES). A question set aside stays set aside: showing
+    it, or moving it anywhere from which it could be shown, is a Conflict that changes nothing."""
     with transaction(db):
-        updated = db.execute(
-            "UPDATE box_questions SET state = ? WHERE room_code = ? AND box_id = ?", (state, code, box_id)
-        ).rowcount
-        if not updated:
+        row = db.execute(
+            "SELECT state FROM box_questions WHERE room_code = ? AND box_id = ?", (code, box_id)
+        ).fetchone()
+        if row is None:
             raise NotFound(f"There is no question '{box_id}' in this room's question box.")
+        if row["state"] == SET_ASIDE and state != SET_ASIDE:
+            # Worded for any screen: the panel may show this line on the projector.
+            raise Conflict(
+                f"Question '{box_id}' was set aside, so it is never shown on the phones or the projector, "
+                "and it cannot be moved back. It stays in your private list until the room ends."
+            )
+        db.execute("UPDATE box_questions SET state = ? WHERE room_code = ? AND box_id = ?", (state, code, box_id))
         db.tables_to_rewrite.add("box_questions")
 
 
