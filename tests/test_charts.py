@@ -479,7 +479,7 @@ def test_room_vs_research_in_spanish_says_whom_it_counts():
     results["label"] = results["option"].map(spanish)
     results.attrs["language"] = "es"
     figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
-    room_label = "Esta sala: de las 18 personas que respondieron “Sí” o “No”"
+    room_label = "Esta sala: de las 18 que respondieron “Sí” o “No”"
     assert bar_labelled(figure, charts._wrap(room_label, 24)) == "39%"
     words = all_words(figure)
     assert "deja fuera “No se aplica a mi caso” y “Prefiero no decirlo”" in words
