@@ -479,7 +479,7 @@ def test_room_vs_research_in_spanish_says_whom_it_counts():
     results["label"] = results["option"].map(spanish)
     results.attrs["language"] = "es"
     figure = charts.room_vs_research(results, REFERENCE, room_option="yes")
-    room_label = "Esta sala: de las 18 personas que respondieron “Sí” o “No”"
+    room_label = "Esta sala: de las 18 que respondieron “Sí” o “No”"
     assert bar_labelled(figure, charts._wrap(room_label, 24)) == "39%"
     words = all_words(figure)
     assert "deja fuera “No se aplica a mi caso” y “Prefiero no decirlo”" in words
@@ -805,3 +805,26 @@ def test_the_colour_blindness_check_catches_a_red_and_olive_pair():
     red, olive = "#FF0000", "#9C8A00"
     assert math.dist(lab(linear_rgb(red)), lab(linear_rgb(olive))) > 80
     assert math.dist(seen_with("deuteranopia", red), seen_with("deuteranopia", olive)) < MIN_DELTA_E
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_shipped_citation_fits_the_slide_in_each_language(language):
+    """Each study's caption line ("Sample: ... Measure: ... https://doi.org/...") of the figures in
+    data/reference, three to a chart as lesson 03 shows them, wraps inside the slide, in English and in
+    Spanish, whose lines run longer (at the old 110 characters a line, the longest ran off its edge)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from aftertalk.kit.reference import load_reference, reference_rows
+
+    results = pcd_results({"yes": 7, "no": 11, "does_not_apply": 6, "prefer_not_to_say": 5})
+    results.attrs["language"] = language
+    ids = list(load_reference().index)
+    for start in range(0, len(ids), 3):
+        figure = charts.room_vs_research(results, reference_rows(ids[start : start + 3]), room_option="yes")
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()  # the constrained layout places the text when drawn
+        renderer = canvas.get_renderer()
+        for text in figure.findobj(Text):
+            if text.get_visible() and text.get_text():
+                box = text.get_window_extent(renderer)
+                assert 0 <= box.x0 and box.x1 <= figure.bbox.x1, f"off the slide: {text.get_text()[:60]!r}"

@@ -6,6 +6,7 @@ checked by running `python -m aftertalk check PATH` in that folder, as an educat
 
 from __future__ import annotations
 
+import csv
 import os
 import resource
 import shutil
@@ -357,7 +358,8 @@ def test_a_notebook_with_another_kernel(kit):
 def test_a_reference_row_without_a_citation(kit):
     path = kit / "data" / "reference" / "post_sex_research.csv"
     lines = path.read_text().splitlines(keepends=True)
-    lines[3] = lines[3].rstrip("\n").rsplit(",", 1)[0] + ",\n"  # line 4: doi_or_url left empty
+    assert lines[3].count(",https://doi.org/10.1002/sm2.74,") == 1
+    lines[3] = lines[3].replace(",https://doi.org/10.1002/sm2.74,", ",,")  # line 4: doi_or_url left empty
     path.write_text("".join(lines))
     assert_reported(check(kit), "data/reference/post_sex_research.csv:4", "no citation", "doi.org")
 
@@ -369,6 +371,101 @@ def test_a_reference_row_with_an_empty_column(kit):
     lines[1] = lines[1].replace(",222,", ",,")  # line 2: the sample size left out
     path.write_text("".join(lines))
     assert_reported(check(kit), "data/reference/post_sex_research.csv:2", "empty column(s) n")
+
+
+def test_a_reference_row_without_its_spanish(kit):
+    """A file that translates what a room reads (sample_es, measure_es) translates it on every row: a Spanish
+    room would otherwise read this figure's measure in English."""
+    path = kit / "data" / "reference" / "post_sex_research.csv"
+    replace_in(path, ",síntomas de PCD en las últimas 4 semanas\n", ",\n")
+    assert_reported(
+        check(kit), f"data/reference/post_sex_research.csv:{line_of(path, 'bird2011_past4weeks')}", "measure_es"
+    )
+
+
+def rewrite_csv(path: Path, change) -> None:
+    """Read a CSV file's rows as dicts, `change(rows)` (which returns the columns to keep), and write it back
+    as a spreadsheet would."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = change(rows)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_reference_file_with_half_a_translation(kit):
+    path = kit / "data" / "reference" / "post_sex_research.csv"
+    rewrite_csv(path, lambda rows: [column for column in rows[0] if column != "measure_es"])
+    assert_reported(check(kit), "data/reference/post_sex_research.csv:1", "'es'", "measure_es")
+
+
+CITATIONS = Path("data") / "reference" / "citations.csv"
+
+
+def test_a_citation_with_a_malformed_doi(kit):
+    path = kit / CITATIONS
+    replace_in(path, ",10.1002/sm2.74\n", ",10.1002 /sm2.74\n")
+    assert_reported(check(kit), f"{CITATIONS}:{line_of(path, 'schweitzer2015,')}", "10.1002 /sm2.74", "not a DOI")
+
+
+@pytest.mark.parametrize("field", ["title", "journal", "pages"])
+def test_a_citation_missing_a_field(kit, field):
+    path = kit / CITATIONS
+
+    def leave_out(rows):
+        rows[2][field] = ""  # line 4
+        return list(rows[0])
+
+    rewrite_csv(path, leave_out)
+    assert_reported(check(kit), f"{CITATIONS}:4", f"'burri2020' has no {field}")
+
+
+def test_a_figure_whose_study_has_no_full_citation(kit):
+    """Every study a chart cites is in the citations that lesson 05 and the handout print."""
+    path = kit / CITATIONS
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.startswith("maczkowiack2019,")), encoding="utf-8")
+    figures = kit / "data" / "reference" / "post_sex_research.csv"
+    assert_reported(
+        check(kit),
+        f"data/reference/post_sex_research.csv:{line_of(figures, 'maczkowiack2019_lifetime')}",
+        "10.1080/0092623X.2018.1488326",
+        "citations.csv",
+    )
+
+
+def test_the_citations_missing(kit):
+    (kit / CITATIONS).unlink()
+    assert_reported(check(kit), str(CITATIONS), "citations are missing", "git checkout")
+
+
+# --- the help list and its translation ----------------------------------------------------------------
+
+
+def test_a_spanish_help_list_with_another_number(kit):
+    path = kit / "data" / "where_to_get_help.es.md"
+    replace_in(path, "Samaritans, 116 123,", "Samaritans, 116 132,")
+    assert_reported(
+        check(kit),
+        f"data/where_to_get_help.es.md:{line_of(path, '## Si estás en crisis')}",
+        "lacks 116 123",
+        "adds 116 132",
+    )
+
+
+def test_a_spanish_help_list_missing_a_section(kit):
+    path = kit / "data" / "where_to_get_help.es.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("## En español")], encoding="utf-8")
+    assert_reported(check(kit), "data/where_to_get_help.es.md", "3 sections", "has 5")
+
+
+def test_a_spanish_help_list_without_the_emergency_number(kit):
+    path = kit / "data" / "where_to_get_help.es.md"
+    replace_in(path, "llama al número de emergencias de tu zona", "busca ayuda")
+    assert_reported(check(kit), "data/where_to_get_help.es.md", "emergency number", "número de emergencias")
 
 
 # --- anything at all --------------------------------------------------------------------------------

@@ -174,15 +174,16 @@ def test_unknown_question_ids_get_a_clear_error(room):
         room.compare_with_research("pcd_ever", option="yes", references=["made_up_2020"])
 
 
-def test_the_handout_has_one_page_per_revealed_chart_plus_help(room, tmp_path):
+def test_the_handout_has_one_page_per_revealed_chart_plus_help_and_references(room, tmp_path):
     room.poll("warmup_weather")
     room.poll("feelings_ever")
     room.open("what_helps")  # open, never revealed: must not appear anywhere
     path = room.export(tmp_path / "handout.pdf")
     reader = PdfReader(path)
-    assert len(reader.pages) == 3
+    assert len(reader.pages) == 4
     text = "".join(page.extract_text() for page in reader.pages)
-    assert "Where to get help" in text
+    assert "Where to get help" in reader.pages[2].extract_text()
+    assert reader.pages[3].extract_text().startswith("References")
     assert room.question("what_helps").text[:30] not in text
 
 

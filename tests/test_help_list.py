@@ -1,5 +1,6 @@
-"""The shipped help list (data/where_to_get_help.md) and the handout page that prints it: every service,
-number and link is one the research notes verified, and the list holds what the lessons promise.
+"""The shipped help list (data/where_to_get_help.md), its Spanish translation (where_to_get_help.es.md) and
+the handout page that prints them: every service, number and link is one the research notes verified, the
+list holds what the lessons promise, and the Spanish list gives the same services, numbers and links.
 
 The kit's rules for any help list (it exists, names the emergency number and a crisis line, links only to
 help) live in `aftertalk check` and are planted in tests/test_lesson_consistency.py. What is tested here
@@ -15,8 +16,8 @@ from kit_copies import ROOT
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from pypdf import PdfReader
 
+from aftertalk.kit.help_list import HelpList, help_list_path, phone_numbers, web_addresses
 from aftertalk.notebook import export
-from aftertalk.paths import HELP_LIST
 
 # The services and numbers of "Where to get help" in the research notes (../shared/research/facts.md),
 # written out as they appear there. A number or a service not in this table is not in the help list.
@@ -36,18 +37,15 @@ VERIFIED_NUMBERS = ("800-656-4673", "988", "0808 500 2222", "116 123", "1800 737
 VERIFIED_LINKS = ("findahelpline.com",)
 FACTS = ROOT.parent / "shared" / "research" / "facts.md"  # the project's research notes, beside the repository
 
-# A phone number: groups of digits joined by spaces or hyphens, three digits or more, not part of a word
-# (so not "24/7", "16 and over" or the "1800" of "1800RESPECT").
-PHONE_NUMBER = re.compile(r"(?<![\w/])\d+(?:[ -]\d+)*(?![\w/])")
-LINK = re.compile(r"\b[a-z0-9.-]+\.(?:com|org|net|uk|au|ie)\b", re.IGNORECASE)
+LANGUAGES = ("en", "es")
+# What says "the emergency line" and "free" in each list.
+EMERGENCY = {"en": "emergency number", "es": "número de emergencias"}
+FREE = {"en": r"\bfree\b", "es": r"\bgratuit[oa]s?\b|\bgratis\b"}
+NOT_FREE = {"en": "not free services", "es": "no servicios gratuitos"}
 
 
-def help_text() -> str:
-    return (ROOT / HELP_LIST).read_text(encoding="utf-8")
-
-
-def phone_numbers(text: str) -> list[str]:
-    return [number for number in PHONE_NUMBER.findall(text) if sum(c.isdigit() for c in number) >= 3]
+def help_text(language: str = "en") -> str:
+    return (ROOT / help_list_path(language)).read_text(encoding="utf-8")
 
 
 def section(text: str, heading_word: str) -> str:
@@ -57,18 +55,40 @@ def section(text: str, heading_word: str) -> str:
     return match.group(1)
 
 
-def test_every_number_and_link_in_the_help_list_is_verified():
-    text = help_text()
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_number_and_link_in_the_help_list_is_verified(language):
+    text = help_text(language)
     assert set(phone_numbers(text)) <= set(VERIFIED_NUMBERS), "a number that is not in the research notes"
-    assert {link.lower() for link in LINK.findall(text)} <= set(VERIFIED_LINKS)
+    assert set(web_addresses(text)) <= set(VERIFIED_LINKS)
 
 
-def test_every_service_in_the_help_list_is_verified():
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_service_in_the_help_list_is_verified(language):
     """Each entry names a service of the research notes, or is the emergency line."""
-    entries = [line for line in help_text().splitlines() if line.startswith("- ")]
+    entries = [line for line in help_text(language).splitlines() if line.startswith("- ")]
     assert entries
     for entry in entries:
-        assert "emergency number" in entry or any(service in entry for service in VERIFIED_SERVICES), entry
+        assert EMERGENCY[language] in entry or any(service in entry for service in VERIFIED_SERVICES), entry
+
+
+def test_the_spanish_help_list_gives_the_same_services_numbers_and_links_section_by_section():
+    """A Spanish room is given the Spanish list instead: only the words change. Services keep their names."""
+    english, spanish = (HelpList.parse(help_text(language)) for language in LANGUAGES)
+    assert len(spanish.sections) == len(english.sections) == 5
+    for theirs, mine in zip(english.sections, spanish.sections):
+        assert sorted(phone_numbers(mine.body)) == sorted(phone_numbers(theirs.body)), mine.heading
+        assert sorted(web_addresses(mine.body)) == sorted(web_addresses(theirs.body)), mine.heading
+        assert [s for s in VERIFIED_SERVICES if s in mine.body] == [s for s in VERIFIED_SERVICES if s in theirs.body]
+        assert mine.body.count("\n- ") == theirs.body.count("\n- "), mine.heading
+
+
+def test_only_the_services_the_research_notes_say_answer_in_spanish_are_said_to():
+    """facts.md gives a Spanish option for 988 only: no other line of the Spanish list promises Spanish."""
+    for line in help_text("es").splitlines():
+        if "español" in line and line.startswith("- "):
+            assert "988" in line, line
+    intro = help_text("es").split("\n## ")[0]
+    assert "pueden atender solo en inglés" in intro
 
 
 @pytest.mark.skipif(not FACTS.is_file(), reason="the research notes are not beside this repository")
@@ -80,12 +100,13 @@ def test_the_verified_services_are_those_of_the_research_notes():
 
 
 @pytest.mark.parametrize(
-    ("heading_word", "lines"),
+    ("language", "heading_word", "lines"),
     [
-        ("emergency", ["If you are in immediate danger, call your local emergency number."]),
+        ("en", "emergency", ["If you are in immediate danger, call your local emergency number."]),
         # lesson 03 tells people to call "a crisis line now": one for each country the list covers
-        ("crisis line", ["988", "Samaritans, 116 123", "Lifeline, 13 11 14", "Find A Helpline"]),
+        ("en", "crisis line", ["988", "Samaritans, 116 123", "Lifeline, 13 11 14", "Find A Helpline"]),
         (
+            "en",
             "sexual violence",
             [
                 "RAINN National Sexual Assault Hotline, 800-656-4673",
@@ -96,30 +117,54 @@ def test_the_verified_services_are_those_of_the_research_notes():
                 "0458 737 732",
             ],
         ),
-        ("Spanish", ["988", "Spanish option"]),
-        ("therapists", ["AASECT", "COSRT"]),
+        ("en", "Spanish", ["988", "Spanish option"]),
+        ("en", "therapists", ["AASECT", "COSRT", "doctor, nurse or counsellor you trust"]),
+        ("es", "emergencia", ["Si estás en peligro inmediato, llama al número de emergencias de tu zona."]),
+        ("es", "línea de crisis", ["988", "Samaritans, 116 123", "Lifeline, 13 11 14", "Find A Helpline"]),
+        (
+            "es",
+            "violencia sexual",
+            [
+                "RAINN National Sexual Assault Hotline, 800-656-4673",
+                "Inglaterra y Gales: la línea de apoyo de Rape Crisis",
+                "0808 500 2222",
+                "Escocia: Rape Crisis Scotland",
+                "1800 737 732",
+                "0458 737 732",
+            ],
+        ),
+        ("es", "En español", ["988", "opción en español"]),
+        ("es", "Terapeutas", ["AASECT", "COSRT", "medicina, enfermería u orientación psicológica"]),
     ],
 )
-def test_the_help_list_has_each_section_the_lessons_and_handout_need(heading_word, lines):
-    found = section(help_text(), heading_word)
+def test_the_help_list_has_each_section_the_lessons_and_handout_need(language, heading_word, lines):
+    found = section(help_text(language), heading_word)
     for line in lines:
         assert line in found, f"{line!r} is not under the heading about {heading_word!r}"
 
 
-def test_the_help_list_never_calls_a_therapist_directory_free():
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_help_list_never_calls_a_therapist_directory_free(language):
     """Directories lead to therapists who usually charge: only the services the research notes call free
     are called free, and the directories are said not to be."""
-    text = help_text()
-    assert "services are free" not in text
+    text = help_text(language)
+    assert "services are free" not in text and "servicios son gratuitos" not in text
     for line in text.splitlines():
-        if re.search(r"\bfree\b", line) and "not free" not in line:
+        if re.search(FREE[language], line) and NOT_FREE[language] not in line:
             assert "Find A Helpline" in line or "Samaritans" in line, line
-    assert "not free services" in section(text, "therapists")
+    assert NOT_FREE[language] in section(text, "therapists" if language == "en" else "Terapeutas")
 
 
-def test_the_handout_prints_the_whole_help_list_on_one_page(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        ("en", ("Where to get help", "call your local emergency number", "Rape Crisis Scotland", "not free services")),
+        ("es", ("Dónde encontrar ayuda", "llama al número de emergencias", "Rape Crisis Scotland", "no servicios")),
+    ],
+)
+def test_the_handout_prints_the_whole_help_list_on_one_page(tmp_path, monkeypatch, language, lines):
     monkeypatch.chdir(ROOT)  # the kit in use is this one
-    figure = export.help_page()
+    figure = export.help_page(language)
     renderer = FigureCanvasAgg(figure).get_renderer()
     page = figure.bbox
     for text in figure.texts:
@@ -127,7 +172,7 @@ def test_the_handout_prints_the_whole_help_list_on_one_page(tmp_path, monkeypatc
         assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, "off the page"
 
     path = tmp_path / "handout.pdf"
-    export.write_handout([], path)
+    export.write_handout([], path, language=language)
     printed = " ".join(PdfReader(path).pages[0].extract_text().split())
-    for line in ("call your local emergency number", "Rape Crisis Scotland", "not free services", *VERIFIED_NUMBERS):
+    for line in (*lines, *VERIFIED_NUMBERS):
         assert line in printed

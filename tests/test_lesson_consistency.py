@@ -365,10 +365,12 @@ def test_a_reference_row_with_a_bad_value(kit, lineno, old, new, what):
     assert_the_one_problem(kit, f"{REFERENCE}:{lineno}", what)
 
 
-def test_reference_columns_other_than_the_eight(kit):
-    change_reference_line(kit, 1, "doi_or_url", "doi_or_url,notes")
+def test_reference_columns_other_than_the_eight_and_their_translations(kit):
+    change_reference_line(kit, 1, "measure_es", "measure_es,notes")
     assert_the_one_problem(
-        kit, f"{REFERENCE}:1", "the columns are id, study, year, sample, n, measure, figure, doi_or_url, notes"
+        kit,
+        f"{REFERENCE}:1",
+        "the columns are id, study, year, sample, n, measure, figure, doi_or_url, sample_es, measure_es, notes",
     )
 
 
@@ -404,6 +406,7 @@ def test_a_help_list_without_what_the_lessons_promise(kit, old, new, what):
 
 
 def test_a_help_list_that_links_elsewhere(kit):
+    (kit / "data" / "where_to_get_help.es.md").unlink()  # else it is also reported for lacking the new link
     replace_in(kit / HELP_LIST, "Rape Crisis Scotland.", "Rape Crisis Scotland (https://example.org/help).")
     assert_the_one_problem(
         kit,

@@ -207,3 +207,83 @@ def test_a_spanish_phone_asks_to_tick_all_in_one_wording():
         text = question.translations["es"]["text"]
         instruction = text[text.rindex("?") + 1 :].strip()
         assert instruction == page_hint, f"{question.id}: {instruction!r} but the page says {page_hint!r}"
+
+
+def test_the_research_comparison_is_in_spanish_in_a_spanish_room():
+    """Issue 17: the title, each study's "Sample:/Measure:" line and the studies' samples and measures
+    (data/reference, sample_es and measure_es) were in English on a Spanish projector."""
+    from aftertalk.kit.reference import reference_rows
+    from aftertalk.notebook import charts
+
+    results = pytest.importorskip("pandas").DataFrame(
+        {
+            "option": ["yes", "no", "does_not_apply", "prefer_not_to_say"],
+            "label": ["Sí", "No", "No se aplica a mi caso", "Prefiero no decirlo"],
+            "count": [7, 11, 6, 5],
+            "share": [7 / 29, 11 / 29, 6 / 29, 5 / 29],
+            "hidden": [False] * 4,
+            "shown_as": ["7", "11", "6", "5"],
+        }
+    )
+    results.attrs.update(
+        {"question_id": "pcd_ever", "text": "¿Alguna vez...?", "kind": "single", "n": 29, "privacy": "direct"}
+    )
+    studies = reference_rows(["bird2011_lifetime", "maczkowiack2019_lifetime"])
+    for language, title, line, english in (
+        (
+            "es",
+            "“Sí”: esta sala y la investigación",
+            "Muestra: estudiantes universitarias (n = 222). Medida: síntomas de disforia poscoital (PCD) alguna vez.",
+            ("this room and research", "Sample:", "Measure:", "university students", "online survey"),
+        ),
+        (
+            "en",
+            "“Sí”: this room and research",
+            "Sample: female university students (n = 222). Measure: post-coital dysphoria (PCD) symptoms ever.",
+            ("esta sala", "Muestra:", "Medida:", "universitarias"),
+        ),
+    ):
+        results.attrs["language"] = language
+        figure = charts.room_vs_research(results, studies, room_option="yes")
+        words = " ".join(" ".join(t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))).split())
+        text = charts.research_markdown(results, studies, room_option="yes")
+        for shown in (words, " ".join(text.split())):
+            assert title in shown and line in shown
+            assert not any(phrase in shown for phrase in english), shown
+    results.attrs["language"] = "es"
+    text = " ".join(charts.research_markdown(results, studies, room_option="yes").split())
+    assert "Muestra: hombres de 18 a 81 años, encuesta internacional anónima en línea (n = 1208)." in text
+
+
+def test_every_reference_figure_reads_in_spanish():
+    """Each figure's sample and measure have their Spanish, as `aftertalk check` requires of a file that
+    translates one; a Spanish room never reads a study's sample in English."""
+    from aftertalk.kit.reference import load_reference
+
+    table = load_reference()
+    for column in ("sample", "measure"):
+        assert table[f"{column}_es"].notna().all() and (table[f"{column}_es"] != table[column]).all()
+
+
+def test_a_spanish_room_gets_its_summary_help_slides_and_handout_in_spanish(tmp_path):
+    """The summary before any reveal, lesson 05's help slides (room.help_list) and the handout: the help
+    list from where_to_get_help.es.md, the references under "Referencias"."""
+    from pypdf import PdfReader
+
+    room = aftertalk.room(rehearsal=True, language="es")
+    try:
+        summary = room.summary()
+        said = " ".join(child.value for child in summary.children)
+        assert "En esta sala todavía no se han mostrado los resultados de ninguna encuesta." in said
+        assert "No poll has been revealed" not in said
+        slide = room.help_list("emergency", "crisis").data
+        assert "### Dónde encontrar ayuda" in slide and "número de emergencias" in slide
+        assert "línea de crisis" in slide and "Where to get help" not in slide
+        assert "116 123" in slide and "findahelpline.com" in slide
+        pages = PdfReader(room.export(tmp_path / "handout.pdf")).pages
+        printed = [" ".join(page.extract_text().split()) for page in pages]
+        assert printed[-2].startswith("Dónde encontrar ayuda") and "número de emergencias" in printed[-2]
+        assert printed[-1].startswith("Referencias")
+        assert "Where to get help" not in " ".join(printed) and "References" not in printed[-1]
+    finally:
+        room.end()

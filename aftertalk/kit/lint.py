@@ -21,6 +21,16 @@ import yaml
 import aftertalk
 from aftertalk.kit import readiness
 from aftertalk.kit.findings import Finding
+from aftertalk.kit.help_list import HelpList, phone_numbers, translations, web_addresses
+from aftertalk.kit.reference import (
+    CITATION_COLUMNS,
+    CITATIONS_FILE,
+    DOI,
+    REQUIRED_CITATION_FIELDS,
+    TRANSLATED_COLUMNS,
+    TRANSLATION_COLUMN,
+    figure_files,
+)
 from aftertalk.kit.reference import COLUMNS as REFERENCE_COLUMNS
 from aftertalk.paths import HELP_LIST, current_kit
 from aftertalk.privacy import same_question
@@ -58,6 +68,7 @@ ROOM_API = {
     "compare_with_research",
     "before_after",
     "summary",
+    "help_list",
     "export",
     "question_box",
 }
@@ -118,6 +129,8 @@ HELP_LIST_MUST_NAME = (
         "thinking of harming themselves to call one now",
     ),
 )
+# The same two, in the words of each translated help list (where_to_get_help.es.md) the kit ships.
+HELP_LIST_MUST_NAME_IN = {"es": ("número de emergencias", "línea de crisis")}
 
 
 class KitNotFound(ValueError):
@@ -202,6 +215,7 @@ def check_kit(folder=None, *, machine: bool = True) -> KitReport:
     _check_notebooks(kit, _Known(question_ids, bank, reference_ids, lessons), report)
     report.findings += reference_findings  # reported after the notebooks, as the kit is laid out
     report.findings += _help_list_findings(kit / HELP_LIST)
+    report.findings += _translated_help_list_findings(kit)
     if machine:
         report.findings += readiness.laptop_findings()
         report.join_url = readiness.join_url()
@@ -950,13 +964,75 @@ def _help_list_findings(path: Path) -> list[Finding]:
     return findings + _wording_findings(path, enumerate(text.splitlines(), start=1))
 
 
+def _translated_help_list_findings(kit: Path) -> list[Finding]:
+    """Each translation of the help list (where_to_get_help.es.md), which a room in its language is given
+    instead: the English list's sections in the same order, with the same phone numbers and links in each,
+    and what the lessons promise, in its words."""
+    english_path = kit / HELP_LIST
+    if not english_path.is_file():
+        return []  # reported once, above
+    english = HelpList.parse(_read_text(english_path))
+    findings = []
+    for language, path in translations(kit).items():
+        text = _read_text(path)
+        translated = HelpList.parse(text)
+        findings += _wording_findings(path, enumerate(text.splitlines(), start=1))
+        for needed, (english_words, what, _) in zip(HELP_LIST_MUST_NAME_IN.get(language, ()), HELP_LIST_MUST_NAME):
+            if needed not in text.lower():
+                findings.append(
+                    _fail(
+                        path,
+                        None,
+                        f"{what} ('{needed}')",
+                        f"write '{needed}' where the English list says '{english_words}': the lessons send "
+                        "people to this list",
+                    )
+                )
+        if not translated.lines_up_with(english):
+            findings.append(
+                _fail(
+                    path,
+                    None,
+                    f"it has {len(translated.sections)} sections (## headings) and {HELP_LIST} has "
+                    f"{len(english.sections)}",
+                    "translate every section of the English list, in the same order: a room in this language "
+                    "is given this list instead, and lesson 05's help slides pick its sections by their place",
+                )
+            )
+            continue
+        for mine, theirs in zip(translated.sections, english.sections):
+            for kind, found in (("phone number", phone_numbers), ("link", web_addresses)):
+                missing = sorted(set(found(theirs.body)) - set(found(mine.body)))
+                extra = sorted(set(found(mine.body)) - set(found(theirs.body)))
+                if missing or extra:
+                    differ = "; ".join(
+                        part
+                        for part in (
+                            f"it lacks {', '.join(missing)}" if missing else "",
+                            f"it adds {', '.join(extra)}" if extra else "",
+                        )
+                        if part
+                    )
+                    findings.append(
+                        _fail(
+                            path,
+                            mine.lineno,
+                            f"the {kind}s under '{mine.heading}' differ from those under '{theirs.heading}' in "
+                            f"{HELP_LIST}:{theirs.lineno} ({differ})",
+                            "give the same services with the same numbers and links in both lists: only the "
+                            "words are translated",
+                        )
+                    )
+    return findings
+
+
 # --- reference data ---
 
 
 def _check_reference(kit: Path, report: KitReport) -> tuple[list[Finding], set[str]]:
     """The findings in data/reference/*.csv, and every figure id the files give (for the notebooks)."""
     folder = kit / "data" / "reference"
-    files = sorted(folder.glob("*.csv"))
+    files = figure_files(folder)
     findings = []
     if not files:
         findings.append(
@@ -968,12 +1044,15 @@ def _check_reference(kit: Path, report: KitReport) -> tuple[list[Finding], set[s
             )
         )
     first_seen: dict[str, str] = {}  # figure id: where it is, FILE:LINE
+    citation_findings, cited = _citation_findings(folder / CITATIONS_FILE)
     for path in files:
-        findings += _reference_findings(path, report, first_seen)
-    return findings, set(first_seen)
+        findings += _reference_findings(path, report, first_seen, cited)
+    return findings + citation_findings, set(first_seen)
 
 
-def _reference_findings(path: Path, report: KitReport, first_seen: dict[str, str]) -> list[Finding]:
+def _reference_findings(
+    path: Path, report: KitReport, first_seen: dict[str, str], cited: set[str] | None
+) -> list[Finding]:
     expected = ", ".join(REFERENCE_COLUMNS)
     try:
         with path.open(newline="", encoding="utf-8") as handle:
@@ -991,15 +1070,21 @@ def _reference_findings(path: Path, report: KitReport, first_seen: dict[str, str
                 ]
             findings = []
             rows = 0
-            if tuple(columns) != REFERENCE_COLUMNS:
+            translations = [c for c in columns[len(REFERENCE_COLUMNS) :] if TRANSLATION_COLUMN.fullmatch(c)]
+            if tuple(columns[: len(REFERENCE_COLUMNS)]) != REFERENCE_COLUMNS or len(translations) < len(
+                columns[len(REFERENCE_COLUMNS) :]
+            ):
                 findings.append(
                     _fail(
                         path,
                         1,
                         f"the columns are {', '.join(columns)}",
-                        f"the first line must be exactly {','.join(REFERENCE_COLUMNS)}",
+                        f"the first line must be {','.join(REFERENCE_COLUMNS)}, then only translations of what a "
+                        "room reads, a pair for each language: sample_es,measure_es",
                     )
                 )
+            findings += _translation_column_findings(path, translations)
+            filled = [*REFERENCE_COLUMNS, *translations]
             for row in reader:
                 rows += 1
                 lineno = reader.line_num
@@ -1013,7 +1098,7 @@ def _reference_findings(path: Path, report: KitReport, first_seen: dict[str, str
                         )
                     )
                     continue
-                empty = [c for c in REFERENCE_COLUMNS if not (row.get(c) or "").strip()]
+                empty = [c for c in filled if not (row.get(c) or "").strip()]
                 if not empty:
                     report.reference_rows += 1
                 if "doi_or_url" in empty:
@@ -1030,9 +1115,14 @@ def _reference_findings(path: Path, report: KitReport, first_seen: dict[str, str
                     empty.remove("doi_or_url")
                 if empty:
                     findings.append(
-                        _fail(path, lineno, f"empty column(s) {', '.join(empty)}", f"fill in every column ({expected})")
+                        _fail(
+                            path,
+                            lineno,
+                            f"empty column(s) {', '.join(empty)}",
+                            f"fill in every column ({', '.join(filled)})",
+                        )
                     )
-                findings += _reference_row_findings(path, lineno, row, first_seen)
+                findings += _reference_row_findings(path, lineno, row, first_seen, cited)
             if not rows:
                 findings.append(
                     _fail(
@@ -1047,7 +1137,28 @@ def _reference_findings(path: Path, report: KitReport, first_seen: dict[str, str
         return [_fail(path, None, f"this CSV file cannot be read ({error})", "save it as UTF-8 CSV with a header line")]
 
 
-def _reference_row_findings(path: Path, lineno: int, row: dict, first_seen: dict[str, str]) -> list[Finding]:
+def _translation_column_findings(path: Path, translations: list[str]) -> list[Finding]:
+    """A language's translation gives every column a room reads (sample_es and measure_es), not some."""
+    languages = {column.rsplit("_", 1)[1] for column in translations}  # sample_es: es
+    findings = []
+    for language in sorted(languages):
+        lacking = [f"{c}_{language}" for c in TRANSLATED_COLUMNS if f"{c}_{language}" not in translations]
+        if lacking:
+            findings.append(
+                _fail(
+                    path,
+                    1,
+                    f"the translation into '{language}' has no column {', '.join(lacking)}",
+                    f"add {', '.join(lacking)}: a room in that language reads "
+                    f"{' and '.join(TRANSLATED_COLUMNS)} of every figure",
+                )
+            )
+    return findings
+
+
+def _reference_row_findings(
+    path: Path, lineno: int, row: dict, first_seen: dict[str, str], cited: set[str] | None
+) -> list[Finding]:
     """The values of one figure's row, each checked when it is there (an empty one is reported above)."""
     findings = []
     figure_id, figure, n, year, link = ((row.get(c) or "").strip() for c in ("id", "figure", "n", "year", "doi_or_url"))
@@ -1104,6 +1215,121 @@ def _reference_row_findings(path: Path, lineno: int, row: dict, first_seen: dict
                 lineno,
                 f"doi_or_url {link} is not a link",
                 "write the DOI as a link (https://doi.org/10...) or the study's URL",
+            )
+        )
+    elif cited is not None and parsed.netloc.lower().endswith("doi.org"):
+        doi = parsed.path.lstrip("/")
+        if doi.lower() not in cited:
+            findings.append(
+                _fail(
+                    path,
+                    lineno,
+                    f"the figure '{figure_id or '?'}' cites {doi}, which {CITATIONS_FILE} does not list",
+                    f"add the study's full citation to data/reference/{CITATIONS_FILE}: lesson 05's references "
+                    "and the handout print it from there",
+                )
+            )
+    return findings
+
+
+def _citation_findings(path: Path) -> tuple[list[Finding], set[str] | None]:
+    """The findings in the citations file, and the DOIs it lists (lower-case; None when it cannot be read)."""
+    if not path.is_file():
+        return [
+            _fail(
+                path,
+                None,
+                "the citations are missing",
+                f"restore it with git checkout -- data/reference/{CITATIONS_FILE}: lesson 05's references "
+                "and the handout print it",
+            )
+        ], None
+    expected = ",".join(CITATION_COLUMNS)
+    findings: list[Finding] = []
+    dois: set[str] = set()
+    first_seen: dict[str, int] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if tuple(reader.fieldnames or ()) != CITATION_COLUMNS:
+                return [
+                    _fail(
+                        path,
+                        1,
+                        f"the columns are {', '.join(reader.fieldnames or ['(none)'])}",
+                        f"the first line must be exactly {expected}",
+                    )
+                ], None
+            for row in reader:
+                lineno = reader.line_num
+                if None in row:
+                    findings.append(
+                        _fail(
+                            path,
+                            lineno,
+                            "this row has more fields than there are columns",
+                            "put quotes around any value that contains a comma",
+                        )
+                    )
+                    continue
+                findings += _citation_row_findings(path, lineno, row, first_seen)
+                doi = DOI.search((row.get("doi") or "").strip())  # a DOI written as a link is reported once, above
+                if doi:
+                    dois.add(doi.group().lower())
+            if not first_seen and not findings:
+                findings.append(
+                    _fail(path, 1, "this file has no citations, only its first line", "add a row for each study")
+                )
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        return [
+            _fail(path, None, f"this CSV file cannot be read ({error})", "save it as UTF-8 CSV with a header line")
+        ], None
+    return findings, dois
+
+
+def _citation_row_findings(path: Path, lineno: int, row: dict, first_seen: dict[str, int]) -> list[Finding]:
+    """One study's citation: every field of a full citation there, its id new, its year and DOI well formed."""
+    findings = []
+    value = {column: (row.get(column) or "").strip() for column in CITATION_COLUMNS}
+    name = value["id"] or "?"
+    empty = [column for column in REQUIRED_CITATION_FIELDS if not value[column]]
+    if empty:
+        findings.append(
+            _fail(
+                path,
+                lineno,
+                f"the citation '{name}' has no {', '.join(empty)}",
+                "a full citation gives authors, year, title, journal, volume and pages (an article number "
+                "will do), and the DOI when it has one",
+            )
+        )
+    if value["id"] and not REFERENCE_ID.fullmatch(value["id"]):
+        findings.append(
+            _fail(path, lineno, f"'{value['id']}' is not a valid citation id", "use lower-case letters, digits and _")
+        )
+    elif value["id"] in first_seen:
+        findings.append(
+            _fail(
+                path,
+                lineno,
+                f"the citation id '{value['id']}' is already used on line {first_seen[value['id']]}",
+                "give each study one row",
+            )
+        )
+    elif value["id"]:
+        first_seen[value["id"]] = lineno
+    if value["year"] and not value["year"].isdigit():
+        findings.append(
+            _fail(path, lineno, f"the year {value['year']} is not a whole number", "write the year, like 2015")
+        )
+    if value["doi"] and not DOI.fullmatch(value["doi"]):
+        findings.append(
+            _fail(
+                path,
+                lineno,
+                f"the DOI {value['doi']} of '{name}' is not a DOI",
+                "write the DOI itself, like 10.1002/sm2.74 (no https://doi.org/ in front, no spaces), "
+                "or leave it empty if the study has none",
             )
         )
     return findings

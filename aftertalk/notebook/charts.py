@@ -567,8 +567,19 @@ class _Study:
             # pandas reads a whole-number column with gaps as floats: 2015.0 means 2015
             return value[:-2] if value.endswith(".0") and value[:-2].isdigit() else value
 
+        def in_language(key: str) -> str:
+            # A reference row may carry what a room reads in other languages too (sample_es, measure_es).
+            return text(f"{key}_{_language.get()}") or text(key)
+
         return cls(
-            number, text("study"), text("year"), text("sample"), text("n"), text("measure"), figure, text("doi_or_url")
+            number,
+            text("study"),
+            text("year"),
+            in_language("sample"),
+            text("n"),
+            in_language("measure"),
+            figure,
+            text("doi_or_url"),
         )
 
     def short_label(self) -> str:
@@ -577,10 +588,8 @@ class _Study:
     def citation(self) -> str:
         sample = self.sample + (f" (n = {self.n})" if self.n else "")
         source = f" {self.doi_or_url}" if self.doi_or_url else ""
-        return (
-            f"[{self.number}] {self.study} ({self.year}), {_percent(self.figure)}. "
-            f"Sample: {sample}. Measure: {self.measure}.{source}"
-        )
+        described = _t("Sample: {sample}. Measure: {measure}.").format(sample=sample, measure=self.measure)
+        return f"[{self.number}] {self.study} ({self.year}), {_percent(self.figure)}. {described}{source}"
 
 
 def _check_reference(reference) -> list:
@@ -762,7 +771,9 @@ class _Comparison:
         labels = {row.option: row.label for row in question.rows}
         if withheld is None and room_option not in labels:
             question.row(room_option)  # raises, naming the options
-        title = question.title(f"“{labels.get(room_option, room_option)}”: this room and research")
+        title = question.title(
+            _t("“{label}”: this room and research").format(label=labels.get(room_option, room_option))
+        )
         room = None if withheld or question.n == 0 else _RoomShare.of(question, room_option)
         return cls(question, studies, title, room, withheld)
 

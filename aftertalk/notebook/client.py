@@ -6,6 +6,7 @@ same code works with the laptop's own server or one hosted elsewhere.
 
 from __future__ import annotations
 
+import html
 import urllib.parse
 
 import pandas as pd
@@ -246,12 +247,16 @@ class Room:
         """Every revealed poll in the room, as charts, in the order they were asked."""
         import ipywidgets as widgets
 
+        from aftertalk.i18n import translator
         from aftertalk.notebook import charts
         from aftertalk.notebook.export import revealed_results
 
         frames = revealed_results(self)
         if not frames:
-            return widgets.VBox([widgets.HTML("<p>No poll has been revealed in this room yet.</p>")])
+            _ = translator(self.language)
+            return widgets.VBox(
+                [widgets.HTML(f"<p>{html.escape(_('No poll has been revealed in this room yet.'))}</p>")]
+            )
         # One screen for every chart, so the summary fits its slide: a grid, each chart as tall as its row.
         columns = 1 if len(frames) == 1 else 2 if len(frames) <= 4 else 3
         rows = -(-len(frames) // columns)
@@ -267,6 +272,17 @@ class Room:
         grid = widgets.GridBox(images, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)"))
         grid.add_class(OVERVIEW_CLASS)  # a look back at charts the room read one by one: small by design
         return grid
+
+    def help_list(self, *headings: str):
+        """Where to get help, as a slide in the room's language (data/where_to_get_help.md, or its
+        translation, such as where_to_get_help.es.md): the list's title and the sections whose English
+        headings hold these words, as `room.help_list("emergency", "crisis")`; every section without words.
+        The handout prints the same list, so a service added to the file reaches both."""
+        from IPython.display import Markdown
+
+        from aftertalk.kit.help_list import slide_markdown
+
+        return Markdown(slide_markdown(headings, self.language))
 
     # --- the anonymous question box and one-word check-ins ---------------------------------------
 
