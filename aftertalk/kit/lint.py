@@ -230,6 +230,16 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
+def _extra_fields(path: Path, lineno: int) -> Finding:
+    """A CSV row with more fields than its header: almost always a comma inside an unquoted value."""
+    return _fail(
+        path,
+        lineno,
+        "this row has more fields than there are columns",
+        "put quotes around any value that contains a comma",
+    )
+
+
 def _fail(path: Path, lineno, what: str, advice: str) -> Finding:
     return Finding(False, what, advice, path=shown_path(path), lineno=lineno)
 
@@ -1089,14 +1099,7 @@ def _reference_findings(
                 rows += 1
                 lineno = reader.line_num
                 if None in row:
-                    findings.append(
-                        _fail(
-                            path,
-                            lineno,
-                            "this row has more fields than there are columns",
-                            "put quotes around any value that contains a comma",
-                        )
-                    )
+                    findings.append(_extra_fields(path, lineno))
                     continue
                 empty = [c for c in filled if not (row.get(c) or "").strip()]
                 if not empty:
@@ -1263,14 +1266,7 @@ def _citation_findings(path: Path) -> tuple[list[Finding], set[str] | None]:
             for row in reader:
                 lineno = reader.line_num
                 if None in row:
-                    findings.append(
-                        _fail(
-                            path,
-                            lineno,
-                            "this row has more fields than there are columns",
-                            "put quotes around any value that contains a comma",
-                        )
-                    )
+                    findings.append(_extra_fields(path, lineno))
                     continue
                 findings += _citation_row_findings(path, lineno, row, first_seen)
                 doi = DOI.search((row.get("doi") or "").strip())  # a DOI written as a link is reported once, above
