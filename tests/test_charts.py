@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from aftertalk.notebook import charts
+from aftertalk.notebook import charts, panel
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PROJECTOR_WIDTH = 1280  # the narrowest projector we expect; charts render at 1920 by default
@@ -701,7 +701,16 @@ def test_before_after_must_match_options():
 
 
 def many_options(count: int):
-    return [(f"option_{index}", f"A longer option label, {chr(65 + index)}") for index in range(count)]
+    return [(f"option_{index}", f"A longer label, {chr(65 + index)}") for index in range(count)]
+
+
+def smallest_text_on_a_slide(height_inches: float) -> float:
+    """Pixels of a chart's smallest text once the poll panel shows it on a 1280x720 slide: the picture
+    at SCREEN_DPI, within the slide's width (about 1180 px) and the panel's height for a revealed chart."""
+    vh = float(panel.REVEALED_IMAGE_MAX_HEIGHT.removesuffix("vh")) / 100
+    natural = (charts.FIGURE_WIDTH * charts.SCREEN_DPI, height_inches * charts.SCREEN_DPI)
+    scale = min(1.0, 1180 / natural[0], vh * 720 / natural[1])
+    return charts.SMALLEST_TEXT_SIZE * charts.SCREEN_DPI / 72 * scale
 
 
 def test_a_long_list_of_options_goes_into_two_columns_and_keeps_the_slide_shape():
@@ -714,8 +723,9 @@ def test_a_long_list_of_options_goes_into_two_columns_and_keeps_the_slide_shape(
     results = make_results("multi", counts, n=40, hidden={"option_4"}, options=options)
     figure = charts.room_chart(results)
     width, height = figure.get_size_inches()
-    # no taller than a 16:10 slide (title, 7 rows, four note lines); one column of 14 rows would be near square
-    assert width == charts.FIGURE_WIDTH and height <= width * 10 / 16
+    # Shown under its question on a 1280x720 slide, its smallest text stays readable (tests/projector.py
+    # measures the same on real slides); in one column, 14 rows of labels would shrink it to 13 px.
+    assert width == charts.FIGURE_WIDTH and smallest_text_on_a_slide(height) >= 18
     columns = [ax for ax in figure.axes if ax.axison]
     assert len(columns) == 2 and columns[0].get_position().x1 <= columns[1].get_position().x0
     assert columns[0].get_xlim() == columns[1].get_xlim()  # one scale for both
@@ -828,3 +838,28 @@ def test_every_shipped_citation_fits_the_slide_in_each_language(language):
             if text.get_visible() and text.get_text():
                 box = text.get_window_extent(renderer)
                 assert 0 <= box.x0 and box.x1 <= figure.bbox.x1, f"off the slide: {text.get_text()[:60]!r}"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_no_option_label_runs_into_the_next_on_any_bank_chart(language):
+    """Long labels wrap onto several lines; each row is made tall enough for its wrapped label, so no two
+    labels of a shipped question's chart overlap, in English or in Spanish."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from aftertalk import load_questions
+
+    for question in load_questions().values():
+        if question.kind in ("word", "scale"):
+            continue
+        shown = question.translated(language)
+        options = [(option.id, option.label) for option in shown.all_options]
+        results = make_results(question.kind, {option: 6 for option, _ in options}, n=30, options=options)
+        figure = charts.room_chart(results, titled=False)
+        renderer = FigureCanvasAgg(figure).get_renderer()
+        for ax in figure.axes:
+            boxes = sorted(
+                (label.get_window_extent(renderer) for label in ax.get_yticklabels() if label.get_text()),
+                key=lambda box: -box.y1,
+            )
+            for upper, lower in zip(boxes, boxes[1:]):
+                assert lower.y1 <= upper.y0 + 1, (question.id, language)

@@ -316,7 +316,7 @@ def test_a_question_file_that_advertises(kit):
 
 def test_a_question_without_prefer_not_to_say(kit):
     path = QUESTIONS / "04_aftercare_and_talking.yaml"
-    what_helps_kind = "    kind: multi\n    options:\n      - {id: cuddling"  # the file has other multi questions
+    what_helps_kind = "    kind: multi\n    options:\n      - {id: talking"  # the file has other multi questions
     replace_in(kit / path, what_helps_kind, what_helps_kind.replace("multi\n", "multi\n    prefer_not_to_say: false\n"))
     assert_the_one_problem(
         kit,

@@ -70,7 +70,9 @@ NOTE_WRAP = 70  # characters per note line at NOTE_SIZE
 # keeps the slide's shape and its text its size instead of a tall chart shrunk to fit the screen.
 MAX_ROWS_IN_ONE_COLUMN = 8
 COLUMN_LABEL_INCHES = 2.6  # the room for option labels beside the bars, in each of two columns
-ROW_INCHES = 0.5  # the height each option's bar takes: two lines of a 16 pt label
+ROW_INCHES = 0.5  # the least height of an option's row; more when its label wraps (`_row_inches`)
+LABEL_INCHES = 4.0  # the room for option labels beside the bars, in one column
+LABEL_LINE_SPACING = 1.2  # matplotlib's own, for a label of several lines
 
 # Hidden cells have no value to draw; a fixed length keeps them visible without suggesting one.
 # A hidden cell's stub: a tenth of the shortest value axis (MIN_VALUE_AXIS), so it never looks large.
@@ -193,8 +195,12 @@ def room_chart(results: pd.DataFrame, *, titled: bool = True) -> Figure:
         _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=False)
     elif len(question.rows) > MAX_ROWS_IN_ONE_COLUMN:
         half = math.ceil(len(question.rows) / 2)
-        figure, axes = _new_figure_in_columns(title, notes, rows=half, columns=2)
-        for ax, part in zip(axes, (question.rows[:half], question.rows[half:])):
+        parts = (question.rows[:half], question.rows[half:])
+        labels = [question.label_of(row) for row in question.rows]
+        row_inches = _row_inches(labels, COLUMN_LABEL_INCHES, SMALL_LABEL_SIZE)
+        span = max(_row_span(part) for part in parts)
+        figure, axes = _new_figure_in_columns(title, notes, rows=span, columns=2, row_inches=row_inches)
+        for ax, part in zip(axes, parts):
             _draw_groups(
                 ax,
                 [(dataclasses.replace(question, rows=part), ROOM_COLOUR)],
@@ -204,11 +210,17 @@ def room_chart(results: pd.DataFrame, *, titled: bool = True) -> Figure:
                 text_size=SMALL_LABEL_SIZE,  # two lines of a long label fit one row
             )
         longest = max(ax.get_xlim()[1] for ax in axes)
+        lowest, highest = max(ax.get_ylim()[0] for ax in axes), min(ax.get_ylim()[1] for ax in axes)
         for ax in axes:
             ax.set_xlim(0, longest)  # one scale for both columns, so bars compare across them
+            ax.set_ylim(lowest, highest)  # and rows of one height in both, the first ones level
+        _fit_rows(figure, axes, row_inches)
     else:
-        figure, ax = _new_figure(title, notes, rows=len(question.rows))
+        labels = [question.label_of(row) for row in question.rows]
+        row_inches = _row_inches(labels, LABEL_INCHES, _label_size(len(labels)))
+        figure, ax = _new_figure(title, notes, rows=_row_span(question.rows), row_inches=row_inches)
         _draw_groups(ax, [(question, ROOM_COLOUR)], horizontal=True)
+        _fit_rows(figure, [ax], row_inches)
     return figure
 
 
@@ -233,16 +245,18 @@ def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: 
     if room is None:  # withheld as a whole, or no answers yet
         return _no_answers_figure(comparison.title, comparison.withheld)
 
-    figure, ax = _new_figure(comparison.title, comparison.caption(), rows=1 + len(comparison.studies))
     bars = [room.bar()]
     labels = [room.label]
     for position, study in enumerate(comparison.studies, 1):
         bars.append(_Bar(position, study.figure, RESEARCH_COLOUR, _percent(study.figure)))
         labels.append(study.short_label())
     label_size = _label_size(len(bars))
+    row_inches = _row_inches(labels, LABEL_INCHES, label_size)
+    figure, ax = _new_figure(comparison.title, comparison.caption(), rows=len(bars), row_inches=row_inches)
     _draw_bars(ax, bars, horizontal=True, text_size=label_size)
     _set_category_axis(ax, [bar.position for bar in bars], labels, horizontal=True, size=label_size)
     _finish_value_axis(ax, bars, horizontal=True, text_size=label_size)
+    _fit_rows(figure, [ax], row_inches)
     return figure
 
 
@@ -918,22 +932,24 @@ def _bar_for(row: _Row, position: float, colour: str, stacked_text: bool = False
     return _Bar(position, clip_share(share), colour, _percent(share))
 
 
-def _new_figure(title: str, notes: list[str], rows: int) -> tuple[Figure, Axes]:
+def _new_figure(title: str, notes: list[str], rows: float, row_inches: float = ROW_INCHES) -> tuple[Figure, Axes]:
     """A slide-shaped figure with the title on top, one chart axes, and the notes underneath.
 
     Many rows or long notes make the figure taller, never narrower, so text keeps its size.
     """
-    figure, [ax] = _new_figure_in_columns(title, notes, rows, columns=1)
+    figure, [ax] = _new_figure_in_columns(title, notes, rows, columns=1, row_inches=row_inches)
     return figure, ax
 
 
-def _new_figure_in_columns(title: str, notes: list[str], rows: int, columns: int) -> tuple[Figure, list[Axes]]:
-    """`_new_figure` with `columns` chart axes side by side, each for `rows` rows."""
+def _new_figure_in_columns(
+    title: str, notes: list[str], rows: float, columns: int, row_inches: float = ROW_INCHES
+) -> tuple[Figure, list[Axes]]:
+    """`_new_figure` with `columns` chart axes side by side, each for `rows` rows of `row_inches`."""
     note_text = "\n".join(_wrap(note, NOTE_WRAP) for note in notes)
     note_lines = note_text.count("\n") + 1 if note_text else 0
     note_height = note_lines * NOTE_SIZE * 1.35 / 72 + (0.15 if note_lines else 0)
     title_height = (title.count("\n") + 1) * TITLE_SIZE * 1.35 / 72 + 0.3
-    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * ROW_INCHES)
+    chart_height = max(FIGURE_HEIGHT - title_height - 1.2, rows * row_inches)
     height = max(FIGURE_HEIGHT, title_height + chart_height + note_height)
 
     figure = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained", facecolor="white")
@@ -992,8 +1008,43 @@ def _no_answers_figure(title: str, reason: str | None = None, notes: list[str] |
     return figure
 
 
+def _label_wrap(label_inches: float, size: int) -> int:
+    """Characters per line of an option's label beside horizontal bars, in `label_inches` at `size` pt."""
+    return int(label_inches * 72 / (size * 0.6))
+
+
+def _row_inches(labels: list[str], label_inches: float, size: int) -> float:
+    """How tall each row of horizontal bars must be so that the longest label, wrapped as the axis wraps
+    it, never runs into the next one."""
+    width = _label_wrap(label_inches, size)
+    lines = max((_wrap(label, width).count("\n") + 1 for label in labels), default=1)
+    return max(ROW_INCHES, lines * size * LABEL_LINE_SPACING / 72 + 0.1)
+
+
 def _label_size(bar_count: int) -> int:
     return LABEL_SIZE if bar_count <= 8 else SMALL_LABEL_SIZE
+
+
+def _fit_rows(figure: Figure, axes: list[Axes], row_inches: float) -> None:
+    """Make the figure taller until each row of its horizontal bars gets `row_inches` (the figure's
+    title, notes and the axes' margins take their share first, which the layout settles only when
+    drawn), so no wrapped label runs into the next."""
+    for _ in range(3):
+        figure.draw_without_rendering()
+        ax = axes[0]
+        bottom, top = ax.get_ylim()
+        have = ax.get_window_extent().height / figure.dpi
+        missing = abs(bottom - top) * row_inches - have
+        if missing <= 0.01:
+            return
+        width, height = figure.get_size_inches()
+        figure.set_size_inches(width, height + missing)
+
+
+def _row_span(rows: list[_Row]) -> float:
+    """How many rows' height `rows` take, the gap before "prefer not to say" included (`_positions`)."""
+    gap = any(row.is_prefer_not_to_say for row in rows[1:])
+    return len(rows) + (PREFER_NOT_TO_SAY_GAP if gap else 0)
 
 
 def _positions(rows: list[_Row], group_size: int) -> list[float]:
@@ -1012,7 +1063,7 @@ def _draw_groups(
     ax,
     sides: list[tuple[_Question, str]],
     horizontal: bool,
-    label_inches: float = 4.0,
+    label_inches: float = LABEL_INCHES,
     value_inches: float | None = None,
     text_size: int | None = None,
 ) -> list[Patch]:
@@ -1046,6 +1097,9 @@ def _draw_groups(
         label_inches=label_inches,
     )
     _mark_prefer_not_to_say(ax, rows, centres, group_size, horizontal)
+    if horizontal:  # no margin beyond the first and last bars: the rows take the height (`_fit_rows`)
+        edge = group_size * 0.9 / 2 + 0.1
+        ax.set_ylim(centres[-1] + edge, centres[0] - edge)  # first option on top
     _finish_value_axis(ax, bars, horizontal, text_size, value_inches)
     return [_side_handle(colour) for _, colour in sides]
 
@@ -1102,10 +1156,10 @@ def _draw_bars(ax, bars: list[_Bar], horizontal: bool, text_size: int) -> None:
 
 
 def _set_category_axis(
-    ax, positions, labels, horizontal: bool, size: int, muted=None, marked=None, label_inches: float = 4.0
+    ax, positions, labels, horizontal: bool, size: int, muted=None, marked=None, label_inches: float = LABEL_INCHES
 ) -> None:
     # Labels beside horizontal bars may take `label_inches`; under vertical bars, one bar's width.
-    width = int(label_inches * 72 / (size * 0.6)) if horizontal else 12
+    width = _label_wrap(label_inches, size) if horizontal else 12
     wrapped = [_wrap(label, width) for label in labels]
     if horizontal:
         ax.set_yticks(positions, wrapped, fontsize=size)

@@ -22,7 +22,7 @@ QR_WIDTH = "min(40vh, 26vw, 520px)"  # narrow enough to leave the URL a whole li
 IMAGE_MAX_HEIGHT = "60vh"
 # Once revealed, the chart is the news: the question above it gets smaller and the chart this tall.
 REVEALED_HEADING_SIZE = "1em"  # 28 px on the projector: the smallest text a slide may have
-REVEALED_IMAGE_MAX_HEIGHT = "70vh"
+REVEALED_IMAGE_MAX_HEIGHT = "76vh"
 
 
 class LiveImage:
