@@ -32,7 +32,7 @@ MAX_SLIDES = 80
 MIN_FONT_PX = 28  # body text readable from the back of a room (issue 16)
 # Text inside a chart's picture: its smallest (notes, a long list's labels) as drawn on the slide. Charts are
 # all FIGURE_WIDTH inches wide, so a picture that many pixels wide at SCREEN_DPI is a chart, and the ratio
-# of its width on screen to that gives the size of its text. The summary's grid of every chart is a look
+# of its size on screen to its own gives the size of its text. The summary's grid of every chart is a look
 # back, small by design, and not measured.
 CHART_PIXELS = round(charts.FIGURE_WIDTH * charts.SCREEN_DPI)
 MIN_CHART_TEXT_PX = 18  # two-thirds of body text: 16 pt labels were 15 px when charts were drawn for 1920 px
@@ -68,7 +68,9 @@ MEASURE = (
     for (const picture of cell.querySelectorAll('img, svg, canvas')) {
       if (visible(picture) && outside(picture.getBoundingClientRect())) overflow.push('a picture: ' + picture.tagName);
       if (visible(picture) && Math.abs(picture.naturalWidth - CHART_PIXELS) <= 1 && !picture.closest('.OVERVIEW')) {
-        chartScales.push(picture.getBoundingClientRect().width / picture.naturalWidth);
+        // object-fit: contain scales the picture to fit its box both ways: the smaller ratio is the one drawn
+        const box = picture.getBoundingClientRect();
+        chartScales.push(Math.min(box.width / picture.naturalWidth, box.height / picture.naturalHeight));
       }
     }
     for (const input of cell.querySelectorAll('.jp-CodeCell .jp-Cell-inputWrapper')) {
