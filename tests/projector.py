@@ -22,6 +22,7 @@ from workshop_process import URL, Workshop
 from aftertalk.kit.lint import PROJECTED_SLIDE_TYPES as PROJECTED
 from aftertalk.notebook import charts
 from aftertalk.notebook.client import OVERVIEW_CLASS
+from aftertalk.notebook.panel import CHART_CLASS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SIZES = {"1280x720": (1280, 720), "1024x768": (1024, 768)}
@@ -30,10 +31,11 @@ SLIDE_CHANGE_SECONDS = 3
 COUNT_SECONDS = 30
 MAX_SLIDES = 80
 MIN_FONT_PX = 28  # body text readable from the back of a room (issue 16)
-# Text inside a chart's picture: its smallest (notes, a long list's labels) as drawn on the slide. Charts are
-# all FIGURE_WIDTH inches wide, so a picture that many pixels wide at SCREEN_DPI is a chart, and the ratio
-# of its size on screen to its own gives the size of its text. The summary's grid of every chart is a look
-# back, small by design, and not measured.
+# Text inside a chart's picture: its smallest (notes, a long list's labels) as drawn on the slide. A chart is
+# a poll panel's picture once revealed (CHART_CLASS) or a chart returned to a cell; charts are FIGURE_WIDTH
+# inches wide at SCREEN_DPI, so the ratio of its size on screen to its own gives the size of its text. A
+# live count is not a chart (its text is far larger), and the summary's grid of every chart is a look back,
+# small by design: neither is measured.
 CHART_PIXELS = round(charts.FIGURE_WIDTH * charts.SCREEN_DPI)
 MIN_CHART_TEXT_PX = 18  # two-thirds of body text: 16 pt labels were 15 px when charts were drawn for 1920 px
 CHART_TEXT_AT_NATURAL_SIZE = charts.SMALLEST_TEXT_SIZE * charts.SCREEN_DPI / 72  # px, a picture shown 1:1
@@ -67,7 +69,8 @@ MEASURE = (
     }
     for (const picture of cell.querySelectorAll('img, svg, canvas')) {
       if (visible(picture) && outside(picture.getBoundingClientRect())) overflow.push('a picture: ' + picture.tagName);
-      if (visible(picture) && Math.abs(picture.naturalWidth - CHART_PIXELS) <= 1 && !picture.closest('.OVERVIEW')) {
+      const isChart = picture.matches('img.CHART_CLASS, .jp-RenderedImage img') && !picture.closest('.OVERVIEW');
+      if (visible(picture) && isChart && Math.abs(picture.naturalWidth - CHART_PIXELS) <= 1) {
         // object-fit: contain scales the picture to fit its box both ways: the smaller ratio is the one drawn
         const box = picture.getBoundingClientRect();
         chartScales.push(Math.min(box.width / picture.naturalWidth, box.height / picture.naturalHeight));
@@ -85,6 +88,7 @@ MEASURE = (
 }""".replace("PANEL", PANEL)
     .replace("CHART_PIXELS", str(CHART_PIXELS))
     .replace("OVERVIEW", OVERVIEW_CLASS)
+    .replace("CHART_CLASS", CHART_CLASS)
 )
 # The notebook's active cell, which the slideshow moves: all that moving on needs to watch.
 ACTIVE = f"""() => Array.from(document.querySelectorAll("{PANEL} .jp-Notebook .jp-Cell"))

@@ -252,7 +252,7 @@ def room_vs_research(results: pd.DataFrame, reference: list[dict], room_option: 
         labels.append(study.short_label())
     label_size = _label_size(len(bars))
     row_inches = _row_inches(labels, LABEL_INCHES, label_size)
-    figure, ax = _new_figure(comparison.title, comparison.caption(), rows=len(bars), row_inches=row_inches)
+    figure, ax = _new_figure(comparison.title, comparison.caption(full=False), rows=len(bars), row_inches=row_inches)
     _draw_bars(ax, bars, horizontal=True, text_size=label_size)
     _set_category_axis(ax, [bar.position for bar in bars], labels, horizontal=True, size=label_size)
     _finish_value_axis(ax, bars, horizontal=True, text_size=label_size)
@@ -599,10 +599,14 @@ class _Study:
     def short_label(self) -> str:
         return _wrap(f"[{self.number}] {self.study} ({self.year})", 24)
 
-    def citation(self) -> str:
+    def citation(self, *, full: bool = True) -> str:
+        """[1] with its sample and measure; `full` adds the study, its figure and its link (the text
+        version's line; on the chart the bar's label and end already say the first two)."""
         sample = self.sample + (f" (n = {self.n})" if self.n else "")
-        source = f" {self.doi_or_url}" if self.doi_or_url else ""
         described = _t("Sample: {sample}. Measure: {measure}.").format(sample=sample, measure=self.measure)
+        if not full:
+            return f"[{self.number}] {described}"
+        source = f" {self.doi_or_url}" if self.doi_or_url else ""
         return f"[{self.number}] {self.study} ({self.year}), {_percent(self.figure)}. {described}{source}"
 
 
@@ -751,9 +755,11 @@ class _RoomShare:
             text += f" ({_t('95% interval {low} to {high}').format(low=low, high=high)})"
         return text
 
-    def notes(self) -> list[str]:
+    def notes(self, *, full: bool = True) -> list[str]:
+        """What the room's share needs said; on the chart (`full` False) the bar's own label already says
+        whose answers it counts, so the line on what it leaves out is for the text version."""
         notes = []
-        if self.left_out and self.length is not None:
+        if full and self.left_out and self.length is not None:
             notes.append(
                 _t(
                     "This room's share leaves out {left_out}: like the studies, it counts only the people who "
@@ -791,9 +797,12 @@ class _Comparison:
         room = None if withheld or question.n == 0 else _RoomShare.of(question, room_option)
         return cls(question, studies, title, room, withheld)
 
-    def caption(self) -> list[str]:
+    def caption(self, *, full: bool = True) -> list[str]:
+        """What the comparison says under its bars; `full` for the text version, short for the slide,
+        whose picture must keep its text readable (the links are in the text version and lesson 05)."""
         assert self.room is not None
-        notes = [study.citation() for study in self.studies] + [_t(RESEARCH_WARNING)] + self.room.notes()
+        notes = [study.citation(full=full) for study in self.studies] + [_t(RESEARCH_WARNING)]
+        notes += self.room.notes(full=full)
         if self.room.is_estimate:
             notes.append(_t(ESTIMATE_NOTE))
         return notes

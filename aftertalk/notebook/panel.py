@@ -23,6 +23,8 @@ IMAGE_MAX_HEIGHT = "60vh"
 # Once revealed, the chart is the news: the question above it gets smaller and the chart this tall.
 REVEALED_HEADING_SIZE = "1em"  # 28 px on the projector: the smallest text a slide may have
 REVEALED_IMAGE_MAX_HEIGHT = "76vh"
+# Marks a picture that is a chart (not a live count): the projector test measures a chart's text.
+CHART_CLASS = "aftertalk-chart"
 
 
 class LiveImage:
@@ -340,6 +342,7 @@ class PollPanel(widgets.VBox):
         # The panel's heading already asks the question: the chart under it goes without its title, and
         # the spent buttons leave the slide, so the chart has the room to be read.
         show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=charts.SCREEN_DPI))
+        self.live.image.add_class(CHART_CLASS)
         self.buttons.layout.display = "none"
         self.heading.value = _heading_html(self.room.in_my_language(self.question).text, REVEALED_HEADING_SIZE)
         self.live.image.layout.max_height = REVEALED_IMAGE_MAX_HEIGHT
@@ -381,6 +384,7 @@ class WaitingChart(widgets.VBox):
         self.live = LiveImage(
             self._render, interval=interval, on_error=lambda error: _say(self.note, stopped_text(self._, error))
         )
+        self.live.image.add_class(CHART_CLASS)
         super().__init__([self.note, self.live.image])
         self.live.start()
 
