@@ -31,20 +31,19 @@ SLIDE_CHANGE_SECONDS = 3
 COUNT_SECONDS = 30
 MAX_SLIDES = 80
 MIN_FONT_PX = 28  # body text readable from the back of a room (issue 16)
-# Text inside a chart's picture: its smallest (notes, a long list's labels) as drawn on the slide. A chart is
-# a poll panel's picture once revealed (CHART_CLASS) or a chart returned to a cell; charts are FIGURE_WIDTH
-# inches wide at SCREEN_DPI, so the ratio of its size on screen to its own gives the size of its text. A
-# live count is not a chart (its text is far larger), and the summary's grid of every chart is a look back,
-# small by design: neither is measured.
+# Text inside a chart's picture: its smallest as drawn on the slide. A chart is a panel's picture marked
+# CHART_CLASS (with its smallest text in points) or a chart returned to a cell (taken at SMALLEST_TEXT_SIZE,
+# the floor); charts are FIGURE_WIDTH inches wide at SCREEN_DPI, so the ratio of its size on screen to its
+# own gives the size of its text. A live count is not a chart (its text is far larger), and the summary's
+# grid of every chart is a look back, small by design: neither is measured.
 CHART_PIXELS = round(charts.FIGURE_WIDTH * charts.SCREEN_DPI)
 MIN_CHART_TEXT_PX = 18  # two-thirds of body text: 16 pt labels were 15 px when charts were drawn for 1920 px
-CHART_TEXT_AT_NATURAL_SIZE = charts.SMALLEST_TEXT_SIZE * charts.SCREEN_DPI / 72  # px, a picture shown 1:1
 # The lesson's notebook: the one showing (a closed lesson's cells may linger in the page).
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 # What is on screen, measured in the page: the cells shown, the smallest visible text, what spills out.
 MEASURE = (
-    """() => {
+    r"""() => {
   const W = window.innerWidth, H = window.innerHeight;
   const cells = Array.from(document.querySelectorAll("PANEL .jp-Notebook .jp-Cell"));
   const shown = [];
@@ -55,7 +54,7 @@ MEASURE = (
   };
   const outside = (box) => box.right > W + 1 || box.bottom > H + 1 || box.left < -1 || box.top < -1;
   let smallest = null; const overflow = [], text = [];
-  let code = false; const chartScales = [];
+  let code = false; const chartTexts = [];
   for (const [cell] of shown) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
@@ -73,7 +72,10 @@ MEASURE = (
       if (visible(picture) && isChart && Math.abs(picture.naturalWidth - CHART_PIXELS) <= 1) {
         // object-fit: contain scales the picture to fit its box both ways: the smaller ratio is the one drawn
         const box = picture.getBoundingClientRect();
-        chartScales.push(Math.min(box.width / picture.naturalWidth, box.height / picture.naturalHeight));
+        const scale = Math.min(box.width / picture.naturalWidth, box.height / picture.naturalHeight);
+        // the panel marks its charts with their smallest text in points; a cell's own picture, the floor
+        const marked = Array.from(picture.classList).map((name) => name.match(/^CHART_CLASS-(\d+)pt$/)).find(Boolean);
+        chartTexts.push(scale * (marked ? Number(marked[1]) : SMALLEST_PT) * SCREEN_DPI / 72);
       }
     }
     for (const input of cell.querySelectorAll('.jp-CodeCell .jp-Cell-inputWrapper')) {
@@ -83,12 +85,14 @@ MEASURE = (
   const notebook = document.querySelector("PANEL.jp-Deck .jp-Notebook");
   if (notebook && notebook.scrollHeight > notebook.clientHeight + 1) overflow.push('the slide scrolls');
   const active = cells.findIndex((cell) => cell.classList.contains('jp-mod-active'));
-  const chartScale = chartScales.length ? Math.min(...chartScales) : null;
-  return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active, chartScale};
+  const chartText = chartTexts.length ? Math.min(...chartTexts) : null;
+  return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active, chartText};
 }""".replace("PANEL", PANEL)
     .replace("CHART_PIXELS", str(CHART_PIXELS))
     .replace("OVERVIEW", OVERVIEW_CLASS)
     .replace("CHART_CLASS", CHART_CLASS)
+    .replace("SMALLEST_PT", str(charts.SMALLEST_TEXT_SIZE))
+    .replace("SCREEN_DPI", str(charts.SCREEN_DPI))
 )
 # The notebook's active cell, which the slideshow moves: all that moving on needs to watch.
 ACTIVE = f"""() => Array.from(document.querySelectorAll("{PANEL} .jp-Notebook .jp-Cell"))
@@ -234,7 +238,7 @@ class Presenter:
             found["text"],
             found["code"],
             found["active"],
-            None if found["chartScale"] is None else found["chartScale"] * CHART_TEXT_AT_NATURAL_SIZE,
+            found["chartText"],
         )
 
     def next(self) -> bool:

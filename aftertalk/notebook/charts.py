@@ -31,6 +31,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 
 from aftertalk.i18n import translator
@@ -367,6 +368,12 @@ def show_figures_in_notebooks() -> None:
         shell.display_formatter.formatters["image/png"].for_type(
             Figure, lambda figure: figure_png(figure, dpi=SCREEN_DPI)
         )
+
+
+def smallest_text_size(figure: Figure) -> int:
+    """The size in points of the smallest text drawn in `figure` (whole points, rounded down)."""
+    sizes = [text.get_fontsize() for text in figure.findobj(Text) if text.get_visible() and text.get_text()]
+    return int(min(sizes, default=SMALLEST_TEXT_SIZE))
 
 
 def figure_png(figure: Figure, dpi: int = DEFAULT_DPI) -> bytes:

@@ -23,6 +23,9 @@ IMAGE_MAX_HEIGHT = "60vh"
 # Once revealed, the chart is the news: the question above it gets smaller and the chart this tall.
 REVEALED_HEADING_SIZE = "1em"  # 28 px on the projector: the smallest text a slide may have
 REVEALED_IMAGE_MAX_HEIGHT = "76vh"
+# A chart with its slide to itself (the research comparison, before and after), as the projector stylesheet
+# lets a cell's picture be (lab_settings/overrides.json5).
+ALONE_IMAGE_MAX_HEIGHT = "88vh"
 # Marks a picture that is a chart (not a live count): the projector test measures a chart's text.
 CHART_CLASS = "aftertalk-chart"
 
@@ -35,7 +38,7 @@ class LiveImage:
     its language (`stopped_text`): a live view never freezes without a word.
     """
 
-    def __init__(self, render, *, interval: float = REFRESH_SECONDS, on_error=lambda error: None):
+    def __init__(self, render, *, interval: float = REFRESH_SECONDS, on_error=lambda error: None, chart=False):
         # Hidden until it has a picture: an empty Image is a broken-image icon on the projector.
         self.image = widgets.Image(
             format="png",
@@ -43,7 +46,7 @@ class LiveImage:
                 display="none", width="auto", max_width="100%", max_height=IMAGE_MAX_HEIGHT, object_fit="contain"
             ),
         )
-        self.render, self.interval, self.on_error = render, interval, on_error
+        self.render, self.interval, self.on_error, self.chart = render, interval, on_error, chart
         self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
 
@@ -60,7 +63,9 @@ class LiveImage:
 
     def refresh(self) -> None:
         figure = self.render()
-        if figure is not None:
+        if figure is not None and self.chart:
+            show_chart(self.image, figure)
+        elif figure is not None:
             show_png(self.image, charts.figure_png(figure, dpi=charts.SCREEN_DPI))
 
     def _run(self) -> None:
@@ -70,6 +75,16 @@ class LiveImage:
             except Exception as error:  # the server went away, or anything else: say so, and stop
                 self.stopped.set()
                 self.on_error(error)
+
+
+def show_chart(image: widgets.Image, figure) -> None:
+    """A chart in an Image, marked as one (CHART_CLASS) with the size of its smallest text in points, so
+    that the projector test can tell how large that text is drawn on the slide."""
+    show_png(image, charts.figure_png(figure, dpi=charts.SCREEN_DPI))
+    for name in [name for name in image._dom_classes if name.startswith(CHART_CLASS)]:
+        image.remove_class(name)
+    image.add_class(CHART_CLASS)
+    image.add_class(f"{CHART_CLASS}-{charts.smallest_text_size(figure)}pt")
 
 
 def show_png(image: widgets.Image, png: bytes) -> None:
@@ -341,8 +356,7 @@ class PollPanel(widgets.VBox):
         self.results = results
         # The panel's heading already asks the question: the chart under it goes without its title, and
         # the spent buttons leave the slide, so the chart has the room to be read.
-        show_png(self.live.image, charts.figure_png(charts.room_chart(results, titled=False), dpi=charts.SCREEN_DPI))
-        self.live.image.add_class(CHART_CLASS)
+        show_chart(self.live.image, charts.room_chart(results, titled=False))
         self.buttons.layout.display = "none"
         self.heading.value = _heading_html(self.room.in_my_language(self.question).text, REVEALED_HEADING_SIZE)
         self.live.image.layout.max_height = REVEALED_IMAGE_MAX_HEIGHT
@@ -382,9 +396,12 @@ class WaitingChart(widgets.VBox):
         self._ = translator(room.language)
         self.note = widgets.HTML()
         self.live = LiveImage(
-            self._render, interval=interval, on_error=lambda error: _say(self.note, stopped_text(self._, error))
+            self._render,
+            interval=interval,
+            on_error=lambda error: _say(self.note, stopped_text(self._, error)),
+            chart=True,
         )
-        self.live.image.add_class(CHART_CLASS)
+        self.live.image.layout.max_height = ALONE_IMAGE_MAX_HEIGHT  # the one line above it leaves when it is drawn
         super().__init__([self.note, self.live.image])
         self.live.start()
 
