@@ -33,6 +33,7 @@ class Room:
         self.rehearsal = rehearsal
         self.server = server  # the LocalServer this room runs on, when this laptop started it
         self._questions: dict[str, Question] = {}
+        self._versions: dict[str, list[Question]] = {}  # `_versions_of`, read from the bank once per id
         from aftertalk.notebook.charts import show_figures_in_notebooks
 
         show_figures_in_notebooks()  # room.chart(), tally(), compare_with_research() return Figures
@@ -371,8 +372,13 @@ class Room:
         return all(asked.get(self._asked_as(question_id, asked)) == "revealed" for question_id in question_ids)
 
     def _versions_of(self, question_id: str) -> list[Question]:
-        """The bank's other versions of a question (declared `instead_of` it), for the panel to offer."""
-        return [other for other in load_questions().values() if other.instead_of == question_id]
+        """The bank's other versions of a question (declared `instead_of` it), for the panel to offer.
+
+        Read once per id: a waiting chart asks every second whether its poll was asked under another
+        version, and parsing the whole bank each time would be that loop's largest cost."""
+        if question_id not in self._versions:
+            self._versions[question_id] = [q for q in load_questions().values() if q.instead_of == question_id]
+        return self._versions[question_id]
 
     def _asked_as(self, question_id: str, asked: dict[str, str] | None = None) -> str:
         """The id this room asked `question_id` under: itself, or the version of it the facilitator
