@@ -164,7 +164,7 @@ def test_a_myth_or_fact_answer_that_is_not_an_option(kit):
         "    notes: >-\n      A practice poll",
         "    correct: sunnny\n    evidence: None.\n    notes: >-\n      A practice poll",
     )
-    spanish_text = '        text: "Si tu semana hasta ahora fuera un día, ¿cómo estaría el clima?"'
+    spanish_text = '        text: "Si tu semana hasta ahora fuera un día, ¿qué tiempo haría?"'
     replace_in(path, spanish_text, spanish_text + "\n        evidence: Ninguna.")
     assert_reported(
         check(kit),
@@ -459,7 +459,7 @@ def test_a_spanish_help_list_missing_a_section(kit):
     path = kit / "data" / "where_to_get_help.es.md"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("## En español")], encoding="utf-8")
-    assert_reported(check(kit), "data/where_to_get_help.es.md", "3 sections", "has 5")
+    assert_reported(check(kit), "data/where_to_get_help.es.md", "4 sections", "has 6")
 
 
 def test_a_spanish_help_list_without_the_emergency_number(kit):

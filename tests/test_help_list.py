@@ -1,5 +1,6 @@
 """The shipped help list (data/where_to_get_help.md), its Spanish translation (where_to_get_help.es.md) and
-the handout page that prints them: every service, number and link is one the research notes verified, the
+the handout page that prints them: every service, number and link is one the research notes verified, or
+one the kit checked at its source (data/where_to_get_help.sources.csv, with the page and the day), the
 list holds what the lessons promise, and the Spanish list gives the same services, numbers and links.
 
 The kit's rules for any help list (it exists, names the emergency number and a crisis line, links only to
@@ -9,6 +10,8 @@ is the shipped content, which a facilitator extends with local services.
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 
 import pytest
@@ -37,6 +40,17 @@ VERIFIED_NUMBERS = ("800-656-4673", "988", "0808 500 2222", "116 123", "1800 737
 VERIFIED_LINKS = ("findahelpline.com",)
 FACTS = ROOT.parent / "shared" / "research" / "facts.md"  # the project's research notes, beside the repository
 
+# What the research notes leave out (the Rape Crisis Scotland number, LGBTQ+ services), checked at the
+# organisations' pages: each row names the service, its number or address, what the page says and where.
+SOURCES = ROOT / "data" / "where_to_get_help.sources.csv"
+with SOURCES.open(newline="", encoding="utf-8") as _file:
+    CHECKED = list(csv.DictReader(_file))
+CHECKED_SERVICES = tuple(row["service"] for row in CHECKED)
+CHECKED_NUMBERS = tuple(row["contact"] for row in CHECKED if any(c.isdigit() for c in row["contact"]))
+CHECKED_LINKS = tuple(row["contact"] for row in CHECKED if not any(c.isdigit() for c in row["contact"]))
+# A service the list calls free: the research notes say so (Find A Helpline, Samaritans), or its own page does.
+SAID_FREE = ("Find A Helpline", "Samaritans", "Rape Crisis Scotland")
+
 LANGUAGES = ("en", "es")
 # What says "the emergency line" and "free" in each list.
 EMERGENCY = {"en": "emergency number", "es": "número de emergencias"}
@@ -50,7 +64,7 @@ def help_text(language: str = "en") -> str:
 
 def section(text: str, heading_word: str) -> str:
     """The `## ...` section whose heading holds `heading_word`, up to the next heading."""
-    match = re.search(rf"^## [^\n]*{heading_word}[^\n]*\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    match = re.search(rf"^## [^\n]*{re.escape(heading_word)}[^\n]*\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
     assert match, f"the help list has no section about {heading_word!r}"
     return match.group(1)
 
@@ -58,27 +72,39 @@ def section(text: str, heading_word: str) -> str:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_number_and_link_in_the_help_list_is_verified(language):
     text = help_text(language)
-    assert set(phone_numbers(text)) <= set(VERIFIED_NUMBERS), "a number that is not in the research notes"
-    assert set(web_addresses(text)) <= set(VERIFIED_LINKS)
+    assert set(phone_numbers(text)) <= set(VERIFIED_NUMBERS + CHECKED_NUMBERS), "a number nobody checked"
+    assert set(web_addresses(text)) <= set(VERIFIED_LINKS + CHECKED_LINKS)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_service_in_the_help_list_is_verified(language):
-    """Each entry names a service of the research notes, or is the emergency line."""
+    """Each entry names a service of the research notes or of the checked sources, or is the emergency line."""
     entries = [line for line in help_text(language).splitlines() if line.startswith("- ")]
     assert entries
     for entry in entries:
-        assert EMERGENCY[language] in entry or any(service in entry for service in VERIFIED_SERVICES), entry
+        services = VERIFIED_SERVICES + CHECKED_SERVICES
+        assert EMERGENCY[language] in entry or any(service in entry for service in services), entry
+
+
+def test_every_checked_service_names_its_source_and_day():
+    """A number outside the research notes is one somebody read at its source, on a day a facilitator can
+    check again from: the page, what it says, and the date."""
+    assert CHECKED
+    for row in CHECKED:
+        assert row["source"].startswith("https://") and row["what the source says"], row
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["checked"]), row
+        assert row["contact"] in help_text("en") and row["contact"] in help_text("es"), row["service"]
 
 
 def test_the_spanish_help_list_gives_the_same_services_numbers_and_links_section_by_section():
     """A Spanish room is given the Spanish list instead: only the words change. Services keep their names."""
     english, spanish = (HelpList.parse(help_text(language)) for language in LANGUAGES)
-    assert len(spanish.sections) == len(english.sections) == 5
+    assert len(spanish.sections) == len(english.sections) == 6
     for theirs, mine in zip(english.sections, spanish.sections):
         assert sorted(phone_numbers(mine.body)) == sorted(phone_numbers(theirs.body)), mine.heading
         assert sorted(web_addresses(mine.body)) == sorted(web_addresses(theirs.body)), mine.heading
-        assert [s for s in VERIFIED_SERVICES if s in mine.body] == [s for s in VERIFIED_SERVICES if s in theirs.body]
+        services = VERIFIED_SERVICES + CHECKED_SERVICES
+        assert [s for s in services if s in mine.body] == [s for s in services if s in theirs.body]
         assert mine.body.count("\n- ") == theirs.body.count("\n- "), mine.heading
 
 
@@ -112,11 +138,12 @@ def test_the_verified_services_are_those_of_the_research_notes():
                 "RAINN National Sexual Assault Hotline, 800-656-4673",
                 "England and Wales: Rape Crisis",
                 "0808 500 2222",
-                "Scotland: Rape Crisis Scotland",
+                "Scotland: Rape Crisis Scotland helpline, 08088 01 03 02",
                 "1800 737 732",
                 "0458 737 732",
             ],
         ),
+        ("en", "LGBTQ+", ["The Trevor Project", "under 25", "1-866-488-7386", "Switchboard LGBT+", "switchboard.lgbt"]),
         ("en", "Spanish", ["988", "Spanish option"]),
         ("en", "therapists", ["AASECT", "COSRT", "doctor, nurse or counsellor you trust"]),
         ("es", "emergencia", ["Si estás en peligro inmediato, llama al número de emergencias de tu zona."]),
@@ -128,11 +155,12 @@ def test_the_verified_services_are_those_of_the_research_notes():
                 "RAINN National Sexual Assault Hotline, 800-656-4673",
                 "Inglaterra y Gales: la línea de apoyo de Rape Crisis",
                 "0808 500 2222",
-                "Escocia: Rape Crisis Scotland",
+                "Escocia: la línea de ayuda de Rape Crisis Scotland, 08088 01 03 02",
                 "1800 737 732",
                 "0458 737 732",
             ],
         ),
+        ("es", "LGBTQ+", ["The Trevor Project", "menores de 25", "1-866-488-7386", "Switchboard LGBT+"]),
         ("es", "En español", ["988", "opción en español"]),
         ("es", "Terapeutas", ["AASECT", "COSRT", "medicina, enfermería u orientación psicológica"]),
     ],
@@ -151,7 +179,7 @@ def test_the_help_list_never_calls_a_therapist_directory_free(language):
     assert "services are free" not in text and "servicios son gratuitos" not in text
     for line in text.splitlines():
         if re.search(FREE[language], line) and NOT_FREE[language] not in line:
-            assert "Find A Helpline" in line or "Samaritans" in line, line
+            assert any(service in line for service in SAID_FREE), line
     assert NOT_FREE[language] in section(text, "therapists" if language == "en" else "Terapeutas")
 
 
@@ -174,5 +202,21 @@ def test_the_handout_prints_the_whole_help_list_on_one_page(tmp_path, monkeypatc
     path = tmp_path / "handout.pdf"
     export.write_handout([], path, language=language)
     printed = " ".join(PdfReader(path).pages[0].extract_text().split())
-    for line in (*lines, *VERIFIED_NUMBERS):
+    for line in (*lines, *VERIFIED_NUMBERS, *CHECKED_NUMBERS, *CHECKED_LINKS):
         assert line in printed
+
+
+def test_lesson_05_shows_every_section_of_the_help_list():
+    """The help slides pick sections by words of their English headings (`room.help_list("crisis")`): a
+    section no slide names (as the LGBTQ+ services were, when they were added) never reaches the room."""
+    lesson = json.loads((ROOT / "notebooks" / "05_closing.ipynb").read_text(encoding="utf-8"))
+    words = [
+        word
+        for cell in lesson["cells"]
+        if cell["cell_type"] == "code"
+        for call in re.findall(r"room\.help_list\(([^)]*)\)", "".join(cell["source"]))
+        for word in re.findall(r"\"([^\"]+)\"", call)
+    ]
+    assert words
+    for heading in (section.heading for section in HelpList.parse(help_text("en")).sections):
+        assert any(word.lower() in heading.lower() for word in words), f"no help slide shows {heading!r}"
