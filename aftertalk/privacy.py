@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -374,6 +374,16 @@ def release(
 
 def _single_choice_release(values: tuple[int, ...], n: int, k: int):
     """Labels (None = shown) and a withholding reason for a single-choice question."""
+    labels, reason = _single_choice_candidate(values, n, k)
+    if reason is None and labels is not None and not all(label is None for label in labels):
+        if not _no_reader_can_pin(values, labels, n, k):
+            return None, COULD_POINT_TO_SOMEONE
+    return labels, reason
+
+
+def _single_choice_candidate(values: tuple[int, ...], n: int, k: int):
+    """Steps 1 and 2 of single choice and the withholding rules that need no reader: the labels the
+    reader check (step 3) is then asked about, or None and why nothing may show."""
     if n < direct_min_answers(k):
         # Every nonzero cell is small or "all but a few": nothing can show.
         return None, TOO_FEW_ANSWERS
@@ -383,7 +393,7 @@ def _single_choice_release(values: tuple[int, ...], n: int, k: int):
     says_almost_nothing = ALL_BUT_A_FEW not in labels and all(
         label is not None or c == 0 for c, label in zip(values, labels)
     )
-    if says_almost_nothing or not _no_reader_can_pin(values, labels, n, k):
+    if says_almost_nothing:  # also every cell hidden: step 2 ran out of cells
         return None, COULD_POINT_TO_SOMEONE
     return labels, None
 
@@ -534,7 +544,7 @@ def _vectors_in_ranges(ranges: list[tuple[int, int]], total: int):
             yield (x,) + tail
 
 
-def _no_reader_can_pin(values, labels, n: int, k: int) -> bool:
+def _no_reader_can_pin(values, labels, n: int, k: int, keep: Callable[[tuple[int, ...]], bool] | None = None) -> bool:
     """Step 3 of `suppress`: can a reader who knows the rules pin a hidden cell?
 
     Lists the count vectors that agree with the shown cells, have each
@@ -543,7 +553,8 @@ def _no_reader_can_pin(values, labels, n: int, k: int) -> bool:
     least two values among them. A participant who chose hidden option o
     also knows o holds at least one answer (theirs): among the vectors with
     that, every other hidden cell must still take two values, and o itself
-    two values or only their own answer.
+    two values or only their own answer. `keep`, when given, narrows the
+    vectors further (a reader who knows more; benchmarks/threshold_monotonicity.py).
     """
     hidden = [i for i, label in enumerate(labels) if label is not None]
     hidden_total = n - sum(c for c, label in zip(values, labels) if label is None)
@@ -560,6 +571,8 @@ def _no_reader_can_pin(values, labels, n: int, k: int) -> bool:
         for i, x in zip(hidden, assignment):
             candidate[i] = x
         if _single_choice_labels(tuple(candidate), n, k) != labels:
+            continue
+        if keep is not None and not keep(tuple(candidate)):
             continue
         for t, x in enumerate(assignment):
             seen[t].add(x)
