@@ -49,7 +49,7 @@ CHECKED_SERVICES = tuple(row["service"] for row in CHECKED)
 CHECKED_NUMBERS = tuple(row["contact"] for row in CHECKED if any(c.isdigit() for c in row["contact"]))
 CHECKED_LINKS = tuple(row["contact"] for row in CHECKED if not any(c.isdigit() for c in row["contact"]))
 # A service the list calls free: the research notes say so (Find A Helpline, Samaritans), or its own page does.
-SAID_FREE = ("Find A Helpline", "Samaritans", "Rape Crisis Scotland")
+SAID_FREE = ("Find A Helpline", "Samaritans", "Rape Crisis Scotland", "Línea 024", "Línea de la Vida", "016")
 
 LANGUAGES = ("en", "es")
 # What says "the emergency line" and "free" in each list.
@@ -130,7 +130,11 @@ def test_the_verified_services_are_those_of_the_research_notes():
     [
         ("en", "emergency", ["If you are in immediate danger, call your local emergency number."]),
         # lesson 03 tells people to call "a crisis line now": one for each country the list covers
-        ("en", "crisis line", ["988", "Samaritans, 116 123", "Lifeline, 13 11 14", "Find A Helpline"]),
+        (
+            "en",
+            "crisis line",
+            ["988", "Samaritans, 116 123", "Lifeline, 13 11 14", "Find A Helpline", "Línea 024", "800 911 2000"],
+        ),
         (
             "en",
             "sexual violence",
@@ -141,13 +145,18 @@ def test_the_verified_services_are_those_of_the_research_notes():
                 "Scotland: Rape Crisis Scotland helpline, 08088 01 03 02",
                 "1800 737 732",
                 "0458 737 732",
+                "Spain: 016",
             ],
         ),
         ("en", "LGBTQ+", ["The Trevor Project", "under 25", "1-866-488-7386", "Switchboard LGBT+", "switchboard.lgbt"]),
-        ("en", "Spanish", ["988", "Spanish option"]),
+        ("en", "Spanish", ["988", "Spanish option", "Línea 024", "Línea de la Vida"]),
         ("en", "therapists", ["AASECT", "COSRT", "doctor, nurse or counsellor you trust"]),
         ("es", "emergencia", ["Si estás en peligro inmediato, llama al número de emergencias de tu zona."]),
-        ("es", "línea de crisis", ["988", "Samaritans, 116 123", "Lifeline, 13 11 14", "Find A Helpline"]),
+        (
+            "es",
+            "línea de crisis",
+            ["988", "Samaritans, 116 123", "Lifeline, 13 11 14", "Find A Helpline", "Línea 024", "800 911 2000"],
+        ),
         (
             "es",
             "violencia sexual",
@@ -158,10 +167,11 @@ def test_the_verified_services_are_those_of_the_research_notes():
                 "Escocia: la línea de ayuda de Rape Crisis Scotland, 08088 01 03 02",
                 "1800 737 732",
                 "0458 737 732",
+                "España: 016",
             ],
         ),
         ("es", "LGBTQ+", ["The Trevor Project", "menores de 25", "1-866-488-7386", "Switchboard LGBT+"]),
-        ("es", "En español", ["988", "opción en español"]),
+        ("es", "En español", ["988", "opción en español", "Línea 024", "Línea de la Vida"]),
         ("es", "Terapeutas", ["AASECT", "COSRT", "medicina, enfermería u orientación psicológica"]),
     ],
 )
