@@ -197,16 +197,45 @@ def test_chart_notes_and_hidden_ranges_follow_the_facilitators_language():
     assert "fewer than 5" in texts and "Hatched bars" in texts
 
 
-def test_a_spanish_phone_asks_to_tick_all_in_one_wording():
-    """A multiple-choice question and the phone page under it give the same instruction ("Marca todas las
-    que correspondan."), not two verbs for one action."""
-    page_hint = i18n.catalog("es")["Choose all that apply."]
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_phone_asks_to_tick_all_in_one_wording(language):
+    """A multiple-choice question and the phone page under it give the same instruction ("Choose all that
+    apply.", "Marca todas las que correspondan."), not two verbs for one action."""
+    page_hint = i18n.catalog(language).get("Choose all that apply.", "Choose all that apply.")
     multi = [question for question in aftertalk.load_questions().values() if question.kind == "multi"]
     assert multi
     for question in multi:
-        text = question.translations["es"]["text"]
+        text = question.translations["es"]["text"] if language == "es" else question.text
         instruction = text[text.rindex("?") + 1 :].strip()
         assert instruction == page_hint, f"{question.id}: {instruction!r} but the page says {page_hint!r}"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_multiple_choice_question_asks_to_choose_all_once_on_the_phone(server, room, language):
+    """The bank's multiple-choice questions end with the page's own instruction, so the phone showed it
+    twice ("... Tick all that apply." then "Choose all that apply."). The page now gives it once: from the
+    question's text when it ends with it, else as its own line."""
+    import html
+
+    instruction = i18n.catalog(language).get("Choose all that apply.", "Choose all that apply.")
+    bank_question = aftertalk.load_questions()["quiet_partner_why"]
+    plain = Question.from_dict(
+        {
+            "id": "plain_multi",
+            "text": "Which of these would you bring to a picnic?",
+            "kind": "multi",
+            "options": [{"id": "fruit", "label": "Fruit"}, {"id": "bread", "label": "Bread"}],
+            "translations": {
+                "es": {"text": "¿Qué llevarías a un pícnic?", "options": {"fruit": "Fruta", "bread": "Pan"}}
+            },
+        }
+    )
+    for question in (bank_question, plain):
+        room.open(question)
+        status, page = call(server, "GET", f"/r/{room.code}", headers={"Accept-Language": language})
+        assert status == 200
+        assert html.unescape(page).count(instruction) == 1, question.id
+        room.close(question.id)
 
 
 def test_the_research_comparison_is_in_spanish_in_a_spanish_room():
