@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aftertalk import privacy  # noqa: E402
 from aftertalk.privacy import _no_reader_can_pin, _single_choice_candidate, release  # noqa: E402
 
-THRESHOLDS = range(5, 11)
+HIGHEST_THRESHOLD = 10
 
 
 def seeded_rooms(count: int, seed: int = 1) -> list[tuple[tuple[int, ...], int]]:
@@ -78,42 +78,54 @@ def display_passes(display: tuple[int, ...], labels: tuple, n: int, t: int, floo
 
 
 def monotone(counts: tuple[int, ...], n: int, k: int, floor: int) -> frozenset[int] | None:
-    for t in range(k, n // 2 + 1):
+    t = k
+    while privacy.direct_min_answers(t) <= n:
         if shows_at(counts, n, t, floor):
             labels, _ = _single_choice_candidate(counts, n, t)
             assert labels is not None
             return frozenset(i for i, label in enumerate(labels) if label is None)
+        t += 1
     return None
 
 
-def broken_pairs(shown: dict[int, frozenset[int] | None]) -> int:
+def broken_pairs(shown: dict[int, frozenset[int] | None]) -> list[tuple[int, int]]:
     """Pairs k < k' where k' shows a chart k withholds, or an option k hides."""
-    return sum(
-        1
+    return [
+        (k, higher)
         for k in shown
         for higher in shown
         if higher > k and shown[higher] is not None and (shown[k] is None or not shown[higher] <= shown[k])
-    )
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rooms", type=int, default=300)
-    parser.add_argument("--floor", type=int, default=privacy.DEFAULT_THRESHOLD, choices=(3, 4, 5))
+    parser.add_argument(
+        "--floor",
+        type=int,
+        default=privacy.DEFAULT_THRESHOLD,
+        choices=range(privacy.MIN_THRESHOLD, privacy.DEFAULT_THRESHOLD + 1),
+    )
     args = parser.parse_args()
-    thresholds = range(args.floor, THRESHOLDS.stop)
+    thresholds = range(args.floor, HIGHEST_THRESHOLD + 1)
     rooms = seeded_rooms(args.rooms)
     shown_today = dict.fromkeys(thresholds, 0)
     shown_monotone = dict.fromkeys(thresholds, 0)
     broken_today = broken_monotone = 0
     for counts, n in rooms:
-        a = {k: today(counts, n, k) for k in thresholds}
-        b = {k: monotone(counts, n, k, args.floor) for k in thresholds}
+        by_today = {k: today(counts, n, k) for k in thresholds}
+        by_monotone = {k: monotone(counts, n, k, args.floor) for k in thresholds}
         for k in thresholds:
-            shown_today[k] += a[k] is not None
-            shown_monotone[k] += b[k] is not None
-        broken_today += broken_pairs(a)
-        broken_monotone += broken_pairs(b)
+            shown_today[k] += by_today[k] is not None
+            shown_monotone[k] += by_monotone[k] is not None
+        broken_today += len(broken_pairs(by_today))
+        for k, higher in broken_pairs(by_monotone):
+            broken_monotone += 1
+            print(
+                f"monotone rule, {counts} of {n}: k = {higher} shows {sorted(by_monotone[higher] or ())}, "
+                f"k = {k} shows {None if by_monotone[k] is None else sorted(by_monotone[k])}"
+            )
     print(f"{len(rooms)} seeded single-choice rooms; the monotone rule's reader check from k = {args.floor}")
     print("threshold | charts shown today | charts shown, monotone rule")
     for k in thresholds:
