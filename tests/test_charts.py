@@ -867,7 +867,6 @@ def test_no_option_label_runs_into_the_next_on_any_bank_chart(language):
 
 # The room's screen as the projector test measured it in Chromium: on a 1280x720 slide a revealed chart
 # is at most 1,106 px wide (16 pt labels drawn at 24 px) and at most REVEALED_IMAGE_MAX_HEIGHT tall.
-SLIDE_HEIGHT_PX = 720
 SLIDE_CHART_WIDTH_PX = 1106
 
 
@@ -877,18 +876,18 @@ def test_every_bank_chart_keeps_its_text_readable_on_the_slide_in_each_language(
     only drawn there. Longer labels wrap onto more lines, the figure grows taller and the slide shrinks it:
     `quiet_partner_why`'s Spanish labels drew its text at about 16 px. From each figure's size, every
     bank chart's smallest text is at least 18 px on a 1280x720 slide, in English and in Spanish."""
-    from projector import MIN_CHART_TEXT_PX
+    from projector import MIN_CHART_TEXT_PX, SIZES
 
     from aftertalk import load_questions
 
-    max_height = float(panel.REVEALED_IMAGE_MAX_HEIGHT.removesuffix("vh")) / 100 * SLIDE_HEIGHT_PX
+    slide_height = SIZES["1280x720"][1]
+    max_height = float(panel.REVEALED_IMAGE_MAX_HEIGHT.removesuffix("vh")) / 100 * slide_height
     for question in load_questions().values():
         if question.kind == "word":
             continue
         shown = question.translated(language)
         options = [(option.id, option.label) for option in shown.all_options]
-        kind = "multi" if question.kind == "multi" else "single"
-        results = make_results(kind, {option: 6 for option, _ in options}, n=30, options=options)
+        results = make_results(question.kind, {option: 6 for option, _ in options}, n=30, options=options)
         results.attrs["language"] = language
         figure = charts.room_chart(results, titled=False)
         width, height = (inches * charts.SCREEN_DPI for inches in figure.get_size_inches())

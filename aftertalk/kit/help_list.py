@@ -17,8 +17,9 @@ from aftertalk.paths import HELP_LIST, current_kit
 # A phone number: groups of digits joined by spaces or hyphens, three digits or more, not part of a word
 # (so not "24/7", "16 and over" or the "1800" of "1800RESPECT").
 PHONE_NUMBER = re.compile(r"(?<![\w/])\d+(?:[ -]\d+)*(?![\w/])")
-# A web address as the help list writes it, bare: findahelpline.com, switchboard.lgbt
-WEB_ADDRESS = re.compile(r"\b[a-z0-9.-]+\.(?:com|org|net|uk|au|ie|lgbt)\b", re.IGNORECASE)
+# A web address as the help list writes it, bare: findahelpline.com, switchboard.lgbt, any local ending
+# (.es, .mx) included, so a translation cannot drop or change one unnoticed.
+WEB_ADDRESS = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}\b", re.IGNORECASE)
 
 
 def help_list_path(language: str = "en") -> Path:
