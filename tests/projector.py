@@ -119,6 +119,8 @@ class Slide:
         found = [f"cell {cell} is a {types[cell]!r} cell" for cell in self.cells if types[cell] not in PROJECTED]
         if not self.cells:
             found.append("nothing on screen")
+        elif self.smallest_font is None and self.chart_text is None:
+            found.append("no text or chart shows (did the lesson run?)")
         if "Facilitator" in self.text:
             found.append("facilitator text shows")
         if self.code_visible:
