@@ -120,6 +120,43 @@ def test_the_lessons_hold_myth_or_fact_rounds_with_their_evidence(shipped_bank):
             assert STUDY_YEAR.search(evidence) and SAMPLE.search(evidence), (question.id, evidence)
 
 
+# --- what the lessons tell the room about the kit is true of the kit ------------------------------------
+
+# A sentence saying every question offers "Prefer not to say": "every question has 'Prefer not to say'",
+# "Prefer not to say: it is on every question". "Every question with choices offers...", or one that names
+# the exception in the same sentence ("a one-word check-in excepted"), is not one.
+EVERY_QUESTION_PREFER_NOT = re.compile(
+    r"every (?:question|poll) (?:has|offers|gives)\b[^.]*prefer not to say"
+    r"|prefer not to say\W*(?:\w+\W+){0,4}?(?:on|in) every (?:question|poll)\b(?! with)",
+    re.IGNORECASE,
+)
+
+
+def room_facing_texts() -> dict[str, str]:
+    """What a facilitator reads or says to the room: each lesson cell, each guide page and the README,
+    with line breaks and Markdown emphasis flattened so that a sentence reads as one line."""
+    texts = {}
+    for path in sorted((ROOT / NOTEBOOKS).glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            texts[f"{path.name} {cell.get('id')}"] = "".join(cell["source"])
+    for path in [ROOT / "README.md", *sorted((ROOT / "facilitator_guide").glob("*.md"))]:
+        texts[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
+    return {where: " ".join(re.sub(r"[*_>]", "", text).split()) for where, text in texts.items()}
+
+
+def test_no_text_says_every_question_offers_prefer_not_to_say(shipped_bank):
+    """The one-word check-in has no options, so no "Prefer not to say" (people skip it): what is true is that
+    every question can be skipped and every question with choices offers it."""
+    assert any(not question.prefer_not_to_say for question in shipped_bank.values())
+    claims = [
+        (where, match[0])
+        for where, text in room_facing_texts().items()
+        for match in EVERY_QUESTION_PREFER_NOT.finditer(text)
+        if "except" not in text[match.start() :].partition(". ")[0]
+    ]
+    assert claims == []
+
+
 def change_reference_line(kit: Path, lineno: int, old: str, new: str) -> None:
     path = kit / REFERENCE
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
