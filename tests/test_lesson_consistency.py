@@ -157,6 +157,26 @@ def test_no_text_says_every_question_offers_prefer_not_to_say(shipped_bank):
     assert claims == []
 
 
+def slides_of(lesson: str) -> list[str]:
+    """The text of each projected markdown cell of a lesson, in order."""
+    notebook = json.loads((ROOT / NOTEBOOKS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    return [
+        "".join(cell["source"])
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "markdown" and cell["metadata"].get("slideshow", {}).get("slide_type") == "slide"
+    ]
+
+
+def test_the_opt_out_slide_shows_the_question_box_where_the_plans_say_so():
+    """The guide's plans introduce the anonymous question box with the ways to opt out in lesson 01, and
+    lesson 03 takes its questions without introducing it again: the opt-out slide names it."""
+    plans = (ROOT / "facilitator_guide" / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"^\|[^\n]*`01_welcome_and_ground_rules`[^\n]*opt out[^\n]*question box", plans, re.MULTILINE)
+    opt_out = [slide for slide in slides_of("01_welcome_and_ground_rules") if "opt out" in slide.splitlines()[0]]
+    assert len(opt_out) == 1, opt_out
+    assert "question box" in opt_out[0]
+
+
 def change_reference_line(kit: Path, lineno: int, old: str, new: str) -> None:
     path = kit / REFERENCE
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
