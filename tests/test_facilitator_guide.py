@@ -322,11 +322,15 @@ def plan_a_share(full: int, parenthesis: str | None) -> int:
     return 0 if share[1] == "skip" else int(share[1])
 
 
+def timing_lines(timing: str) -> list[str]:
+    """The lines of a Timing note's list, each on one line."""
+    return [" ".join(bullet.split()) for bullet in re.split(r"^- ", timing, flags=re.MULTILINE)[1:]]
+
+
 def timing_items(timing: str) -> list[tuple[int, int]]:
     """(full minutes, Plan A minutes) for each line of a Timing note's list, a line without minutes as (0, 0)."""
     items = []
-    for bullet in re.split(r"^- ", timing, flags=re.MULTILINE)[1:]:
-        bullet = " ".join(bullet.split())
+    for bullet in timing_lines(timing):
         match = TIMING_ITEM.match(bullet)
         if match is None:
             items.append((0, 0))
@@ -352,7 +356,9 @@ def plan_a_poll_minutes(plan: str) -> dict[str, list[int]]:
 def check_timing_figures_agree(root: Path) -> list[str]:
     """Within each lesson, the Plan A minutes agree: the Timing note's list adds up to its Plan A total, a
     figure repeated in another cell ("8 minutes in small groups (4 in Plan A)") is the list's, and minutes
-    given to several polls at once ("the first two polls to 2") are what Plan A's rows give those polls."""
+    given to several polls at once ("the first two polls to 2") are what Plan A's rows give those polls.
+    A slide shows minutes ("Talk in pairs (2 minutes)") only where every plan gives the activity as many:
+    the minutes per plan are the notes' to give."""
     problems = []
     plan = section((root / GUIDE_INDEX).read_text(encoding="utf-8"), PLAN_HEADINGS[0]) or ""
     poll_minutes = plan_a_poll_minutes(plan)
@@ -377,10 +383,23 @@ def check_timing_figures_agree(root: Path) -> list[str]:
                     f"{where}: the Timing note gives {'the first ' if first else ''}{count} polls {minutes} minutes "
                     f"each; Plan A's poll rows give {given}"
                 )
+        # The lines whose minutes hold in every plan that runs them: "2 minutes", "2 minutes (skip in Plan A)".
+        same_in_every_plan = {
+            int(match[2])
+            for match in map(TIMING_ITEM.match, timing_lines(timing))
+            if match and not match[1] and not re.search(r"\d", match[3] or "")
+        }
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             text = " ".join("".join(cell["source"]).split())
             if text.startswith("## Timing"):
                 continue
+            if cell["metadata"].get("slideshow", {}).get("slide_type") in ("slide", "fragment"):
+                problems += [
+                    f"{where}: slide {cell.get('id')} shows {minutes} minutes, which not every plan gives it; "
+                    f"give the minutes in its notes"
+                    for minutes in re.findall(r"\((\d+) minutes?\)", text)
+                    if int(minutes) not in same_in_every_plan
+                ]
             for full, parenthesis in MINUTES_WITH_PLAN_A.findall(text):
                 figure = (int(full), plan_a_share(int(full), parenthesis))
                 if figure not in items:
@@ -526,6 +545,14 @@ def polls_given_other_minutes(root):
     replace(root / "notebooks" / "04_aftercare_and_talking.ipynb", "the first two polls", "the first three polls")
 
 
+def slide_minutes_a_plan_changes(root):
+    replace(
+        root / "notebooks" / "02_the_feelings_after_sex.ipynb",
+        "### Talk in small groups",
+        "### Talk in small groups (5 minutes)",
+    )
+
+
 def script_missing(root):
     replace(root / RUNNING, "### Graphic oversharing", "### Oversharing")
 
@@ -561,6 +588,7 @@ BREAKAGES = [
     (check_timing_figures_agree, minutes_repeated_otherwise, "gives 8 minutes (5 in Plan A)"),
     (check_timing_figures_agree, timing_list_not_adding_up, "the Timing list gives Plan A 20 minutes, its heading 19"),
     (check_timing_figures_agree, polls_given_other_minutes, "gives the first three polls 2 minutes each"),
+    (check_timing_figures_agree, slide_minutes_a_plan_changes, "shows 5 minutes, which not every plan gives it"),
     (check_difficult_moments_and_faq, script_missing, "no '### Graphic oversharing' script"),
     (check_difficult_moments_and_faq, script_without_words, "'### A joke' gives no words to say"),
     (check_difficult_moments_and_faq, faq_question_missing, "no answer to '## Is it hormones?'"),
