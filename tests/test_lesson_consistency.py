@@ -157,6 +157,20 @@ def test_no_text_says_every_question_offers_prefer_not_to_say(shipped_bank):
     assert claims == []
 
 
+def test_the_abuse_finding_is_no_wider_than_the_study():
+    """Schweitzer, O'Brien & Burri (2015) asked 230 female students about childhood sexual abuse: a sentence
+    saying how many people with the blues reported abuse names that, not past abuse in general."""
+    findings = [
+        (where, sentence)
+        for where, text in room_facing_texts().items()
+        for sentence in re.split(r"(?<=[.!?])\s", text)
+        if re.search(r"\babuse\b", sentence, re.IGNORECASE)
+        and re.search(r"\b(?:most|many|few|some)\b[^.]*\breported\b", sentence, re.IGNORECASE)
+    ]
+    assert findings, "the lessons report the study's finding on abuse"
+    assert [(where, sentence) for where, sentence in findings if "childhood sexual abuse" not in sentence] == []
+
+
 def slides_of(lesson: str) -> list[str]:
     """The text of each projected markdown cell of a lesson, in order."""
     notebook = json.loads((ROOT / NOTEBOOKS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
