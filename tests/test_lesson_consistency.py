@@ -171,6 +171,27 @@ def test_the_abuse_finding_is_no_wider_than_the_study():
     assert [(where, sentence) for where, sentence in findings if "childhood sexual abuse" not in sentence] == []
 
 
+# Explanations research/facts.md has no study for: the lessons may offer them, as ideas ("can", "for some
+# people"), never as what usually happens.
+IDEAS_WITHOUT_A_STUDY = {
+    "guilt learned growing up": re.compile(r"\bguilt\b[^.]*\bgrew up\b", re.IGNORECASE),
+    "tears that come with feeling safe": re.compile(r"\btears\b[^.]*\b(?:safe|trust)\b", re.IGNORECASE),
+    "quiet after sex as a drop in energy": re.compile(r"\bquiet after sex\b[^.]*\b(?:energy|coming down)\b", re.I),
+}
+HEDGE = re.compile(r"\b(?:can|could|may|might|for some|some people|an idea|perhaps)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("idea", IDEAS_WITHOUT_A_STUDY)
+def test_an_idea_without_a_study_is_offered_as_one(idea):
+    claims = [
+        (where, sentence)
+        for where, text in room_facing_texts().items()
+        for sentence in re.split(r"(?<=[.!?;:])\s|,\s(?:and|but)\s", text)  # one clause at a time
+        if IDEAS_WITHOUT_A_STUDY[idea].search(sentence) and not HEDGE.search(sentence)
+    ]
+    assert claims == []
+
+
 def slides_of(lesson: str) -> list[str]:
     """The text of each projected markdown cell of a lesson, in order."""
     notebook = json.loads((ROOT / NOTEBOOKS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
