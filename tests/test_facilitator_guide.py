@@ -2,10 +2,10 @@
 
 Its links lead somewhere, every `aftertalk` command it names exists, its question file format matches
 the fields the loader accepts, its example question file loads, both session plans name every lesson
-notebook, Plan A's minutes agree with each lesson's Timing note, and it has words to say for the
-difficult moments and answers to the questions a room asks. Each `check_*` function takes the
-project root and returns a list of problems (empty when all is well), so each test can also point it at
-a broken copy of the guide.
+notebook, Plan A's minutes agree with each lesson's Timing note and the Timing note with itself and with
+the minutes the lesson repeats elsewhere, and it has words to say for the difficult moments and answers
+to the questions a room asks. Each `check_*` function takes the project root and returns a list of
+problems (empty when all is well), so each test can also point it at a broken copy of the guide.
 """
 
 from __future__ import annotations
@@ -63,6 +63,16 @@ PLAN_ROW = re.compile(r"^\|\s*(\d+):(\d\d)\s*\|\s*(\d*)\s*\|\s*(?:`([^`]+)`)?[^|
 LESSON_PLAN_A_COLUMN = re.compile(r"^\|\s*`(\d\d_[a-z_]+)`\s*\|.*\|\s*(\d+) min[^|]*\|\s*$", re.MULTILINE)
 # How a lesson's `## Timing` notes cell gives its Plan A length.
 TIMING_PLAN_A = re.compile(r"\*\*Plan A: (\d+) minutes")
+# A line of a Timing note's list: "- 8 minutes (4 in Plan A): ...", "- 5 minutes (skip in Plan A, 3 in Plan B): ...",
+# "- Plan A only: 5 minutes: the break", "- Before people arrive: ..." (no minutes).
+TIMING_ITEM = re.compile(r"^(?:Plan ([AB]) only: )?(\d+) minutes?(?: \(([^)]*)\))?")
+# Where the parenthesis after "N minutes" gives Plan A's share: "4 in Plan A", "skip in Plans A and B".
+PLAN_A_SHARE = re.compile(r"\b(\d+|skip) in Plans? A\b")
+# The same figure anywhere else in a lesson: "8 minutes in small groups (4 in Plan A)".
+MINUTES_WITH_PLAN_A = re.compile(r"\b(\d+) minutes?[^().]{0,40}\(([^)]*\bin Plans? A\b[^)]*)\)")
+# A Timing note's word for several polls at once: "each of the three polls 2", "the first two polls ... to 2 each".
+POLLS_GIVEN = re.compile(r"\bthe (first )?(two|three|four|five) polls(?: \([^)]*\))? (?:to )?(\d+)")
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
 # --- reading Markdown --------------------------------------------------------------------------------
@@ -304,6 +314,102 @@ def check_plan_a_timings_add_up(root: Path) -> list[str]:
     return problems
 
 
+def plan_a_share(full: int, parenthesis: str | None) -> int:
+    """Plan A's minutes for an item that takes `full` minutes, from the parenthesis after it (if any)."""
+    share = PLAN_A_SHARE.search(parenthesis or "")
+    if share is None:
+        return full
+    return 0 if share[1] == "skip" else int(share[1])
+
+
+def timing_lines(timing: str) -> list[str]:
+    """The lines of a Timing note's list, each on one line."""
+    return [" ".join(bullet.split()) for bullet in re.split(r"^- ", timing, flags=re.MULTILINE)[1:]]
+
+
+def timing_items(timing: str) -> list[tuple[int, int]]:
+    """(full minutes, Plan A minutes) for each line of a Timing note's list, a line without minutes as (0, 0)."""
+    items = []
+    for bullet in timing_lines(timing):
+        match = TIMING_ITEM.match(bullet)
+        if match is None:
+            items.append((0, 0))
+        elif match[1] == "A":
+            items.append((0, int(match[2])))
+        elif match[1] == "B":
+            items.append((int(match[2]), 0))
+        else:
+            items.append((int(match[2]), plan_a_share(int(match[2]), match[3])))
+    return items
+
+
+def plan_a_poll_minutes(plan: str) -> dict[str, list[int]]:
+    """The minutes of each Plan A row that runs a poll, per notebook, in order."""
+    polls: dict[str, list[int]] = {}
+    for line in plan.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and re.fullmatch(r"\d+:\d\d", cells[0]) and cells[4] and cells[1]:
+            polls.setdefault(cells[2].strip("`"), []).append(int(cells[1]))
+    return polls
+
+
+def check_timing_figures_agree(root: Path) -> list[str]:
+    """Within each lesson, the Plan A minutes agree: the Timing note's list adds up to its Plan A total, a
+    figure repeated in another cell ("8 minutes in small groups (4 in Plan A)") is the list's, and minutes
+    given to several polls at once ("the first two polls to 2") are what Plan A's rows give those polls.
+    A slide shows minutes ("Talk in pairs (2 minutes)") only where every plan gives the activity as many:
+    the minutes per plan are the notes' to give."""
+    problems = []
+    plan = section((root / GUIDE_INDEX).read_text(encoding="utf-8"), PLAN_HEADINGS[0]) or ""
+    poll_minutes = plan_a_poll_minutes(plan)
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        where = f"notebooks/{path.name}"
+        timing, _ = lesson_timing(path)
+        total = TIMING_PLAN_A.search(timing)
+        if total is None:
+            continue
+        items = timing_items(timing)
+        if sum(plan_a for _, plan_a in items) != int(total[1]):
+            problems.append(
+                f"{where}: the Timing list gives Plan A {sum(plan_a for _, plan_a in items)} minutes, "
+                f"its heading {total[1]}"
+            )
+        flowing = " ".join(timing.split())
+        for first, count, minutes in POLLS_GIVEN.findall(flowing):
+            given = poll_minutes.get(path.stem, [])
+            number = NUMBER_WORDS[count]
+            if (not first and len(given) != number) or given[:number] != [int(minutes)] * number:
+                problems.append(
+                    f"{where}: the Timing note gives {'the first ' if first else ''}{count} polls {minutes} minutes "
+                    f"each; Plan A's poll rows give {given}"
+                )
+        # The lines whose minutes hold in every plan that runs them: "2 minutes", "2 minutes (skip in Plan A)".
+        same_in_every_plan = {
+            int(match[2])
+            for match in map(TIMING_ITEM.match, timing_lines(timing))
+            if match and not match[1] and not re.search(r"\d", match[3] or "")
+        }
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            text = " ".join("".join(cell["source"]).split())
+            if text.startswith("## Timing"):
+                continue
+            if cell["metadata"].get("slideshow", {}).get("slide_type") in ("slide", "fragment"):
+                problems += [
+                    f"{where}: slide {cell.get('id')} shows {minutes} minutes, which not every plan gives it; "
+                    f"give the minutes in its notes"
+                    for minutes in re.findall(r"\((\d+) minutes?\)", text)
+                    if int(minutes) not in same_in_every_plan
+                ]
+            for full, parenthesis in MINUTES_WITH_PLAN_A.findall(text):
+                figure = (int(full), plan_a_share(int(full), parenthesis))
+                if figure not in items:
+                    problems.append(
+                        f"{where}: cell {cell.get('id')} gives {full} minutes ({parenthesis}); "
+                        f"no line of the Timing note does"
+                    )
+    return problems
+
+
 def check_difficult_moments_and_faq(root: Path) -> list[str]:
     """Running the room has a script (words to say) for each difficult moment, and the FAQ, linked from the
     guide's index, answers each question a room asks, accurately."""
@@ -343,6 +449,7 @@ CHECKS = [
     check_example_question_file_loads,
     check_session_plans_name_every_lesson,
     check_plan_a_timings_add_up,
+    check_timing_figures_agree,
     check_difficult_moments_and_faq,
 ]
 
@@ -420,6 +527,32 @@ def plan_a_row_lengthened(root):
     replace(root / GUIDE_INDEX, "| 0:48 | 2 | `03_tears", "| 0:48 | 4 | `03_tears")
 
 
+def minutes_repeated_otherwise(root):
+    replace(
+        root / "notebooks" / "04_aftercare_and_talking.ipynb",
+        "8 minutes (4 in Plan A): small",
+        "8 minutes (5 in Plan A): small",
+    )
+
+
+def timing_list_not_adding_up(root):
+    replace(
+        root / "notebooks" / "03_tears_and_the_post_sex_blues.ipynb", "(5 in Plans A and B)", "(6 in Plans A and B)"
+    )
+
+
+def polls_given_other_minutes(root):
+    replace(root / "notebooks" / "04_aftercare_and_talking.ipynb", "the first two polls", "the first three polls")
+
+
+def slide_minutes_a_plan_changes(root):
+    replace(
+        root / "notebooks" / "02_the_feelings_after_sex.ipynb",
+        "### Talk in small groups",
+        "### Talk in small groups (5 minutes)",
+    )
+
+
 def script_missing(root):
     replace(root / RUNNING, "### Graphic oversharing", "### Oversharing")
 
@@ -452,6 +585,10 @@ BREAKAGES = [
     (check_session_plans_name_every_lesson, lesson_missing_from_plans, "06_consent"),
     (check_plan_a_timings_add_up, lesson_plan_a_minutes_changed, "says Plan A: 25 minutes"),
     (check_plan_a_timings_add_up, plan_a_row_lengthened, "the rows before end at 52 min"),
+    (check_timing_figures_agree, minutes_repeated_otherwise, "gives 8 minutes (5 in Plan A)"),
+    (check_timing_figures_agree, timing_list_not_adding_up, "the Timing list gives Plan A 20 minutes, its heading 19"),
+    (check_timing_figures_agree, polls_given_other_minutes, "gives the first three polls 2 minutes each"),
+    (check_timing_figures_agree, slide_minutes_a_plan_changes, "shows 5 minutes, which not every plan gives it"),
     (check_difficult_moments_and_faq, script_missing, "no '### Graphic oversharing' script"),
     (check_difficult_moments_and_faq, script_without_words, "'### A joke' gives no words to say"),
     (check_difficult_moments_and_faq, faq_question_missing, "no answer to '## Is it hormones?'"),

@@ -120,6 +120,98 @@ def test_the_lessons_hold_myth_or_fact_rounds_with_their_evidence(shipped_bank):
             assert STUDY_YEAR.search(evidence) and SAMPLE.search(evidence), (question.id, evidence)
 
 
+# --- what the lessons tell the room about the kit is true of the kit ------------------------------------
+
+# A sentence saying every question offers "Prefer not to say": "every question has 'Prefer not to say'",
+# "Prefer not to say: it is on every question". "Every question with choices offers...", or one that names
+# the exception in the same sentence ("a one-word check-in excepted"), is not one.
+EVERY_QUESTION_PREFER_NOT = re.compile(
+    r"every (?:question|poll) (?:has|offers|gives)\b[^.]*prefer not to say"
+    r"|prefer not to say\W*(?:\w+\W+){0,4}?(?:on|in) every (?:question|poll)\b(?! with)",
+    re.IGNORECASE,
+)
+
+
+def room_facing_texts() -> dict[str, str]:
+    """What a facilitator reads or says to the room: each lesson cell, each guide page and the README,
+    with line breaks and Markdown emphasis flattened so that a sentence reads as one line."""
+    texts = {}
+    for path in sorted((ROOT / NOTEBOOKS).glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            texts[f"{path.name} {cell.get('id')}"] = "".join(cell["source"])
+    for path in [ROOT / "README.md", *sorted((ROOT / "facilitator_guide").glob("*.md"))]:
+        texts[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
+    return {where: " ".join(re.sub(r"[*_>]", "", text).split()) for where, text in texts.items()}
+
+
+def test_no_text_says_every_question_offers_prefer_not_to_say(shipped_bank):
+    """The one-word check-in has no options, so no "Prefer not to say" (people skip it): what is true is that
+    every question can be skipped and every question with choices offers it."""
+    assert any(not question.prefer_not_to_say for question in shipped_bank.values())
+    claims = [
+        (where, match[0])
+        for where, text in room_facing_texts().items()
+        for match in EVERY_QUESTION_PREFER_NOT.finditer(text)
+        if "except" not in text[match.start() :].partition(". ")[0]
+    ]
+    assert claims == []
+
+
+def test_the_abuse_finding_is_no_wider_than_the_study():
+    """Schweitzer, O'Brien & Burri (2015) asked 230 female students about childhood sexual abuse: a sentence
+    saying how many people with the blues reported abuse names that, not past abuse in general."""
+    findings = [
+        (where, sentence)
+        for where, text in room_facing_texts().items()
+        for sentence in re.split(r"(?<=[.!?])\s", text)
+        if re.search(r"\babuse\b", sentence, re.IGNORECASE)
+        and re.search(r"\b(?:most|many|few|some)\b[^.]*\breported\b", sentence, re.IGNORECASE)
+    ]
+    assert findings, "the lessons report the study's finding on abuse"
+    assert [(where, sentence) for where, sentence in findings if "childhood sexual abuse" not in sentence] == []
+
+
+# Explanations research/facts.md has no study for: the lessons may offer them, as ideas ("can", "for some
+# people"), never as what usually happens.
+IDEAS_WITHOUT_A_STUDY = {
+    "guilt learned growing up": re.compile(r"\bguilt\b[^.]*\bgrew up\b", re.IGNORECASE),
+    "tears that come with feeling safe": re.compile(r"\btears\b[^.]*\b(?:safe|trust)\b", re.IGNORECASE),
+    "quiet after sex as a drop in energy": re.compile(r"\bquiet after sex\b[^.]*\b(?:energy|coming down)\b", re.I),
+}
+HEDGE = re.compile(r"\b(?:can|could|may|might|for some|some people|an idea|perhaps)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("idea", IDEAS_WITHOUT_A_STUDY)
+def test_an_idea_without_a_study_is_offered_as_one(idea):
+    claims = [
+        (where, sentence)
+        for where, text in room_facing_texts().items()
+        for sentence in re.split(r"(?<=[.!?;:])\s|,\s(?:and|but)\s", text)  # one clause at a time
+        if IDEAS_WITHOUT_A_STUDY[idea].search(sentence) and not HEDGE.search(sentence)
+    ]
+    assert claims == []
+
+
+def slides_of(lesson: str) -> list[str]:
+    """The text of each projected markdown cell of a lesson, in order."""
+    notebook = json.loads((ROOT / NOTEBOOKS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    return [
+        "".join(cell["source"])
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "markdown" and cell["metadata"].get("slideshow", {}).get("slide_type") == "slide"
+    ]
+
+
+def test_the_opt_out_slide_shows_the_question_box_where_the_plans_say_so():
+    """The guide's plans introduce the anonymous question box with the ways to opt out in lesson 01, and
+    lesson 03 takes its questions without introducing it again: the opt-out slide names it."""
+    plans = (ROOT / "facilitator_guide" / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"^\|[^\n]*`01_welcome_and_ground_rules`[^\n]*opt out[^\n]*question box", plans, re.MULTILINE)
+    opt_out = [slide for slide in slides_of("01_welcome_and_ground_rules") if "opt out" in slide.splitlines()[0]]
+    assert len(opt_out) == 1, opt_out
+    assert "question box" in opt_out[0]
+
+
 def change_reference_line(kit: Path, lineno: int, old: str, new: str) -> None:
     path = kit / REFERENCE
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)

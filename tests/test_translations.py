@@ -1,5 +1,7 @@
 """A second language: the phone follows its browser or its own choice; answers land on the same options."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from test_browser_phone import PHONE, browser, room_url  # noqa: F401 (fixture)
@@ -236,6 +238,43 @@ def test_a_multiple_choice_question_asks_to_choose_all_once_on_the_phone(server,
         assert status == 200
         assert html.unescape(page).count(instruction) == 1, question.id
         room.close(question.id)
+
+
+def spanish_texts() -> list[tuple[str, str]]:
+    """(where, text) for every Spanish string a room reads from the kit's data: each question's text, options,
+    notes and evidence, and each reference figure's sample and measure."""
+    from aftertalk.kit.reference import load_reference
+
+    texts = []
+    for question in aftertalk.load_questions().values():
+        words = question.translations.get("es", {})
+        texts += [(question.id, words[field]) for field in ("text", "notes", "evidence") if words.get(field)]
+        texts += [(question.id, label) for label in words.get("options", {}).values()]
+    table = load_reference()
+    texts += [(study, row[column]) for study, row in table.iterrows() for column in ("sample_es", "measure_es")]
+    return texts
+
+
+def test_spanish_calls_an_online_survey_one_thing():
+    """The reference figures said "encuesta en línea" and the questions "encuesta en internet": one room,
+    one term."""
+    texts = spanish_texts()
+    assert any("en línea" in text for _, text in texts)
+    assert [(where, text) for where, text in texts if re.search(r"\ben internet\b", text)] == []
+
+
+# A field's name where a person is meant: "Medicina o enfermería" for a doctor or nurse.
+SPANISH_FIELD = re.compile(r"(?:Medicina|Enfermería|Terapia|Orientación|Consejería|Psicología|Sexología)\b")
+
+
+def test_who_someone_could_talk_to_is_answered_with_people_in_spanish():
+    """To "¿con quién podría hablar?" the answers are people ("Personal de salud", "Terapeuta sexual"),
+    not fields ("Medicina o enfermería", "Terapia sexual")."""
+    asked = [q for q in aftertalk.load_questions().values() if "¿con quién" in q.translations["es"]["text"].lower()]
+    assert asked
+    for question in asked:
+        fields = [option.label for option in question.translated("es").all_options if SPANISH_FIELD.match(option.label)]
+        assert fields == [], question.id
 
 
 def test_the_research_comparison_is_in_spanish_in_a_spanish_room():
