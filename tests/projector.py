@@ -54,7 +54,7 @@ MEASURE = (
   };
   const outside = (box) => box.right > W + 1 || box.bottom > H + 1 || box.left < -1 || box.top < -1;
   let smallest = null; const overflow = [], text = [];
-  let code = false; const chartTexts = [];
+  let code = false, pictures = 0; const chartTexts = [];
   for (const [cell] of shown) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
@@ -67,6 +67,7 @@ MEASURE = (
       if (outside(element.getBoundingClientRect())) overflow.push(words.slice(0, 60));
     }
     for (const picture of cell.querySelectorAll('img, svg, canvas')) {
+      if (visible(picture)) pictures += 1;
       if (visible(picture) && outside(picture.getBoundingClientRect())) overflow.push('a picture: ' + picture.tagName);
       const isChart = picture.matches('img.CHART_CLASS, .jp-RenderedImage img') && !picture.closest('.OVERVIEW');
       if (visible(picture) && isChart && Math.abs(picture.naturalWidth - CHART_PIXELS) <= 1) {
@@ -86,7 +87,7 @@ MEASURE = (
   if (notebook && notebook.scrollHeight > notebook.clientHeight + 1) overflow.push('the slide scrolls');
   const active = cells.findIndex((cell) => cell.classList.contains('jp-mod-active'));
   const chartText = chartTexts.length ? Math.min(...chartTexts) : null;
-  return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active, chartText};
+  return {cells: shown.map(([, index]) => index), smallest, overflow, text: text.join(' '), code, active, chartText, pictures};
 }""".replace("PANEL", PANEL)
     .replace("CHART_PIXELS", str(CHART_PIXELS))
     .replace("OVERVIEW", OVERVIEW_CLASS)
@@ -111,6 +112,7 @@ class Slide:
     code_visible: bool
     active: int
     chart_text: float | None = None  # px: the smallest text inside a chart on this slide
+    pictures: int = 0  # visible pictures (charts, the summary's overview, a QR code)
     poll: str | None = None  # what the poll on this slide did: None, or "opened, N answers, revealed"
     screenshots: list[Path] = field(default_factory=list)
 
@@ -119,8 +121,8 @@ class Slide:
         found = [f"cell {cell} is a {types[cell]!r} cell" for cell in self.cells if types[cell] not in PROJECTED]
         if not self.cells:
             found.append("nothing on screen")
-        elif self.smallest_font is None and self.chart_text is None:
-            found.append("no text or chart shows (did the lesson run?)")
+        elif self.smallest_font is None and not self.pictures:
+            found.append("no text or picture shows (did the lesson run?)")
         if "Facilitator" in self.text:
             found.append("facilitator text shows")
         if self.code_visible:
@@ -241,6 +243,7 @@ class Presenter:
             found["code"],
             found["active"],
             found["chartText"],
+            pictures=found["pictures"],
         )
 
     def next(self) -> bool:
