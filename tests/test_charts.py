@@ -840,21 +840,28 @@ def test_every_shipped_citation_fits_the_slide_in_each_language(language):
                 assert 0 <= box.x0 and box.x1 <= figure.bbox.x1, f"off the slide: {text.get_text()[:60]!r}"
 
 
+def bank_charts(language: str, kinds: tuple[str, ...]):
+    """(question, the chart a slide shows after its reveal) for each shipped question of these kinds, in
+    `language`, with 6 answers on every option."""
+    from aftertalk import load_questions
+
+    for question in load_questions().values():
+        if question.kind not in kinds:
+            continue
+        shown = question.translated(language)
+        options = [(option.id, option.label) for option in shown.all_options]
+        results = make_results(question.kind, {option: 6 for option, _ in options}, n=30, options=options)
+        results.attrs["language"] = language
+        yield question, charts.room_chart(results, titled=False)
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_no_option_label_runs_into_the_next_on_any_bank_chart(language):
     """Long labels wrap onto several lines; each row is made tall enough for its wrapped label, so no two
     labels of a shipped question's chart overlap, in English or in Spanish."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from aftertalk import load_questions
-
-    for question in load_questions().values():
-        if question.kind in ("word", "scale"):
-            continue
-        shown = question.translated(language)
-        options = [(option.id, option.label) for option in shown.all_options]
-        results = make_results(question.kind, {option: 6 for option, _ in options}, n=30, options=options)
-        figure = charts.room_chart(results, titled=False)
+    for question, figure in bank_charts(language, ("single", "multi", "yesno")):
         renderer = FigureCanvasAgg(figure).get_renderer()
         for ax in figure.axes:
             boxes = sorted(
@@ -878,18 +885,9 @@ def test_every_bank_chart_keeps_its_text_readable_on_the_slide_in_each_language(
     bank chart's smallest text is at least 18 px on a 1280x720 slide, in English and in Spanish."""
     from projector import MIN_CHART_TEXT_PX, SIZES
 
-    from aftertalk import load_questions
-
     slide_height = SIZES["1280x720"][1]
     max_height = float(panel.REVEALED_IMAGE_MAX_HEIGHT.removesuffix("vh")) / 100 * slide_height
-    for question in load_questions().values():
-        if question.kind == "word":
-            continue
-        shown = question.translated(language)
-        options = [(option.id, option.label) for option in shown.all_options]
-        results = make_results(question.kind, {option: 6 for option, _ in options}, n=30, options=options)
-        results.attrs["language"] = language
-        figure = charts.room_chart(results, titled=False)
+    for question, figure in bank_charts(language, ("single", "multi", "yesno", "scale")):
         width, height = (inches * charts.SCREEN_DPI for inches in figure.get_size_inches())
         scale = min(1.0, SLIDE_CHART_WIDTH_PX / width, max_height / height)
         drawn = charts.smallest_text_size(figure) * charts.SCREEN_DPI / 72 * scale
